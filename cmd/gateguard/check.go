@@ -1,0 +1,41 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/gateguard/gateguard/configs"
+)
+
+// errInvalidConfig is returned by check after printing the problems.
+var errInvalidConfig = errors.New("config is not valid")
+
+func cmdCheck(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	path := fs.String("c", "", "config file")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if *path == "" || fs.NArg() > 0 {
+		return usageError{"check: want -c FILE"}
+	}
+	cfg, err := configs.Load(*path)
+	if err != nil {
+		// configs joins one error per problem; print each on its own line.
+		msg := err.Error()
+		prefix, rest, ok := strings.Cut(msg, ": ")
+		if ok && strings.Contains(rest, "\n") {
+			for _, line := range strings.Split(rest, "\n") {
+				fmt.Fprintf(out, "%s: %s\n", prefix, line)
+			}
+		} else {
+			fmt.Fprintln(out, msg)
+		}
+		return fmt.Errorf("%s: %w", *path, errInvalidConfig)
+	}
+	fmt.Fprintf(out, "%s: ok (site %s, gate %s, config %s)\n", *path, cfg.Site, cfg.Gate, cfg.Hash[:12])
+	return nil
+}

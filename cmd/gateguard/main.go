@@ -1,0 +1,74 @@
+// Command gateguard is the gate controller daemon and its tools.
+//
+//	gateguard run -c FILE                 run the daemon
+//	gateguard check -c FILE               validate a config; print every problem
+//	gateguard simulate -c FILE SCENARIO   run the daemon on simulated hardware through a scenario
+//	gateguard version                     print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		var u usageError
+		if !errors.As(err, &u) || u.msg != "" {
+			fmt.Fprintln(os.Stderr, "gateguard:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// usageError reports bad command-line use (exit code 2).
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `usage:
+  gateguard run -c FILE                 run the gate daemon
+  gateguard check -c FILE               validate a config file
+  gateguard simulate -c FILE SCENARIO   run on simulated hardware through a scenario, then exit
+  gateguard version                     print the version`
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, usage)
+		return usageError{}
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(ctx, args[1:])
+	case "check":
+		return cmdCheck(args[1:], os.Stdout)
+	case "simulate":
+		return cmdSimulate(ctx, args[1:])
+	case "version":
+		fmt.Println("gateguard", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Println(usage)
+		return nil
+	}
+	fmt.Fprintln(os.Stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+}

@@ -1,0 +1,378 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
+	"periph.io/x/host/v3"
+
+	"github.com/gateguard/gateguard/configs"
+	"github.com/gateguard/gateguard/device/input"
+	"github.com/gateguard/gateguard/device/relay"
+	"github.com/gateguard/gateguard/device/sim"
+	"github.com/gateguard/gateguard/device/thermal"
+	"github.com/gateguard/gateguard/gate"
+	"github.com/gateguard/gateguard/gate/mqtt"
+	"github.com/gateguard/gateguard/gate/outbox"
+	"github.com/gateguard/gateguard/vision/camera"
+	"github.com/gateguard/gateguard/vision/face"
+	"github.com/gateguard/gateguard/vision/fusion"
+	"github.com/gateguard/gateguard/vision/qr"
+	"github.com/gateguard/gateguard/vision/scan"
+	vsim "github.com/gateguard/gateguard/vision/sim"
+)
+
+// daemon is one gate's parts, wired from a config.
+type daemon struct {
+	cfg     *configs.Config
+	log     *slog.Logger
+	relay   *relay.Dev
+	inputs  map[gate.InputKind]*input.Dev
+	scanner *scan.Scanner
+	thermal thermal.Sensor
+	outbox  *outbox.Memory
+	pub     *mqtt.Publisher
+	ctrl    *gate.Controller
+	closers []func() error
+
+	// Simulated hardware, set when the config asks for it.
+	simPins    map[string]*sim.Pin
+	simCamera  *vsim.Camera
+	simThermal *sim.Thermal
+}
+
+// options lets the simulator watch what the gate records.
+type options struct {
+	onRecord func(gate.Message)
+	onLane   func(string)
+}
+
+// build wires every part; on error it closes what it opened.
+func build(cfg *configs.Config, log *slog.Logger, opt options) (d *daemon, err error) {
+	d = &daemon{cfg: cfg, log: log, inputs: map[gate.InputKind]*input.Dev{}, simPins: map[string]*sim.Pin{}}
+	defer func() {
+		if err != nil {
+			d.close()
+			d = nil
+		}
+	}()
+	if err := d.buildGPIO(); err != nil {
+		return nil, err
+	}
+	if err := d.buildVision(); err != nil {
+		return nil, err
+	}
+	if err := d.buildThermal(); err != nil {
+		return nil, err
+	}
+	d.outbox = outbox.NewMemory(cfg.Outbox.MaxEvents)
+	var rec gate.Recorder = d.outbox
+	if opt.onRecord != nil {
+		rec = teeRecorder{Recorder: d.outbox, fn: opt.onRecord}
+	}
+	var state gate.StateSink
+	if cfg.MQTT.Enabled {
+		if d.pub, err = d.buildPublisher(); err != nil {
+			return nil, err
+		}
+		state = d.pub
+	}
+	therm := &fusion.Scaled{CoreOffsetC: cfg.Thermal.CoreOffsetC, HotPixels: 4, CalibrationID: "scaled-fov"}
+	d.ctrl, err = gate.New(gate.Options{
+		Site: cfg.Site, Gate: cfg.Gate,
+		Policy: gate.Policy{
+			FeverC: cfg.Thermal.FeverC, ColdC: cfg.Thermal.ColdC, MinSkinC: cfg.Thermal.MinSkinC,
+			FeverLogOnly:       cfg.Policy.FeverAction == "log",
+			RequireFace:        cfg.Policy.RequireFace,
+			RequireTemperature: cfg.Policy.RequireTemperature,
+		},
+		CheckTimeout:   cfg.Policy.CheckTimeout,
+		PassageTimeout: cfg.Policy.PassageTimeout,
+		RepeatSuppress: cfg.Policy.RepeatSuppress,
+		ThermalMaxAge:  cfg.Thermal.MaxAge,
+		CalibrationID:  therm.CalibrationID,
+		Turnstile:      d.relay,
+		Recorder:       rec,
+		State:          state,
+		Thermometer:    therm,
+		Verifier:       verifier(cfg.Credentials),
+		Log:            log,
+		OnLane:         opt.onLane,
+	})
+	return d, err
+}
+
+func (d *daemon) buildGPIO() error {
+	g := d.cfg.GPIO
+	var byName func(key, name string, initial gpio.Level) (gpio.PinIO, error)
+	switch g.Driver {
+	case "simulated":
+		byName = func(_, name string, initial gpio.Level) (gpio.PinIO, error) {
+			p := sim.NewPin(name, len(d.simPins), initial)
+			d.simPins[name] = p
+			return p, nil
+		}
+	default:
+		if _, err := host.Init(); err != nil {
+			return fmt.Errorf("gpio: periph host init: %w", err)
+		}
+		byName = func(key, name string, _ gpio.Level) (gpio.PinIO, error) {
+			p := gpioreg.ByName(name)
+			if p == nil {
+				return nil, fmt.Errorf("%s: pin %q not found on this machine", key, name)
+			}
+			return p, nil
+		}
+	}
+	pin, err := byName("gpio.relay.pin", g.Relay.Pin, gpio.Low)
+	if err != nil {
+		return err
+	}
+	d.relay, err = relay.New(pin, &relay.Opts{
+		ActiveLow: g.Relay.ActiveLow, Hold: g.Relay.Mode == "hold",
+		Pulse: g.Relay.Pulse, HoldFor: g.Relay.Hold, SafeOpen: g.Relay.SafeState == "open",
+	})
+	if err != nil {
+		return err
+	}
+	for _, in := range []struct {
+		kind gate.InputKind
+		key  string
+		cfg  *configs.Input
+	}{
+		{gate.InputPassage, "gpio.passage", g.Passage},
+		{gate.InputExitButton, "gpio.exit_button", g.ExitButton},
+		{gate.InputFireAlarm, "gpio.fire_alarm", g.FireAlarm},
+		{gate.InputFireReset, "gpio.fire_reset", g.FireReset},
+	} {
+		if in.cfg == nil {
+			continue
+		}
+		// A simulated input starts at rest: contact open, or closed for a
+		// normally-closed loop.
+		rest := gpio.Level(in.cfg.ActiveLow) // open contact level
+		if in.cfg.NormallyClosed {
+			rest = !rest
+		}
+		p, err := byName(in.key+".pin", in.cfg.Pin, rest)
+		if err != nil {
+			return err
+		}
+		pull := map[string]gpio.Pull{"up": gpio.PullUp, "down": gpio.PullDown, "none": gpio.Float}[in.cfg.Pull]
+		dev, err := input.New(p, &input.Opts{ActiveLow: in.cfg.ActiveLow, Pull: pull,
+			Debounce: in.cfg.Debounce, NormallyClosed: in.cfg.NormallyClosed})
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.key, err)
+		}
+		if sp, ok := d.simPins[in.cfg.Pin]; ok {
+			sp.Set(rest) // In applied the pull; the contact decides the level
+		}
+		d.inputs[in.kind] = dev
+	}
+	return nil
+}
+
+func (d *daemon) buildVision() error {
+	c := d.cfg.Camera
+	var src scan.Source
+	if c.Source == "simulated" {
+		cam, err := vsim.New(c.Width, c.Height, c.FPS)
+		if err != nil {
+			return err
+		}
+		d.simCamera, src = cam, cam
+	} else {
+		cam, err := camera.Open(c.Source, c.Width, c.Height, c.FPS)
+		if err != nil {
+			return fmt.Errorf("camera.source: %w", err)
+		}
+		src = cam
+	}
+	d.closers = append(d.closers, src.Close)
+	dec, err := qr.New()
+	if err != nil {
+		return err
+	}
+	d.closers = append(d.closers, dec.Close)
+	if d.cfg.Vision.FaceModel != "" {
+		return fmt.Errorf("vision.face_model: the YuNet detector is not built yet; leave it empty to use vision.haar_cascade")
+	}
+	faces, err := face.NewHaar(d.cfg.Vision.HaarCascade, d.cfg.Vision.MinFacePixels)
+	if err != nil {
+		return fmt.Errorf("vision.haar_cascade: %w", err)
+	}
+	d.closers = append(d.closers, faces.Close)
+	d.scanner = &scan.Scanner{Source: src, Codes: dec, Faces: faces, Log: d.log,
+		Retry: 100 * time.Millisecond, MaxRetry: 5 * time.Second}
+	return nil
+}
+
+func (d *daemon) buildThermal() error {
+	switch d.cfg.Thermal.Sensor {
+	case "simulated":
+		t, err := sim.NewThermal(32, 24, 8)
+		if err != nil {
+			return err
+		}
+		d.simThermal, d.thermal = t, t
+		return nil
+	}
+	return fmt.Errorf("thermal.sensor: the %s driver is not built yet; use simulated", d.cfg.Thermal.Sensor)
+}
+
+func (d *daemon) buildPublisher() (*mqtt.Publisher, error) {
+	c := d.cfg
+	pw, err := c.MQTT.Password()
+	if err != nil {
+		return nil, err
+	}
+	info, _ := json.Marshal(map[string]any{
+		"v": gate.PayloadVersion, "site": c.Site, "gate": c.Gate, "version": version,
+		"config_hash": c.Hash, "calibration_id": "scaled-fov", "started": time.Now().UTC(),
+	})
+	return mqtt.New(mqtt.Options{
+		Broker: c.MQTT.Broker, ClientID: c.ClientID(), Username: c.MQTT.Username, Password: pw,
+		Prefix: c.TopicPrefix(), KeepAlive: c.MQTT.KeepAlive, ConnectTimeout: c.MQTT.ConnectTimeout,
+		PublishTimeout: c.MQTT.PublishTimeout, Info: info, Log: d.log,
+	}, d.outbox), nil
+}
+
+// run starts every goroutine and waits for all of them after ctx ends; it
+// then halts the relay in its safe state. drain, when set, bounds a final
+// wait for the outbox to empty before the publisher stops.
+func (d *daemon) run(ctx context.Context, drain time.Duration) error {
+	var wg sync.WaitGroup
+	ctrlCtx, stopCtrl := context.WithCancel(context.WithoutCancel(ctx))
+	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
+	devCtx, stopDev := context.WithCancel(ctx)
+	defer stopCtrl()
+	defer stopPub()
+	defer stopDev()
+
+	ctrlDone := make(chan struct{})
+	wg.Go(func() {
+		defer close(ctrlDone)
+		_ = d.ctrl.Run(ctrlCtx)
+	})
+	if d.pub != nil {
+		wg.Go(func() { _ = d.pub.Run(pubCtx) })
+	}
+	wg.Go(func() { d.scanner.Run(devCtx, d.ctrl.Observe) })
+	wg.Go(func() { d.thermalLoop(devCtx) })
+	for kind, in := range d.inputs {
+		wg.Go(func() {
+			in.Watch(devCtx, func(active bool) { d.ctrl.Input(devCtx, gate.InputEvent{Kind: kind, Active: active}) })
+		})
+	}
+
+	<-ctx.Done()
+	d.log.Info("shutting down")
+	stopDev()
+	stopCtrl() // the controller finishes its attempt and records it
+	<-ctrlDone
+	if d.pub != nil && drain > 0 {
+		dctx, cancel := context.WithTimeout(context.Background(), drain)
+		if err := d.outbox.WaitEmpty(dctx); err != nil {
+			d.log.Warn("outbox not drained before exit", "depth", d.outbox.Depth())
+		}
+		cancel()
+	}
+	stopPub()
+	wg.Wait()
+	err := d.relay.Halt()
+	d.close()
+	if err != nil {
+		return fmt.Errorf("halt relay: %w", err)
+	}
+	d.log.Info("stopped; relay in its safe state", "safe_state", d.cfg.GPIO.Relay.SafeState)
+	return nil
+}
+
+// thermalLoop reads the thermal camera and hands frames to the controller,
+// reporting its health on every change.
+func (d *daemon) thermalLoop(ctx context.Context) {
+	var f thermal.Frame
+	var last error = errors.New("not started")
+	wait := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := d.thermal.NextFrame(&f)
+		if err == nil {
+			err = f.Check()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if (err == nil) != (last == nil) || (err != nil && err.Error() != last.Error()) {
+			var reported error
+			if err != nil {
+				reported = fmt.Errorf("thermal %s: %w", d.thermal, err)
+			}
+			d.ctrl.DeviceHealth(ctx, "thermal", reported)
+		}
+		last = err
+		if err != nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 5*time.Second)
+			continue
+		}
+		wait = 100 * time.Millisecond
+		d.ctrl.Thermal(&f)
+	}
+}
+
+func (d *daemon) close() {
+	if d.thermal != nil {
+		_ = d.thermal.Halt()
+	}
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		if err := d.closers[i](); err != nil {
+			d.log.Warn("close", "err", err)
+		}
+	}
+	d.closers = nil
+}
+
+// verifier returns the credential verifier the config selects.
+func verifier(c configs.Credentials) gate.Verifier {
+	switch c.Mode {
+	case "presence":
+		return gate.PresenceVerifier
+	}
+	return nil // unreachable: configs validates the mode
+}
+
+// teeRecorder hands every recorded message to fn as well.
+type teeRecorder struct {
+	gate.Recorder
+	fn func(gate.Message)
+}
+
+func (t teeRecorder) Record(m gate.Message) error {
+	if err := t.Recorder.Record(m); err != nil {
+		return err
+	}
+	t.fn(m)
+	return nil
+}
+
+// newLogger builds the daemon's logger from the config.
+func newLogger(c configs.Log) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	o := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, o))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, o))
+}

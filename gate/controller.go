@@ -1,0 +1,673 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/gateguard/gateguard/device/thermal"
+	"github.com/gateguard/gateguard/vision"
+)
+
+// Lane states.
+const (
+	LaneIdle      = "idle"
+	LaneChecking  = "checking"
+	LaneOpen      = "open"
+	LaneFireAlarm = "fire_alarm"
+)
+
+// Options configures a Controller. Turnstile and Recorder are required.
+type Options struct {
+	Site, Gate string
+	Policy     Policy
+	// CheckTimeout bounds the wait for a face and a temperature.
+	CheckTimeout time.Duration
+	// PassageTimeout is how long the lane stays open for a passage.
+	PassageTimeout time.Duration
+	// RepeatSuppress is how long the same code text is ignored after a decision.
+	RepeatSuppress time.Duration
+	// ThermalMaxAge is how old a thermal frame may be when measuring.
+	ThermalMaxAge time.Duration
+	// CalibrationID names the camera registration; it goes into readings.
+	CalibrationID string
+
+	Turnstile   Turnstile
+	Recorder    Recorder
+	State       StateSink   // optional
+	Verifier    Verifier    // nil: any non-empty payload is an unverified credential
+	Thermometer Thermometer // nil: no temperature is measured
+	Log         *slog.Logger
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// OnLane, when set, is called from the controller's goroutine on every
+	// lane change. It must not block.
+	OnLane func(lane string)
+}
+
+// Controller owns the gate's state. Feed it with Observe, Thermal and Input;
+// Run is its only goroutine and the only caller of the turnstile.
+type Controller struct {
+	o        Options
+	log      *slog.Logger
+	obs      chan vision.Observation
+	frames   chan *thermal.Frame
+	inputs   chan InputEvent
+	health   chan deviceHealth
+	modes    chan Mode
+	attempts map[string]time.Time // code text → ignored until
+
+	// Fields below are owned by Run's goroutine.
+	lane      string
+	mode      Mode
+	seq       uint64
+	att       *attempt
+	deadline  time.Time // of the current check or opening; zero when none
+	openedBy  string    // attempt id of the current opening
+	fireOn    bool      // the alarm input is active
+	fireAlert string    // alert id of the latched fire alarm; "" when none
+	tframe    *thermal.Frame
+	devices   map[string]string
+	faults    map[string]string // device → alert id of an open fault
+}
+
+type attempt struct {
+	id       string
+	code     vision.Code
+	cred     Credential
+	faceSeen bool
+	reading  *Reading
+	started  time.Time
+}
+
+type deviceHealth struct {
+	name string
+	err  error
+}
+
+// New returns a controller; it does nothing until Run.
+func New(o Options) (*Controller, error) {
+	if o.Turnstile == nil || o.Recorder == nil {
+		return nil, errors.New("gate: Turnstile and Recorder are required")
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.CheckTimeout <= 0 {
+		o.CheckTimeout = 3 * time.Second
+	}
+	if o.PassageTimeout <= 0 {
+		o.PassageTimeout = 5 * time.Second
+	}
+	if o.ThermalMaxAge <= 0 {
+		o.ThermalMaxAge = time.Second
+	}
+	return &Controller{
+		o:        o,
+		log:      o.Log.With("gate", o.Gate),
+		obs:      make(chan vision.Observation, 1),
+		frames:   make(chan *thermal.Frame, 1),
+		inputs:   make(chan InputEvent, 64),
+		health:   make(chan deviceHealth, 16),
+		modes:    make(chan Mode, 4),
+		attempts: map[string]time.Time{},
+		lane:     LaneIdle,
+		mode:     ModeNormal,
+		seq:      o.Recorder.LastSeq(),
+		devices:  map[string]string{},
+		faults:   map[string]string{},
+	}, nil
+}
+
+// Observe hands the controller the latest camera observation. It never
+// blocks: an observation not yet taken is replaced by the newer one.
+func (c *Controller) Observe(o vision.Observation) { putLatest(c.obs, o) }
+
+// Thermal hands the controller a copy of the latest thermal frame; it never blocks.
+func (c *Controller) Thermal(f *thermal.Frame) {
+	cp := &thermal.Frame{}
+	cp.CopyFrom(f)
+	putLatest(c.frames, cp)
+}
+
+// Input hands the controller a debounced input change. It blocks only while
+// 64 earlier changes are waiting, and returns early when ctx ends.
+func (c *Controller) Input(ctx context.Context, ev InputEvent) {
+	select {
+	case c.inputs <- ev:
+	case <-ctx.Done():
+	}
+}
+
+// DeviceHealth reports a device as working (err == nil) or faulty. Changes
+// raise and end device-fault alerts.
+func (c *Controller) DeviceHealth(ctx context.Context, name string, err error) {
+	select {
+	case c.health <- deviceHealth{name, err}:
+	case <-ctx.Done():
+	}
+}
+
+// SetMode asks the controller to change its operating mode.
+func (c *Controller) SetMode(ctx context.Context, m Mode) {
+	select {
+	case c.modes <- m:
+	case <-ctx.Done():
+	}
+}
+
+func putLatest[T any](ch chan T, v T) {
+	for {
+		select {
+		case ch <- v:
+			return
+		default:
+		}
+		select {
+		case <-ch:
+		default:
+		}
+	}
+}
+
+// Run is the decision loop. It returns when ctx ends, after securing the lane
+// (unless a fire alarm is latched, which keeps it free).
+func (c *Controller) Run(ctx context.Context) error {
+	c.publishState()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		c.armTimer(timer)
+		select {
+		case <-ctx.Done():
+			c.shutdown()
+			return nil
+		case o := <-c.obs:
+			c.onObservation(ctx, o)
+		case f := <-c.frames:
+			c.tframe = f
+		case ev := <-c.inputs:
+			c.onInput(ev)
+		case h := <-c.health:
+			c.onHealth(h)
+		case m := <-c.modes:
+			c.onMode(m)
+		case <-timer.C:
+			c.onTimer()
+		}
+	}
+}
+
+func (c *Controller) armTimer(t *time.Timer) {
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	if c.deadline.IsZero() {
+		t.Reset(time.Hour)
+		return
+	}
+	t.Reset(max(c.deadline.Sub(c.o.Now()), 0))
+}
+
+func (c *Controller) setLane(l string) {
+	if c.lane == l {
+		return
+	}
+	c.lane = l
+	c.publishState()
+	if c.o.OnLane != nil {
+		c.o.OnLane(l)
+	}
+}
+
+func (c *Controller) onObservation(ctx context.Context, o vision.Observation) {
+	if o.Err != nil {
+		c.onHealth(deviceHealth{"camera", o.Err})
+		return
+	}
+	if c.devices["camera"] != "ok" {
+		c.onHealth(deviceHealth{"camera", nil})
+	}
+	now := c.o.Now()
+	if c.lane == LaneIdle {
+		code, ok := c.newCode(o.Codes, now)
+		if !ok {
+			return
+		}
+		c.startAttempt(ctx, code, now)
+	}
+	if c.lane != LaneChecking {
+		return
+	}
+	c.gather(o, now)
+	if c.complete() {
+		c.finish(false)
+	}
+}
+
+// newCode returns the first code not decided on within RepeatSuppress.
+func (c *Controller) newCode(codes []vision.Code, now time.Time) (vision.Code, bool) {
+	for k, until := range c.attempts {
+		if now.After(until) {
+			delete(c.attempts, k)
+		}
+	}
+	for _, code := range codes {
+		if code.Text == "" {
+			continue
+		}
+		if _, seen := c.attempts[code.Text]; !seen {
+			return code, true
+		}
+	}
+	return vision.Code{}, false
+}
+
+func (c *Controller) startAttempt(ctx context.Context, code vision.Code, now time.Time) {
+	a := &attempt{id: newID(), code: code, started: now}
+	if c.o.Verifier != nil {
+		vctx, cancel := context.WithTimeout(ctx, c.o.CheckTimeout)
+		a.cred = c.o.Verifier.Verify(vctx, code)
+		cancel()
+	} else {
+		a.cred = Credential{Status: StatusCheckFailed, Kind: "unverified", Holder: code.Text,
+			Reasons: []string{"no credential verifier configured"}}
+	}
+	c.att = a
+	c.deadline = now.Add(c.o.CheckTimeout)
+	c.log.Debug("credential seen", "attempt", a.id, "holder", a.cred.Holder, "status", a.cred.Status)
+	c.setLane(LaneChecking)
+}
+
+// gather takes the subject's face and, with a fresh thermal frame, its
+// temperature from an observation.
+func (c *Controller) gather(o vision.Observation, now time.Time) {
+	face, ok := o.Subject()
+	if !ok {
+		return
+	}
+	c.att.faceSeen = true
+	if c.o.Thermometer == nil || c.tframe == nil {
+		return
+	}
+	if age := now.Sub(c.tframe.Time); age > c.o.ThermalMaxAge || age < -c.o.ThermalMaxAge {
+		return
+	}
+	r, err := c.o.Thermometer.Measure(c.tframe, face, o.Size)
+	if err != nil {
+		c.log.Debug("no temperature", "attempt", c.att.id, "err", err)
+		return
+	}
+	r.ThresholdC = c.o.Policy.FeverC
+	if r.CalibrationID == "" {
+		r.CalibrationID = c.o.CalibrationID
+	}
+	c.att.reading = &r
+}
+
+// complete reports whether the attempt has everything it needs.
+func (c *Controller) complete() bool {
+	a := c.att
+	if a.cred.Status != StatusGreen {
+		return true // already denied; no need to wait
+	}
+	p := c.o.Policy
+	if p.RequireFace && !a.faceSeen {
+		return false
+	}
+	if p.RequireTemperature && c.o.Thermometer != nil && a.reading == nil {
+		return false
+	}
+	return true
+}
+
+func (c *Controller) finish(timedOut bool) {
+	a := c.att
+	c.att = nil
+	c.deadline = time.Time{}
+	if c.o.RepeatSuppress > 0 {
+		c.attempts[a.code.Text] = c.o.Now().Add(c.o.RepeatSuppress)
+	}
+	at := Attempt{
+		Mode:       c.mode,
+		Credential: &a.cred,
+		FaceSeen:   a.faceSeen,
+		Reading:    a.reading,
+		TimedOut:   timedOut,
+	}
+	if c.o.Thermometer == nil {
+		at.Reading = nil
+	}
+	v := Decide(c.o.Policy, at)
+	if c.fireOn || c.fireAlert != "" {
+		v.Admit = false
+		v.Reasons = append(v.Reasons, ReasonFireAlarm)
+	}
+	ev := c.event(KindEntry, v)
+	ev.ID = a.id
+	ev.Holder = a.cred.Holder
+	ev.Credential = &a.cred
+	if a.code.Colour != vision.ColourUnknown {
+		ev.Colour = a.code.Colour.String()
+	}
+	ev.FaceSeen = a.faceSeen
+	ev.Reading = a.reading
+	admit := v.Admit
+	if err := c.record(TopicAccess, ev.ID, &ev.Seq, ev); err != nil {
+		admit = false
+		c.log.Error("entry not recorded: denied", "attempt", a.id, "err", err)
+	}
+	c.logDecision(ev, admit)
+	if v.Fever {
+		c.alert(AlertFever, AlertNew, "warning", ev, fmt.Sprintf(
+			"elevated temperature: core estimate %.1f °C ≥ %.1f °C; a screening result, to be confirmed with a clinical thermometer",
+			a.reading.CoreC, c.o.Policy.FeverC))
+	}
+	if v.Spoof {
+		c.alert(AlertSpoof, AlertNew, "warning", ev, fmt.Sprintf(
+			"face without body heat (%.1f °C): a photo or a screen", a.reading.SkinC))
+	}
+	if !admit {
+		c.setLane(LaneIdle)
+		return
+	}
+	if err := c.o.Turnstile.Release(); err != nil {
+		c.onHealth(deviceHealth{"relay", err})
+		c.setLane(LaneIdle)
+		return
+	}
+	c.openedBy = ev.ID
+	c.deadline = c.o.Now().Add(c.o.PassageTimeout)
+	c.setLane(LaneOpen)
+}
+
+func (c *Controller) logDecision(ev Event, admit bool) {
+	msg := "denied"
+	if admit {
+		msg = "admitted"
+	}
+	args := []any{"attempt", ev.ID, "holder", ev.Holder, "reasons", joinReasons(ev.Reasons)}
+	if ev.Reading != nil {
+		args = append(args, "skin_c", fmt.Sprintf("%.1f", ev.Reading.SkinC))
+	}
+	c.log.Info(msg, args...)
+}
+
+func (c *Controller) onTimer() {
+	if c.deadline.IsZero() || c.o.Now().Before(c.deadline) {
+		return
+	}
+	switch c.lane {
+	case LaneChecking:
+		c.finish(true)
+	case LaneOpen:
+		c.passage(false)
+	default:
+		c.deadline = time.Time{}
+	}
+}
+
+// passage closes an opening.
+func (c *Controller) passage(passed bool) {
+	v := Verdict{}
+	decision := "not_passed"
+	if passed {
+		decision = "passed"
+	}
+	ev := c.event(KindPassage, v)
+	ev.Decision = decision
+	ev.Attempt = c.openedBy
+	_ = c.record(TopicAccess, ev.ID, &ev.Seq, ev)
+	c.log.Info("passage", "attempt", c.openedBy, "result", decision)
+	if err := c.o.Turnstile.Secure(); err != nil {
+		c.onHealth(deviceHealth{"relay", err})
+	}
+	c.openedBy = ""
+	c.deadline = time.Time{}
+	c.setLane(LaneIdle)
+}
+
+func (c *Controller) onInput(ev InputEvent) {
+	c.log.Debug("input", "input", ev.Kind.String(), "active", ev.Active)
+	switch ev.Kind {
+	case InputFireAlarm:
+		c.onFireAlarm(ev.Active)
+	case InputFireReset:
+		if ev.Active {
+			c.onFireReset()
+		}
+	case InputPassage:
+		if ev.Active && c.lane == LaneOpen {
+			c.passage(true)
+		}
+	case InputExitButton:
+		if ev.Active {
+			c.onExitButton()
+		}
+	}
+}
+
+func (c *Controller) onExitButton() {
+	if c.lane == LaneFireAlarm || c.mode == ModeFree {
+		return // already open
+	}
+	ev := c.event(KindExitButton, Verdict{Admit: true, Reasons: []Reason{ReasonExitButton}})
+	ev.Decision = "opened"
+	if err := c.record(TopicAccess, ev.ID, &ev.Seq, ev); err != nil {
+		// Egress is a safety function: it opens even when it cannot be logged.
+		c.log.Error("exit not recorded", "err", err)
+	}
+	c.log.Info("exit button: opened")
+	if err := c.o.Turnstile.Release(); err != nil {
+		c.onHealth(deviceHealth{"relay", err})
+		return
+	}
+	if c.lane == LaneIdle || c.lane == LaneOpen {
+		c.openedBy = ev.ID
+		c.deadline = c.o.Now().Add(c.o.PassageTimeout)
+		c.setLane(LaneOpen)
+	}
+}
+
+func (c *Controller) onFireAlarm(active bool) {
+	was := c.fireOn
+	c.fireOn = active
+	if !active {
+		if was && c.fireAlert != "" {
+			ev := c.event(KindFireAlarm, Verdict{Admit: true, Reasons: []Reason{ReasonFireAlarm}})
+			ev.Decision = "cleared"
+			_ = c.record(TopicAccess, ev.ID, &ev.Seq, ev)
+			c.log.Warn("fire alarm input cleared; lanes stay open until reset")
+		}
+		return
+	}
+	if c.fireAlert != "" {
+		return // already latched
+	}
+	if err := c.o.Turnstile.Free(); err != nil {
+		c.onHealth(deviceHealth{"relay", err})
+	}
+	if c.att != nil {
+		c.finish(false) // recorded as denied with fire_alarm among its reasons
+	}
+	ev := c.event(KindFireAlarm, Verdict{Admit: true, Reasons: []Reason{ReasonFireAlarm}})
+	ev.Decision = "opened"
+	_ = c.record(TopicAccess, ev.ID, &ev.Seq, ev)
+	c.fireAlert = newID()
+	c.alertWithID(c.fireAlert, AlertFireAlarm, AlertNew, "critical", ev,
+		"fire alarm: every lane open and latched until reset")
+	c.log.Warn("fire alarm: lane open, latched until reset")
+	c.openedBy, c.deadline = "", time.Time{}
+	c.setLane(LaneFireAlarm)
+}
+
+func (c *Controller) onFireReset() {
+	if c.fireAlert == "" {
+		return
+	}
+	if c.fireOn {
+		c.log.Warn("fire alarm reset refused: the alarm input is still active")
+		return
+	}
+	ev := c.event(KindFireAlarm, Verdict{Reasons: []Reason{ReasonFireAlarm}})
+	ev.Decision = "reset"
+	_ = c.record(TopicAccess, ev.ID, &ev.Seq, ev)
+	c.alertWithID(c.fireAlert, AlertFireAlarm, AlertEnd, "info", ev, "fire alarm reset")
+	c.fireAlert = ""
+	c.log.Info("fire alarm reset: lane secured")
+	c.applyMode()
+	c.setLane(LaneIdle)
+}
+
+func (c *Controller) onMode(m Mode) {
+	if m == c.mode {
+		return
+	}
+	ev := c.event(KindModeChange, Verdict{})
+	ev.Decision = string(m)
+	c.mode = m
+	ev.Mode = m
+	_ = c.record(TopicAccess, ev.ID, &ev.Seq, ev)
+	c.log.Info("mode changed", "mode", m)
+	if c.fireAlert == "" {
+		c.applyMode()
+	}
+	c.publishState()
+}
+
+func (c *Controller) applyMode() {
+	var err error
+	if c.mode == ModeFree {
+		err = c.o.Turnstile.Free()
+	} else {
+		err = c.o.Turnstile.Secure()
+	}
+	if err != nil {
+		c.onHealth(deviceHealth{"relay", err})
+	}
+}
+
+func (c *Controller) onHealth(h deviceHealth) {
+	status := "ok"
+	if h.err != nil {
+		status = h.err.Error()
+	}
+	prev, known := c.devices[h.name]
+	if known && prev == status {
+		return
+	}
+	c.devices[h.name] = status
+	id, open := c.faults[h.name]
+	switch {
+	case h.err != nil && !open:
+		id = newID()
+		c.faults[h.name] = id
+		c.log.Error("device fault", "device", h.name, "err", h.err)
+		a := c.alertBase(id, AlertDeviceFault, AlertNew, "critical", "device fault: "+status)
+		a.Device = h.name
+		_ = c.record(TopicAlert, a.ID, &a.Seq, a)
+	case h.err != nil && open:
+		a := c.alertBase(id, AlertDeviceFault, AlertUpdate, "critical", "device fault: "+status)
+		a.Device = h.name
+		_ = c.record(TopicAlert, a.ID, &a.Seq, a)
+	case h.err == nil && open:
+		delete(c.faults, h.name)
+		c.log.Info("device recovered", "device", h.name)
+		a := c.alertBase(id, AlertDeviceFault, AlertEnd, "info", "device recovered")
+		a.Device = h.name
+		_ = c.record(TopicAlert, a.ID, &a.Seq, a)
+	}
+	c.publishState()
+}
+
+func (c *Controller) shutdown() {
+	if c.att != nil {
+		c.finish(false)
+	}
+	if c.fireAlert != "" {
+		return // the relay driver's halt decides the final state
+	}
+	if err := c.o.Turnstile.Secure(); err != nil {
+		c.log.Error("secure on shutdown", "err", err)
+	}
+}
+
+func (c *Controller) event(kind string, v Verdict) Event {
+	decision := "denied"
+	if v.Admit {
+		decision = "admitted"
+	}
+	reasons := v.Reasons
+	if reasons == nil {
+		reasons = []Reason{}
+	}
+	return Event{V: PayloadVersion, ID: newID(), Site: c.o.Site, Gate: c.o.Gate,
+		Time: c.o.Now().UTC(), Kind: kind, Decision: decision, Reasons: reasons, Mode: c.mode}
+}
+
+func (c *Controller) alert(typ, state, severity string, ev Event, msg string) {
+	c.alertWithID(newID(), typ, state, severity, ev, msg)
+}
+
+func (c *Controller) alertWithID(id, typ, state, severity string, ev Event, msg string) {
+	a := c.alertBase(id, typ, state, severity, msg)
+	a.Event, a.Holder, a.Reading = ev.ID, ev.Holder, ev.Reading
+	if err := c.record(TopicAlert, a.ID, &a.Seq, a); err != nil {
+		c.log.Error("alert not recorded", "type", typ, "err", err)
+	}
+}
+
+func (c *Controller) alertBase(id, typ, state, severity, msg string) Alert {
+	return Alert{V: PayloadVersion, ID: newID(), AlertID: id, Site: c.o.Site, Gate: c.o.Gate,
+		Time: c.o.Now().UTC(), Type: typ, State: state, Severity: severity, Message: msg}
+}
+
+// record numbers a message (setting *seq before marshalling v) and stores it.
+func (c *Controller) record(topic, id string, seq *uint64, v any) error {
+	c.seq++
+	*seq = c.seq
+	err := c.o.Recorder.Record(Message{Seq: c.seq, ID: id, Topic: topic, Payload: marshal(v)})
+	if err != nil {
+		c.seq-- // the number was not used
+		c.onRecordError(err)
+		return fmt.Errorf("gate: record %s: %w", topic, err)
+	}
+	if c.devices["outbox"] != "ok" && c.devices["outbox"] != "" {
+		c.devices["outbox"] = "ok"
+	}
+	return nil
+}
+
+func (c *Controller) onRecordError(err error) {
+	if c.devices["outbox"] == err.Error() {
+		return
+	}
+	c.devices["outbox"] = err.Error()
+	c.log.Error("outbox unwritable: gate in fail mode", "err", err)
+	c.publishState()
+}
+
+func (c *Controller) publishState() {
+	if c.o.State == nil {
+		return
+	}
+	devices := make(map[string]string, len(c.devices))
+	for k, v := range c.devices {
+		devices[k] = v
+	}
+	c.o.State.SetState(marshal(State{V: PayloadVersion, Site: c.o.Site, Gate: c.o.Gate,
+		Time: c.o.Now().UTC(), Mode: c.mode, Lane: c.lane, FireAlarm: c.fireAlert != "",
+		Devices: devices, OutboxDepth: c.o.Recorder.Depth()}))
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }

@@ -1,0 +1,199 @@
+// Package gate is GateGuard's decision core: the state machine that goes from a
+// credential seen by the camera, through the identity and temperature checks, to
+// the turnstile relay and back, and the events and alerts every attempt
+// produces. It is pure Go: hardware, OpenCV and the network reach it only
+// through the small interfaces declared here (Turnstile, Recorder, Verifier,
+// Thermometer), which cmd/gateguard wires to drivers.
+package gate
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gateguard/gateguard/device/thermal"
+)
+
+// Reason says why an attempt was denied, or what was notable about an admission.
+type Reason string
+
+// Reasons used in entry events.
+const (
+	ReasonNoCredential     Reason = "no_credential"
+	ReasonCredential       Reason = "credential_rejected" // detail in the credential's status
+	ReasonNoFace           Reason = "no_face"
+	ReasonFaceMismatch     Reason = "face_mismatch"
+	ReasonNoTemperature    Reason = "no_temperature"
+	ReasonFever            Reason = "fever"
+	ReasonFeverLogged      Reason = "fever_logged_only"
+	ReasonNoBodyHeat       Reason = "no_body_heat" // a photo or a screen: spoof
+	ReasonTooCold          Reason = "too_cold_remeasure"
+	ReasonLocked           Reason = "gate_locked"
+	ReasonFireAlarm        Reason = "fire_alarm"
+	ReasonExitButton       Reason = "exit_button"
+	ReasonOutboxFailed     Reason = "outbox_unwritable"
+	ReasonCheckTimeout     Reason = "check_timeout"
+	ReasonInsecure         Reason = "insecure_credential" // admitted on an explicitly insecure setting
+	ReasonThermalUnhealthy Reason = "thermal_unavailable"
+)
+
+// Mode is the gate's operating mode.
+type Mode string
+
+// Operating modes.
+const (
+	ModeNormal      Mode = "normal"      // every attempt is checked
+	ModeLocked      Mode = "locked"      // nobody is admitted
+	ModeFree        Mode = "free"        // the lane is held open
+	ModeMaintenance Mode = "maintenance" // checks run and are logged; nobody is admitted
+)
+
+// CredentialStatus is the verdict on a credential.
+type CredentialStatus string
+
+// Credential statuses. Only StatusGreen admits.
+const (
+	StatusGreen         CredentialStatus = "green"
+	StatusYellow        CredentialStatus = "yellow"
+	StatusRed           CredentialStatus = "red"
+	StatusExpired       CredentialStatus = "expired"
+	StatusNotYetValid   CredentialStatus = "not_yet_valid"
+	StatusRevoked       CredentialStatus = "revoked"
+	StatusUnknownIssuer CredentialStatus = "unknown_issuer"
+	StatusForged        CredentialStatus = "forged"
+	StatusCheckFailed   CredentialStatus = "check_failed"
+	StatusTimedOut      CredentialStatus = "timed_out"
+)
+
+// Credential is a verified credential as the gate sees it.
+type Credential struct {
+	// Status is the verifier's verdict.
+	Status CredentialStatus `json:"status"`
+	// Verified is true when a signature or an authoritative online check
+	// backs the status, not a colour read from an image alone.
+	Verified bool `json:"verified"`
+	// Insecure marks a credential accepted without verification because the
+	// site explicitly chose an insecure mode (colour only, presence only);
+	// every event then says so.
+	Insecure bool `json:"insecure,omitempty"`
+	// Holder identifies the person the credential was issued to.
+	Holder string `json:"holder,omitempty"`
+	// Issuer names who issued it.
+	Issuer string `json:"issuer,omitempty"`
+	// Kind is the credential format (site_pass, dcc, health_code, …).
+	Kind string `json:"kind,omitempty"`
+	// Reasons details a rejection.
+	Reasons []string `json:"reasons,omitempty"`
+}
+
+// Reading is a skin-temperature measurement of the subject's face; the
+// thermal contract defines it so that fusion code need not import the gate.
+type Reading = thermal.Reading
+
+// Policy is the part of the configuration Decide needs.
+type Policy struct {
+	FeverC             float64
+	ColdC              float64
+	MinSkinC           float64
+	FeverLogOnly       bool
+	RequireFace        bool
+	RequireTemperature bool
+}
+
+// Attempt is what the gate gathered about one person.
+type Attempt struct {
+	Mode       Mode
+	Credential *Credential // nil: no credential
+	FaceSeen   bool
+	FaceMatch  *bool    // nil: not checked (no enrolled face or no matcher)
+	Reading    *Reading // nil: no temperature measured
+	TimedOut   bool     // the check timeout expired before all checks were done
+}
+
+// Verdict is the result of Decide.
+type Verdict struct {
+	Admit   bool
+	Reasons []Reason
+	// Fever is true when the core estimate reached the threshold.
+	Fever bool
+	// Spoof is true when a face showed no body heat.
+	Spoof bool
+}
+
+// Decide is the gate's pure decision: it admits only a green, verified
+// credential (or an explicitly insecure one) with a face, a plausible skin
+// temperature and no fever, and lists every reason for a denial.
+func Decide(p Policy, a Attempt) Verdict {
+	var v Verdict
+	deny := func(r Reason) { v.Reasons = append(v.Reasons, r) }
+	switch a.Mode {
+	case ModeLocked, ModeMaintenance:
+		deny(ReasonLocked)
+	}
+	switch c := a.Credential; {
+	case c == nil:
+		deny(ReasonNoCredential)
+	case c.Status != StatusGreen || (!c.Verified && !c.Insecure):
+		deny(ReasonCredential)
+	}
+	if a.FaceSeen {
+		if a.FaceMatch != nil && !*a.FaceMatch {
+			deny(ReasonFaceMismatch)
+		}
+	} else if p.RequireFace {
+		deny(ReasonNoFace)
+	}
+	if r := a.Reading; r != nil && !math.IsNaN(r.SkinC) {
+		switch {
+		case r.SkinC < p.MinSkinC:
+			v.Spoof = true
+			deny(ReasonNoBodyHeat)
+		case r.CoreC >= p.FeverC-1e-9:
+			v.Fever = true
+			if p.FeverLogOnly {
+				v.Reasons = append(v.Reasons, ReasonFeverLogged)
+			} else {
+				deny(ReasonFever)
+			}
+		case r.SkinC < p.ColdC:
+			deny(ReasonTooCold)
+		}
+	} else if p.RequireTemperature && (a.FaceSeen || !p.RequireFace) {
+		deny(ReasonNoTemperature)
+	}
+	if a.TimedOut && len(v.Reasons) > 0 {
+		v.Reasons = append(v.Reasons, ReasonCheckTimeout)
+	}
+	v.Admit = true
+	for _, r := range v.Reasons {
+		if r != ReasonFeverLogged {
+			v.Admit = false
+		}
+	}
+	if v.Admit && a.Credential != nil && a.Credential.Insecure {
+		v.Reasons = append(v.Reasons, ReasonInsecure)
+	}
+	return v
+}
+
+// String formats a verdict for logs: "admitted" or "denied: fever, no_face".
+func (v Verdict) String() string {
+	s := "denied"
+	if v.Admit {
+		s = "admitted"
+	}
+	if len(v.Reasons) == 0 {
+		return s
+	}
+	return fmt.Sprintf("%s: %v", s, joinReasons(v.Reasons))
+}
+
+func joinReasons(rs []Reason) string {
+	out := ""
+	for i, r := range rs {
+		if i > 0 {
+			out += ", "
+		}
+		out += string(r)
+	}
+	return out
+}

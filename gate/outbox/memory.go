@@ -1,0 +1,115 @@
+// Package outbox keeps the gate's events and alerts until the publisher has
+// delivered them. The gate records a message before it acts on it; the
+// publisher reads the oldest messages, publishes them in order and acknowledges
+// each one only after the broker has.
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/gateguard/gateguard/gate"
+)
+
+// ErrFull reports an outbox at its capacity. Nothing is dropped to make room:
+// the gate goes to its fail mode instead.
+var ErrFull = errors.New("outbox: full")
+
+// Memory is an in-memory outbox. It loses its contents with the process; it
+// serves tests and gates configured without an outbox path.
+type Memory struct {
+	max    int
+	notify chan struct{}
+
+	mu      sync.Mutex // guards the fields below
+	queue   []gate.Message
+	lastSeq uint64
+	empty   chan struct{} // closed while the queue is empty
+}
+
+var _ gate.Recorder = (*Memory)(nil)
+
+// NewMemory returns an outbox holding at most max messages.
+func NewMemory(max int) *Memory {
+	empty := make(chan struct{})
+	close(empty)
+	return &Memory{max: max, notify: make(chan struct{}, 1), empty: empty}
+}
+
+// Record appends m.
+func (m *Memory) Record(msg gate.Message) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.queue) >= m.max {
+		return fmt.Errorf("%w: %d messages", ErrFull, len(m.queue))
+	}
+	if msg.Seq <= m.lastSeq {
+		return fmt.Errorf("outbox: sequence %d is not after %d", msg.Seq, m.lastSeq)
+	}
+	if len(m.queue) == 0 {
+		m.empty = make(chan struct{})
+	}
+	m.queue = append(m.queue, msg)
+	m.lastSeq = msg.Seq
+	select {
+	case m.notify <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Depth returns the number of messages not yet acknowledged.
+func (m *Memory) Depth() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.queue)
+}
+
+// LastSeq returns the highest sequence number recorded.
+func (m *Memory) LastSeq() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lastSeq
+}
+
+// Peek returns up to n of the oldest messages, oldest first.
+func (m *Memory) Peek(n int) ([]gate.Message, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n = min(n, len(m.queue))
+	return append([]gate.Message(nil), m.queue[:n]...), nil
+}
+
+// Ack removes the message with sequence number seq, which must be the oldest.
+func (m *Memory) Ack(seq uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.queue) == 0 || m.queue[0].Seq != seq {
+		return fmt.Errorf("outbox: ack %d is not the oldest message", seq)
+	}
+	m.queue[0] = gate.Message{}
+	m.queue = m.queue[1:]
+	if len(m.queue) == 0 {
+		close(m.empty)
+	}
+	return nil
+}
+
+// WaitEmpty returns when every recorded message has been acknowledged, or
+// with ctx's error when ctx ends first.
+func (m *Memory) WaitEmpty(ctx context.Context) error {
+	m.mu.Lock()
+	empty := m.empty
+	m.mu.Unlock()
+	select {
+	case <-empty:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Ready is signalled after a Record.
+func (m *Memory) Ready() <-chan struct{} { return m.notify }

@@ -1,0 +1,87 @@
+// Package camera opens the face camera through OpenCV's VideoCapture: a V4L2
+// device (an index or /dev/videoN), an RTSP URL (FFmpeg over TCP), a video
+// file or an image sequence (a printf pattern such as frames/%04d.png).
+package camera
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"gocv.io/x/gocv"
+)
+
+// Capture is an open VideoCapture source.
+type Capture struct {
+	name string
+	vc   *gocv.VideoCapture
+}
+
+// Open opens source, requesting the size and rate for a device.
+func Open(source string, width, height, fps int) (*Capture, error) {
+	var (
+		vc  *gocv.VideoCapture
+		err error
+	)
+	switch {
+	case strings.HasPrefix(source, "rtsp://") || strings.HasPrefix(source, "rtsps://"):
+		if os.Getenv("OPENCV_FFMPEG_CAPTURE_OPTIONS") == "" {
+			os.Setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
+		}
+		vc, err = gocv.OpenVideoCaptureWithAPI(source, gocv.VideoCaptureFFmpeg)
+	case isDevice(source):
+		id := source
+		if n, ok := strings.CutPrefix(source, "/dev/video"); ok {
+			id = n
+		}
+		idx, _ := strconv.Atoi(id)
+		vc, err = gocv.OpenVideoCaptureWithAPI(idx, gocv.VideoCaptureV4L2)
+		if err == nil {
+			vc.Set(gocv.VideoCaptureFOURCC, vc.ToCodec("MJPG"))
+			vc.Set(gocv.VideoCaptureFrameWidth, float64(width))
+			vc.Set(gocv.VideoCaptureFrameHeight, float64(height))
+			vc.Set(gocv.VideoCaptureFPS, float64(fps))
+		}
+	default:
+		if _, serr := os.Stat(source); serr != nil && !strings.Contains(source, "%") {
+			return nil, fmt.Errorf("camera: %s: %w", source, serr)
+		}
+		vc, err = gocv.OpenVideoCapture(source)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("camera: open %s: %w", source, err)
+	}
+	if !vc.IsOpened() {
+		vc.Close()
+		return nil, fmt.Errorf("camera: open %s: not opened", source)
+	}
+	return &Capture{name: source, vc: vc}, nil
+}
+
+func isDevice(s string) bool {
+	if strings.HasPrefix(s, "/dev/video") {
+		return true
+	}
+	_, err := strconv.Atoi(s)
+	return err == nil
+}
+
+// String names the source.
+func (c *Capture) String() string { return c.name }
+
+// Read reads the next frame. It blocks in OpenCV; ctx is checked before.
+func (c *Capture) Read(ctx context.Context, m *gocv.Mat) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !c.vc.Read(m) || m.Empty() {
+		return errors.New("camera: no frame")
+	}
+	return nil
+}
+
+// Close releases the device.
+func (c *Capture) Close() error { return c.vc.Close() }

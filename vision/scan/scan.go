@@ -1,0 +1,107 @@
+// Package scan is the face camera's pipeline: it reads frames from a camera
+// source, finds QR codes and faces in each, and hands the gate one
+// vision.Observation per frame. It owns no goroutine of its own: Run is called
+// by its owner and returns when the context ends.
+package scan
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"log/slog"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/gateguard/gateguard/vision"
+)
+
+// Source is a camera: Read blocks until the next frame and fills m.
+type Source interface {
+	Read(ctx context.Context, m *gocv.Mat) error
+	Close() error
+	String() string
+}
+
+// CodeDecoder finds QR codes in a frame (vision/qr implements it).
+type CodeDecoder interface {
+	Decode(img gocv.Mat) ([]vision.Code, error)
+}
+
+// FaceDetector finds faces in a frame (vision/face implements it).
+type FaceDetector interface {
+	Detect(img gocv.Mat) ([]vision.Face, error)
+}
+
+// Scanner runs the pipeline on one source.
+type Scanner struct {
+	Source Source
+	Codes  CodeDecoder  // nil: no QR decoding
+	Faces  FaceDetector // nil: no face detection
+	Log    *slog.Logger
+	// Retry is the wait after a failed read before the next; it doubles up to
+	// MaxRetry while reads keep failing.
+	Retry, MaxRetry time.Duration
+}
+
+// Run reads and processes frames until ctx ends, calling emit for each frame
+// and for each failed read (with Observation.Err set).
+func (s *Scanner) Run(ctx context.Context, emit func(vision.Observation)) {
+	log := s.log()
+	retry := s.Retry
+	if retry <= 0 {
+		retry = 100 * time.Millisecond
+	}
+	maxRetry := max(s.MaxRetry, retry)
+	wait := retry
+	frame := gocv.NewMat()
+	defer frame.Close()
+	var seq uint64
+	for ctx.Err() == nil {
+		err := s.Source.Read(ctx, &frame)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			log.Warn("camera read failed", "camera", s.Source.String(), "err", err)
+			emit(vision.Observation{Time: time.Now(), Err: fmt.Errorf("camera %s: %w", s.Source, err)})
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, maxRetry)
+			continue
+		}
+		wait = retry
+		seq++
+		emit(s.Process(frame, seq))
+	}
+}
+
+// Process finds codes and faces in one frame.
+func (s *Scanner) Process(frame gocv.Mat, seq uint64) vision.Observation {
+	o := vision.Observation{Seq: seq, Time: time.Now(), Size: image.Pt(frame.Cols(), frame.Rows())}
+	if s.Codes != nil {
+		codes, err := s.Codes.Decode(frame)
+		if err != nil {
+			s.log().Warn("qr decode failed", "err", err)
+		}
+		o.Codes = codes
+	}
+	if s.Faces != nil {
+		faces, err := s.Faces.Detect(frame)
+		if err != nil {
+			s.log().Warn("face detection failed", "err", err)
+		}
+		o.Faces = faces
+	}
+	return o
+}
+
+func (s *Scanner) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
+}
