@@ -300,7 +300,9 @@ func (c *Controller) gather(o vision.Observation, now time.Time) {
 	if c.o.Thermometer == nil || c.tframe == nil {
 		return
 	}
-	if age := now.Sub(c.tframe.Time); age > c.o.ThermalMaxAge || age < -c.o.ThermalMaxAge {
+	// Only a thermal frame taken after the credential was seen shows the
+	// person now at the gate, not the one before.
+	if c.tframe.Time.Before(c.att.started) || now.Sub(c.tframe.Time) > c.o.ThermalMaxAge {
 		return
 	}
 	r, err := c.o.Thermometer.Measure(c.tframe, face, o.Size)
@@ -363,7 +365,7 @@ func (c *Controller) finish(timedOut bool) {
 	ev.FaceSeen = a.faceSeen
 	ev.Reading = a.reading
 	admit := v.Admit
-	if err := c.record(TopicAccess, ev.ID, &ev.Seq, ev); err != nil {
+	if err := c.record(TopicAccess, ev.ID, &ev.Seq, &ev); err != nil {
 		admit = false
 		c.log.Error("entry not recorded: denied", "attempt", a.id, "err", err)
 	}
@@ -427,7 +429,7 @@ func (c *Controller) passage(passed bool) {
 	ev := c.event(KindPassage, v)
 	ev.Decision = decision
 	ev.Attempt = c.openedBy
-	_ = c.record(TopicAccess, ev.ID, &ev.Seq, ev)
+	_ = c.record(TopicAccess, ev.ID, &ev.Seq, &ev)
 	c.log.Info("passage", "attempt", c.openedBy, "result", decision)
 	if err := c.o.Turnstile.Secure(); err != nil {
 		c.onHealth(deviceHealth{"relay", err})
@@ -463,7 +465,7 @@ func (c *Controller) onExitButton() {
 	}
 	ev := c.event(KindExitButton, Verdict{Admit: true, Reasons: []Reason{ReasonExitButton}})
 	ev.Decision = "opened"
-	if err := c.record(TopicAccess, ev.ID, &ev.Seq, ev); err != nil {
+	if err := c.record(TopicAccess, ev.ID, &ev.Seq, &ev); err != nil {
 		// Egress is a safety function: it opens even when it cannot be logged.
 		c.log.Error("exit not recorded", "err", err)
 	}
@@ -486,7 +488,7 @@ func (c *Controller) onFireAlarm(active bool) {
 		if was && c.fireAlert != "" {
 			ev := c.event(KindFireAlarm, Verdict{Admit: true, Reasons: []Reason{ReasonFireAlarm}})
 			ev.Decision = "cleared"
-			_ = c.record(TopicAccess, ev.ID, &ev.Seq, ev)
+			_ = c.record(TopicAccess, ev.ID, &ev.Seq, &ev)
 			c.log.Warn("fire alarm input cleared; lanes stay open until reset")
 		}
 		return
@@ -502,7 +504,7 @@ func (c *Controller) onFireAlarm(active bool) {
 	}
 	ev := c.event(KindFireAlarm, Verdict{Admit: true, Reasons: []Reason{ReasonFireAlarm}})
 	ev.Decision = "opened"
-	_ = c.record(TopicAccess, ev.ID, &ev.Seq, ev)
+	_ = c.record(TopicAccess, ev.ID, &ev.Seq, &ev)
 	c.fireAlert = newID()
 	c.alertWithID(c.fireAlert, AlertFireAlarm, AlertNew, "critical", ev,
 		"fire alarm: every lane open and latched until reset")
@@ -521,7 +523,7 @@ func (c *Controller) onFireReset() {
 	}
 	ev := c.event(KindFireAlarm, Verdict{Reasons: []Reason{ReasonFireAlarm}})
 	ev.Decision = "reset"
-	_ = c.record(TopicAccess, ev.ID, &ev.Seq, ev)
+	_ = c.record(TopicAccess, ev.ID, &ev.Seq, &ev)
 	c.alertWithID(c.fireAlert, AlertFireAlarm, AlertEnd, "info", ev, "fire alarm reset")
 	c.fireAlert = ""
 	c.log.Info("fire alarm reset: lane secured")
@@ -537,7 +539,7 @@ func (c *Controller) onMode(m Mode) {
 	ev.Decision = string(m)
 	c.mode = m
 	ev.Mode = m
-	_ = c.record(TopicAccess, ev.ID, &ev.Seq, ev)
+	_ = c.record(TopicAccess, ev.ID, &ev.Seq, &ev)
 	c.log.Info("mode changed", "mode", m)
 	if c.fireAlert == "" {
 		c.applyMode()
@@ -575,17 +577,17 @@ func (c *Controller) onHealth(h deviceHealth) {
 		c.log.Error("device fault", "device", h.name, "err", h.err)
 		a := c.alertBase(id, AlertDeviceFault, AlertNew, "critical", "device fault: "+status)
 		a.Device = h.name
-		_ = c.record(TopicAlert, a.ID, &a.Seq, a)
+		_ = c.record(TopicAlert, a.ID, &a.Seq, &a)
 	case h.err != nil && open:
 		a := c.alertBase(id, AlertDeviceFault, AlertUpdate, "critical", "device fault: "+status)
 		a.Device = h.name
-		_ = c.record(TopicAlert, a.ID, &a.Seq, a)
+		_ = c.record(TopicAlert, a.ID, &a.Seq, &a)
 	case h.err == nil && open:
 		delete(c.faults, h.name)
 		c.log.Info("device recovered", "device", h.name)
 		a := c.alertBase(id, AlertDeviceFault, AlertEnd, "info", "device recovered")
 		a.Device = h.name
-		_ = c.record(TopicAlert, a.ID, &a.Seq, a)
+		_ = c.record(TopicAlert, a.ID, &a.Seq, &a)
 	}
 	c.publishState()
 }
@@ -622,7 +624,7 @@ func (c *Controller) alert(typ, state, severity string, ev Event, msg string) {
 func (c *Controller) alertWithID(id, typ, state, severity string, ev Event, msg string) {
 	a := c.alertBase(id, typ, state, severity, msg)
 	a.Event, a.Holder, a.Reading = ev.ID, ev.Holder, ev.Reading
-	if err := c.record(TopicAlert, a.ID, &a.Seq, a); err != nil {
+	if err := c.record(TopicAlert, a.ID, &a.Seq, &a); err != nil {
 		c.log.Error("alert not recorded", "type", typ, "err", err)
 	}
 }
@@ -632,7 +634,8 @@ func (c *Controller) alertBase(id, typ, state, severity, msg string) Alert {
 		Time: c.o.Now().UTC(), Type: typ, State: state, Severity: severity, Message: msg}
 }
 
-// record numbers a message (setting *seq before marshalling v) and stores it.
+// record numbers a message (setting *seq before marshalling v, a pointer to
+// the message) and stores it.
 func (c *Controller) record(topic, id string, seq *uint64, v any) error {
 	c.seq++
 	*seq = c.seq

@@ -1,0 +1,41 @@
+# GateGuard — see README.md. Every target that builds runs `deps` first, which
+# installs missing Debian packages (OpenCV 4.6, opencv-data, Mosquitto) and the
+# Go modules.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+BIN      := bin/gateguard
+# Pure-Go packages: no cgo, so they are also tested with the race detector.
+PURE     := ./configs/... ./gate/... ./device/... ./vision ./vision/fusion
+
+.PHONY: all deps build test test-pure demo bench lint fmt clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gateguard
+
+test: deps
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" >&2; exit 1)
+	$(GO) test -race -count=1 $(PURE)
+	$(GO) test -count=1 ./...
+
+demo: build
+	@scripts/demo.sh
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint: deps
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" >&2; exit 1)
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w .
+
+clean:
+	rm -rf bin
