@@ -59,8 +59,13 @@ func FreePort(t testing.TB) int {
 // when the test ends.
 func Start(t testing.TB, extra string) *Broker {
 	t.Helper()
+	return StartOnPort(t, FreePort(t), extra)
+}
+
+// StartOnPort is Start on a given port (for a client started before the broker).
+func StartOnPort(t testing.TB, port int, extra string) *Broker {
+	t.Helper()
 	dir := t.TempDir()
-	port := FreePort(t)
 	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\nlog_dest stderr\nlog_type all\n%s\n", port, extra)
 	path := filepath.Join(dir, "mosquitto.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
