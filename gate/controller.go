@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -59,6 +60,8 @@ type Controller struct {
 	inputs   chan InputEvent
 	health   chan deviceHealth
 	modes    chan Mode
+	verified chan verdictFor      // credential verdicts from verification goroutines
+	verifies sync.WaitGroup       // verification goroutines
 	attempts map[string]time.Time // code text → ignored until
 
 	// Fields below are owned by Run's goroutine.
@@ -79,9 +82,16 @@ type attempt struct {
 	id       string
 	code     vision.Code
 	cred     Credential
+	pending  bool // the credential is still being verified
 	faceSeen bool
 	reading  *Reading
 	started  time.Time
+}
+
+// verdictFor is a credential verdict for the attempt with the given id.
+type verdictFor struct {
+	attempt string
+	cred    Credential
 }
 
 type deviceHealth struct {
@@ -117,6 +127,7 @@ func New(o Options) (*Controller, error) {
 		inputs:   make(chan InputEvent, 64),
 		health:   make(chan deviceHealth, 16),
 		modes:    make(chan Mode, 4),
+		verified: make(chan verdictFor, 1),
 		attempts: map[string]time.Time{},
 		lane:     LaneIdle,
 		mode:     ModeNormal,
@@ -188,6 +199,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			c.shutdown()
+			c.verifies.Wait()
 			return nil
 		case o := <-c.obs:
 			c.onObservation(ctx, o)
@@ -199,6 +211,8 @@ func (c *Controller) Run(ctx context.Context) error {
 			c.onHealth(h)
 		case m := <-c.modes:
 			c.onMode(m)
+		case v := <-c.verified:
+			c.onVerified(v)
 		case <-timer.C:
 			c.onTimer()
 		}
@@ -276,17 +290,41 @@ func (c *Controller) newCode(codes []vision.Code, now time.Time) (vision.Code, b
 func (c *Controller) startAttempt(ctx context.Context, code vision.Code, now time.Time) {
 	a := &attempt{id: newID(), code: code, started: now}
 	if c.o.Verifier != nil {
+		// Verification may call an online service: it runs beside the loop,
+		// bounded by the check timeout, so inputs (the fire alarm above all)
+		// are never held up by it.
+		a.pending = true
 		vctx, cancel := context.WithTimeout(ctx, c.o.CheckTimeout)
-		a.cred = c.o.Verifier.Verify(vctx, code)
-		cancel()
+		c.verifies.Add(1)
+		go func() {
+			defer c.verifies.Done()
+			defer cancel()
+			v := verdictFor{attempt: a.id, cred: c.o.Verifier.Verify(vctx, code)}
+			select {
+			case c.verified <- v:
+			case <-ctx.Done():
+			}
+		}()
 	} else {
 		a.cred = Credential{Status: StatusCheckFailed, Kind: "unverified", Holder: code.Text,
 			Reasons: []string{"no credential verifier configured"}}
 	}
 	c.att = a
 	c.deadline = now.Add(c.o.CheckTimeout)
-	c.log.Debug("credential seen", "attempt", a.id, "holder", a.cred.Holder, "status", a.cred.Status)
+	c.log.Debug("credential seen", "attempt", a.id)
 	c.setLane(LaneChecking)
+}
+
+// onVerified takes a credential verdict for the current attempt.
+func (c *Controller) onVerified(v verdictFor) {
+	if c.att == nil || c.att.id != v.attempt {
+		return // the attempt ended (timeout, fire alarm) before its verdict
+	}
+	c.att.cred, c.att.pending = v.cred, false
+	c.log.Debug("credential verified", "attempt", v.attempt, "holder", v.cred.Holder, "status", v.cred.Status)
+	if c.complete() {
+		c.finish(false)
+	}
 }
 
 // gather takes the subject's face and, with a fresh thermal frame, its
@@ -320,6 +358,9 @@ func (c *Controller) gather(o vision.Observation, now time.Time) {
 // complete reports whether the attempt has everything it needs.
 func (c *Controller) complete() bool {
 	a := c.att
+	if a.pending {
+		return false
+	}
 	if a.cred.Status != StatusGreen {
 		return true // already denied; no need to wait
 	}
@@ -337,6 +378,9 @@ func (c *Controller) finish(timedOut bool) {
 	a := c.att
 	c.att = nil
 	c.deadline = time.Time{}
+	if a.pending {
+		a.cred = Credential{Status: StatusTimedOut, Reasons: []string{"verification did not finish in time"}}
+	}
 	if c.o.RepeatSuppress > 0 {
 		c.attempts[a.code.Text] = c.o.Now().Add(c.o.RepeatSuppress)
 	}

@@ -296,3 +296,39 @@ func TestDeviceFaultLifecycle(t *testing.T) {
 		h.shutdown()
 	})
 }
+
+// slowVerifier answers only when its context ends (an online check that hangs).
+var slowVerifier = gate.VerifierFunc(func(ctx context.Context, code vision.Code) gate.Credential {
+	<-ctx.Done()
+	return gate.Credential{Status: gate.StatusTimedOut, Reasons: []string{ctx.Err().Error()}}
+})
+
+func TestHangingVerifierNeverHoldsUpTheFireAlarm(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, func(o *gate.Options) { o.Verifier = slowVerifier })
+		h.observe("alice", true)
+		h.input(gate.InputFireAlarm, true) // handled at once, while the check hangs
+		h.wantCalls("free")
+		h.want("entry:denied:credential_rejected,no_temperature,fire_alarm", "fire_alarm:opened:fire_alarm", "alert:fire_alarm:new")
+		h.shutdown()
+	})
+}
+
+func TestVerifierTimeoutDenies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, func(o *gate.Options) { o.Verifier = slowVerifier })
+		h.therm.Set(gate.Reading{SkinC: 36.5, CoreC: 36.5}, nil)
+		h.thermal()
+		h.observe("alice", true)
+		time.Sleep(3 * time.Second) // fake clock: the check timeout ends
+		synctest.Wait()
+		h.want("entry:denied:credential_rejected,check_timeout")
+		var ev gate.Event
+		_ = json.Unmarshal(h.rec.Messages()[0].Payload, &ev)
+		if ev.Credential == nil || ev.Credential.Status != gate.StatusTimedOut {
+			t.Errorf("credential %+v, want timed_out", ev.Credential)
+		}
+		h.wantCalls()
+		h.shutdown()
+	})
+}
