@@ -59,6 +59,7 @@ type Controller struct {
 	inputs   chan InputEvent
 	health   chan deviceHealth
 	modes    chan Mode
+	calls    chan func()          // remote commands, run in Run's goroutine (remote.go)
 	attempts map[string]time.Time // code text → ignored until
 
 	// Fields below are owned by Run's goroutine.
@@ -73,6 +74,7 @@ type Controller struct {
 	tframe    *thermal.Frame
 	devices   map[string]string
 	faults    map[string]string // device → alert id of an open fault
+	remote    remoteState
 }
 
 type attempt struct {
@@ -117,6 +119,7 @@ func New(o Options) (*Controller, error) {
 		inputs:   make(chan InputEvent, 64),
 		health:   make(chan deviceHealth, 16),
 		modes:    make(chan Mode, 4),
+		calls:    make(chan func()),
 		attempts: map[string]time.Time{},
 		lane:     LaneIdle,
 		mode:     ModeNormal,
@@ -199,6 +202,8 @@ func (c *Controller) Run(ctx context.Context) error {
 			c.onHealth(h)
 		case m := <-c.modes:
 			c.onMode(m)
+		case f := <-c.calls:
+			f()
 		case <-timer.C:
 			c.onTimer()
 		}
@@ -351,6 +356,7 @@ func (c *Controller) finish(timedOut bool) {
 		at.Reading = nil
 	}
 	v := Decide(c.o.Policy, at)
+	c.noteVerdict(v)
 	if c.fireOn || c.fireAlert != "" {
 		v.Admit = false
 		v.Reasons = append(v.Reasons, ReasonFireAlarm)
