@@ -205,3 +205,6 @@ func StartConfig(t testing.TB, port int, conf string) *Broker {
 	t.Cleanup(b.Stop)
 	return b
 }
+
+// Client returns the subscriber's connected client, e.g. to publish.
+func (s *Subscriber) Client() paho.Client { return s.client }
