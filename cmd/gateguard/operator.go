@@ -160,7 +160,7 @@ func cmdCommand(ctx context.Context, args []string, out io.Writer) error {
 	}
 	now := time.Now()
 	body := command.Body{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Site: f.site, Gate: f.gate,
-		Operator: f.operator, Nonce: uint64(now.UnixNano()), Issued: now.UTC(), Expires: now.Add(f.ttl).UTC(), Args: args2}
+		Operator: f.operator, Nonce: uint64(now.UnixMicro()), Issued: now.UTC(), Expires: now.Add(f.ttl).UTC(), Args: args2}
 	payload, err := command.Sign(body, key)
 	if err != nil {
 		return err
