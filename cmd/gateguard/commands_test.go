@@ -61,6 +61,35 @@ func TestKeygen(t *testing.T) {
 	}
 }
 
+func TestCommandUsage(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "k")
+	if err := cmdKeygen([]string{"-o", key}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{},
+		{"open"}, // no key
+		{"-key", key, "-operator", "o", "-broker", "tcp://x:1", "-site", "s", "-gate", "g", "set_mode"},
+		{"-key", key, "-operator", "o", "-broker", "tcp://x:1", "-site", "s", "-gate", "g", "open", "now"},
+		{"-key", key, "-broker", "tcp://x:1", "-site", "s", "-gate", "g", "open"},
+		{"-key", key, "-operator", "o", "-site", "s", "-gate", "g", "open"},
+	} {
+		t.Setenv("GATEGUARD_OPERATOR", "")
+		err := cmdCommand(context.Background(), args, io.Discard)
+		var u usageError
+		if !errors.As(err, &u) {
+			t.Errorf("%v: err = %v, want a usage error", args, err)
+		}
+	}
+	for _, args := range [][]string{{}, {"-o"}, {"-o", key, "extra"}} {
+		var u usageError
+		if err := cmdKeygen(args, io.Discard); !errors.As(err, &u) {
+			t.Errorf("keygen %v: err = %v", args, err)
+		}
+	}
+}
+
 // TestCommandsEndToEnd runs the daemon on simulated hardware with commands
 // enabled against a real Mosquitto, drives it with `gateguard command`, and
 // validates every message the daemon publishes against its schema.

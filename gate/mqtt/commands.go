@@ -116,7 +116,7 @@ func (c *Commands) Run(ctx context.Context) error {
 
 func (c *Commands) subscribe(ctx context.Context) error {
 	t := c.p.client.Subscribe(c.Filter(), 1, c.onMessage)
-	if err := c.p.wait(ctx, t, "subscribe "+c.Filter()); err != nil {
+	if err := c.p.awaitToken(ctx, t, "subscribe "+c.Filter()); err != nil {
 		return err
 	}
 	if st, ok := t.(*paho.SubscribeToken); ok {
@@ -156,29 +156,29 @@ func (c *Commands) handle(ctx context.Context, m inbound) {
 		c.log.Error("encode result", "err", err)
 		return
 	}
-	if err := c.p.publishTo(ctx, c.p.topic("cmd/"+name+"/result"), false, payload); err != nil {
+	if err := c.p.publishAbsolute(ctx, c.p.topic("cmd/"+name+"/result"), false, payload); err != nil {
 		c.log.Warn("result not published", "command", name, "id", r.ID, "err", err)
 	}
 }
 
-// State returns the latest state payload given to SetState.
-func (p *Publisher) State() []byte {
+// LastState returns the latest state payload given to SetState.
+func (p *Publisher) LastState() []byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.state
 }
 
-// publishTo sends one QoS 1 message to an absolute topic and waits for its
+// publishAbsolute sends one QoS 1 message to an absolute topic and waits for its
 // PUBACK (results and discovery; the outbox drain uses publish).
-func (p *Publisher) publishTo(ctx context.Context, topic string, retained bool, payload []byte) error {
+func (p *Publisher) publishAbsolute(ctx context.Context, topic string, retained bool, payload []byte) error {
 	if !p.client.IsConnectionOpen() {
 		return errors.New("mqtt: not connected")
 	}
-	return p.wait(ctx, p.client.Publish(topic, 1, retained, payload), "publish "+topic)
+	return p.awaitToken(ctx, p.client.Publish(topic, 1, retained, payload), "publish "+topic)
 }
 
-// wait waits for a token, bounded by ctx and the publish timeout.
-func (p *Publisher) wait(ctx context.Context, t paho.Token, what string) error {
+// awaitToken waits for a token, bounded by ctx and the publish timeout.
+func (p *Publisher) awaitToken(ctx context.Context, t paho.Token, what string) error {
 	timer := time.NewTimer(p.o.PublishTimeout)
 	defer timer.Stop()
 	select {

@@ -80,7 +80,7 @@ func newCmdRig(t *testing.T) *cmdRig {
 			r.calls = append(r.calls, b.Name+":"+b.ID)
 			r.mu.Unlock()
 			if b.Name == command.GetState {
-				return command.Result{State: p.State()}
+				return command.Result{State: p.LastState()}
 			}
 			return command.Result{Event: "ev-" + b.ID}
 		}})

@@ -68,7 +68,7 @@ func (d *Discovery) Run(ctx context.Context) error {
 					kick(d.kick) // never blocks
 				}
 			})
-			if err := d.p.wait(ctx, t, "subscribe "+d.StatusTopic()); err != nil {
+			if err := d.p.awaitToken(ctx, t, "subscribe "+d.StatusTopic()); err != nil {
 				d.log.Warn("subscribe failed", "err", err)
 			}
 			d.publish(ctx)
@@ -80,7 +80,7 @@ func (d *Discovery) Run(ctx context.Context) error {
 
 func (d *Discovery) publish(ctx context.Context) {
 	for _, c := range d.Configs() {
-		if err := d.p.publishTo(ctx, c.Topic, true, c.Payload); err != nil {
+		if err := d.p.publishAbsolute(ctx, c.Topic, true, c.Payload); err != nil {
 			d.log.Warn("discovery config not published", "topic", c.Topic, "err", err)
 			return
 		}
