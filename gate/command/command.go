@@ -112,7 +112,6 @@ const (
 	ReasonReplayed       Reason = "replayed"
 	ReasonNotPermitted   Reason = "not_permitted"
 	ReasonNonceStore     Reason = "nonce_store_failed"
-	ReasonDisabled       Reason = "commands_disabled"
 )
 
 // Rejection is the error Verify returns: a Reason and what was wrong.
