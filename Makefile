@@ -39,3 +39,11 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# Fuzz the command parser and the payload decoders, FUZZTIME each.
+FUZZTIME ?= 30s
+.PHONY: fuzz-commands
+fuzz-commands: deps
+	for f in FuzzVerify FuzzParseResult FuzzNonceFile; do \
+	  $(GO) test ./gate/command -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
+	$(GO) test ./configs/schema -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME)

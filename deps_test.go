@@ -15,7 +15,7 @@ func TestImportGraph(t *testing.T) {
 		"./gate", "./gate/scenario", "./gate/outbox", "./gate/gatetest",
 		"./vision", "./vision/fusion",
 		"./device/thermal", "./device/relay", "./device/input", "./device/sim",
-		"./configs",
+		"./configs", "./configs/schema", "./gate/command",
 	}
 	forbidden := []string{"gocv.io/x/gocv", "periph.io/x/host", "github.com/eclipse/paho.mqtt.golang"}
 	for _, pkg := range pure {

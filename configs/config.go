@@ -38,6 +38,8 @@ type Config struct {
 	MQTT MQTT `yaml:"mqtt"`
 	// Outbox is the local store of events not yet published.
 	Outbox Outbox `yaml:"outbox"`
+	// Commands sets the signed commands the gate accepts over MQTT.
+	Commands Commands `yaml:"commands"`
 
 	// Hash is the SHA-256 of the file the config was loaded from, in hex. It is
 	// published in the retained info topic so the central side can tell which
@@ -202,6 +204,10 @@ type MQTT struct {
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
 	// PublishTimeout bounds the wait for one PUBACK.
 	PublishTimeout time.Duration `yaml:"publish_timeout"`
+	// TLS verifies the broker and, optionally, authenticates the gate by certificate.
+	TLS TLS `yaml:"tls"`
+	// HomeAssistant publishes Home Assistant discovery configs (off by default).
+	HomeAssistant HomeAssistant `yaml:"homeassistant"`
 }
 
 // Outbox is the local store of events waiting to be published.
@@ -262,8 +268,11 @@ func Default() *Config {
 			KeepAlive:      30 * time.Second,
 			ConnectTimeout: 10 * time.Second,
 			PublishTimeout: 10 * time.Second,
+			HomeAssistant:  HomeAssistant{Prefix: "homeassistant"},
 		},
 		Outbox: Outbox{MaxEvents: 100000},
+
+		Commands: Commands{MaxBytes: 4096, MaxTTL: 5 * time.Minute},
 	}
 }
 

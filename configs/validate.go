@@ -117,6 +117,7 @@ func (c *Config) Validate() error {
 		v.duration("mqtt.publish_timeout", m.PublishTimeout, time.Second, 2*time.Minute)
 	}
 	v.intRange("outbox.max_events", c.Outbox.MaxEvents, 1000, 10_000_000)
+	c.validateSecurity(v)
 	return v.err()
 }
 

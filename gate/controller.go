@@ -62,6 +62,7 @@ type Controller struct {
 	modes    chan Mode
 	verified chan verdictFor      // credential verdicts from verification goroutines
 	verifies sync.WaitGroup       // verification goroutines
+	calls    chan func()          // remote commands, run in Run's goroutine (remote.go)
 	attempts map[string]time.Time // code text → ignored until
 
 	// Fields below are owned by Run's goroutine.
@@ -76,6 +77,7 @@ type Controller struct {
 	tframe    *thermal.Frame
 	devices   map[string]string
 	faults    map[string]string // device → alert id of an open fault
+	remote    remoteState
 }
 
 type attempt struct {
@@ -128,6 +130,7 @@ func New(o Options) (*Controller, error) {
 		health:   make(chan deviceHealth, 16),
 		modes:    make(chan Mode, 4),
 		verified: make(chan verdictFor, 1),
+		calls:    make(chan func()),
 		attempts: map[string]time.Time{},
 		lane:     LaneIdle,
 		mode:     ModeNormal,
@@ -213,6 +216,8 @@ func (c *Controller) Run(ctx context.Context) error {
 			c.onMode(m)
 		case v := <-c.verified:
 			c.onVerified(v)
+		case f := <-c.calls:
+			f()
 		case <-timer.C:
 			c.onTimer()
 		}
@@ -395,6 +400,7 @@ func (c *Controller) finish(timedOut bool) {
 		at.Reading = nil
 	}
 	v := Decide(c.o.Policy, at)
+	c.noteVerdict(v)
 	if c.fireOn || c.fireAlert != "" {
 		v.Admit = false
 		v.Reasons = append(v.Reasons, ReasonFireAlarm)

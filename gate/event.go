@@ -24,6 +24,7 @@ const (
 	KindPassage    = "passage"     // the end of an opening: passed or timed out
 	KindFireAlarm  = "fire_alarm"  // the lane opened, or was reset, for a fire alarm
 	KindModeChange = "mode_change" // the operating mode changed
+	KindRemoteOpen = "remote_open" // an operator's signed command opened the lane
 )
 
 // Event is an entry-log record, published on event/access.
@@ -45,6 +46,10 @@ type Event struct {
 	FaceSeen   bool        `json:"face_seen"`
 	Reading    *Reading    `json:"temperature,omitempty"`
 	Mode       Mode        `json:"mode"`
+	// Operator and Request name the signed command behind a remote_open or
+	// mode_change event.
+	Operator string `json:"operator,omitempty"`
+	Request  string `json:"request,omitempty"`
 	// Replayed is set by the publisher on events sent after a reconnect.
 	Replayed bool `json:"replayed"`
 }

@@ -13,6 +13,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/gateguard/gateguard/configs"
+	"github.com/gateguard/gateguard/configs/schema"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/mqtt/mqtttest"
 	"github.com/gateguard/gateguard/gate/scenario"
@@ -30,6 +31,10 @@ func TestEndToEnd(t *testing.T) {
 	cfg.MQTT.Broker = broker.URL
 	prefix := cfg.TopicPrefix()
 	sub := mqtttest.Subscribe(t, broker.URL, prefix+"/#")
+	schemas, err := schema.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	sc, err := scenario.Load("../../configs/scenarios/demo.yaml")
 	if err != nil {
@@ -82,6 +87,10 @@ func TestEndToEnd(t *testing.T) {
 		select {
 		case m := <-sub.C:
 			rel := strings.TrimPrefix(m.Topic, prefix+"/")
+			// Every message the daemon publishes follows its schema.
+			if err := schemas.ValidateTopic(rel, m.Payload); err != nil {
+				t.Errorf("%s %s: %v", rel, m.Payload, err)
+			}
 			switch rel {
 			case gate.TopicAccess:
 				var ev gate.Event

@@ -4,6 +4,8 @@
 //	gateguard check -c FILE               validate a config; print every problem
 //	gateguard simulate -c FILE SCENARIO   run the daemon on simulated hardware through a scenario
 //	gateguard version                     print the version
+//	gateguard keygen -o FILE              make an operator key pair for signed commands
+//	gateguard command -key FILE ...       sign and send a command, print the result
 package main
 
 import (
@@ -48,7 +50,12 @@ const usage = `usage:
   gateguard run -c FILE                 run the gate daemon
   gateguard check -c FILE               validate a config file
   gateguard simulate -c FILE SCENARIO   run on simulated hardware through a scenario, then exit
-  gateguard version                     print the version`
+  gateguard version                     print the version
+  gateguard keygen -o FILE              make an operator key pair for signed commands
+  gateguard command -key FILE -operator ID [-c CONFIG | -broker URL -site S -gate G]
+                    [-ca F -cert F -cert-key F] [-override] NAME [MODE]
+                                        sign and send a command (open, set_mode MODE,
+                                        reload, get_state) and print the gate's result`
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -62,6 +69,10 @@ func run(ctx context.Context, args []string) error {
 		return cmdCheck(args[1:], os.Stdout)
 	case "simulate":
 		return cmdSimulate(ctx, args[1:])
+	case "keygen":
+		return cmdKeygen(args[1:], os.Stdout)
+	case "command":
+		return cmdCommand(ctx, args[1:], os.Stdout)
 	case "version":
 		fmt.Println("gateguard", version)
 		return nil

@@ -41,6 +41,7 @@ type daemon struct {
 	outbox  *outbox.Memory
 	pub     *mqtt.Publisher
 	ctrl    *gate.Controller
+	remote  *remote // signed commands and Home Assistant discovery (remote.go)
 	closers []func() error
 
 	// Simulated hardware, set when the config asks for it.
@@ -107,7 +108,10 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (d *daemon, err e
 		Log:            log,
 		OnLane:         opt.onLane,
 	})
-	return d, err
+	if err != nil {
+		return d, err
+	}
+	return d, d.buildRemote()
 }
 
 func (d *daemon) buildGPIO() error {
@@ -234,12 +238,16 @@ func (d *daemon) buildPublisher() (*mqtt.Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
+	tc, err := tlsConfig(c.MQTT)
+	if err != nil {
+		return nil, err
+	}
 	info, _ := json.Marshal(map[string]any{
 		"v": gate.PayloadVersion, "site": c.Site, "gate": c.Gate, "version": version,
 		"config_hash": c.Hash, "calibration_id": "scaled-fov", "started": time.Now().UTC(),
 	})
 	return mqtt.New(mqtt.Options{
-		Broker: c.MQTT.Broker, ClientID: c.ClientID(), Username: c.MQTT.Username, Password: pw,
+		Broker: c.MQTT.Broker, ClientID: c.ClientID(), Username: c.MQTT.Username, Password: pw, TLS: tc,
 		Prefix: c.TopicPrefix(), KeepAlive: c.MQTT.KeepAlive, ConnectTimeout: c.MQTT.ConnectTimeout,
 		PublishTimeout: c.MQTT.PublishTimeout, Info: info, Log: d.log,
 	}, d.outbox), nil
@@ -265,6 +273,7 @@ func (d *daemon) run(ctx context.Context, drain time.Duration) error {
 	if d.pub != nil {
 		wg.Go(func() { _ = d.pub.Run(pubCtx) })
 	}
+	d.startRemote(&wg, devCtx)
 	wg.Go(func() { d.scanner.Run(devCtx, d.ctrl.Observe) })
 	wg.Go(func() { d.thermalLoop(devCtx) })
 	for kind, in := range d.inputs {

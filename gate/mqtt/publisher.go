@@ -57,8 +57,9 @@ type Publisher struct {
 	connected chan struct{} // signalled on every (re)connect
 	stateKick chan struct{}
 
-	mu    sync.Mutex // guards the fields below
-	state []byte
+	mu        sync.Mutex // guards the fields below
+	state     []byte
+	onConnect []func() // hooks run on every (re)connect; see OnConnect
 }
 
 var _ gate.StateSink = (*Publisher)(nil)
@@ -98,6 +99,7 @@ func New(o Options, src Source) *Publisher {
 		SetOnConnectHandler(func(paho.Client) {
 			p.log.Info("connected", "broker", o.Broker)
 			kick(p.connected)
+			p.runOnConnect()
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			p.log.Warn("connection lost", "err", err)
@@ -113,6 +115,24 @@ func kick(ch chan struct{}) {
 	select {
 	case ch <- struct{}{}:
 	default:
+	}
+}
+
+// OnConnect registers fn to run on every (re)connect, from paho's
+// goroutine: fn must not block (it should signal its own goroutine, which
+// then subscribes again). Register hooks before Run.
+func (p *Publisher) OnConnect(fn func()) {
+	p.mu.Lock()
+	p.onConnect = append(p.onConnect, fn)
+	p.mu.Unlock()
+}
+
+func (p *Publisher) runOnConnect() {
+	p.mu.Lock()
+	hooks := append([]func(){}, p.onConnect...)
+	p.mu.Unlock()
+	for _, fn := range hooks {
+		fn()
 	}
 }
 

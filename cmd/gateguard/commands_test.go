@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gateguard/gateguard/configs"
+	"github.com/gateguard/gateguard/configs/schema"
+	"github.com/gateguard/gateguard/gate"
+	"github.com/gateguard/gateguard/gate/command"
+	"github.com/gateguard/gateguard/gate/mqtt/mqtttest"
+)
+
+func TestKeygen(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "desk.key")
+	var out bytes.Buffer
+	if err := cmdKeygen([]string{"-o", key}, &out); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(key)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, %v", st.Mode(), err)
+	}
+	pubText, err := os.ReadFile(key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := command.ParsePublicKey(strings.TrimSpace(string(pubText)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "public_key: "+strings.TrimSpace(string(pubText))) {
+		t.Errorf("output lacks the config line:\n%s", out.String())
+	}
+	priv, err := readPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pub.Equal(priv.Public()) {
+		t.Error("FILE.pub is not the private key's public key")
+	}
+	if err := cmdKeygen([]string{"-o", key}, io.Discard); err == nil {
+		t.Error("keygen overwrote an existing key")
+	}
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readPrivateKey(key); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("a world-readable key was accepted: %v", err)
+	}
+}
+
+func TestCommandUsage(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "k")
+	if err := cmdKeygen([]string{"-o", key}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{},
+		{"open"}, // no key
+		{"-key", key, "-operator", "o", "-broker", "tcp://x:1", "-site", "s", "-gate", "g", "set_mode"},
+		{"-key", key, "-operator", "o", "-broker", "tcp://x:1", "-site", "s", "-gate", "g", "open", "now"},
+		{"-key", key, "-broker", "tcp://x:1", "-site", "s", "-gate", "g", "open"},
+		{"-key", key, "-operator", "o", "-site", "s", "-gate", "g", "open"},
+	} {
+		t.Setenv("GATEGUARD_OPERATOR", "")
+		err := cmdCommand(context.Background(), args, io.Discard)
+		var u usageError
+		if !errors.As(err, &u) {
+			t.Errorf("%v: err = %v, want a usage error", args, err)
+		}
+	}
+	for _, args := range [][]string{{}, {"-o"}, {"-o", key, "extra"}} {
+		var u usageError
+		if err := cmdKeygen(args, io.Discard); !errors.As(err, &u) {
+			t.Errorf("keygen %v: err = %v", args, err)
+		}
+	}
+}
+
+// TestCommandsEndToEnd runs the daemon on simulated hardware with commands
+// enabled against a real Mosquitto, drives it with `gateguard command`, and
+// validates every message the daemon publishes against its schema.
+func TestCommandsEndToEnd(t *testing.T) {
+	broker := mqtttest.Start(t, "")
+	dir := t.TempDir()
+	for _, op := range []string{"desk", "admin"} {
+		if err := cmdKeygen([]string{"-o", filepath.Join(dir, op+".key")}, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pubKey := func(op string) string {
+		b, err := os.ReadFile(filepath.Join(dir, op+".key.pub"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+	demo, err := os.ReadFile("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := strings.Replace(string(demo), "broker: tcp://127.0.0.1:1883", "broker: "+broker.URL, 1)
+	commands := "\ncommands:\n  enabled: true\n  nonce_file: " + filepath.Join(dir, "nonces.json") +
+		"\n  operators:\n    - id: desk\n      public_key: " + pubKey("desk") +
+		"\n      allow: [open, set_mode, get_state]\n    - id: admin\n      public_key: " + pubKey("admin") + "\n"
+	cfgPath := filepath.Join(dir, "gate.yaml")
+	write := func(s string) {
+		if err := os.WriteFile(cfgPath, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(base + commands)
+	cfg, err := configs.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemas, err := schema.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := cfg.TopicPrefix()
+	sub := mqtttest.Subscribe(t, broker.URL, prefix+"/#")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.Default()
+	}
+	d, err := build(cfg, log, options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- d.run(runCtx, 10*time.Second) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("daemon: %v", err)
+		}
+	}()
+
+	// send runs `gateguard command` as a guard would, retrying get_state
+	// until the daemon listens.
+	send := func(op string, args ...string) (*command.Result, error) {
+		var out bytes.Buffer
+		// The desk uses the gate's config file; the admin names the broker,
+		// site and gate (the config file may be broken on purpose).
+		target := []string{"-c", cfgPath}
+		if op == "admin" {
+			target = []string{"-broker", broker.URL, "-site", cfg.Site, "-gate", cfg.Gate}
+		}
+		full := append(append(target, "-key", filepath.Join(dir, op+".key"), "-operator", op, "-timeout", "5s"), args...)
+		err := cmdCommand(ctx, full, &out)
+		if err != nil && !errors.Is(err, errCommandNotOK) {
+			return nil, err
+		}
+		res, perr := command.ParseResult(out.Bytes())
+		if perr != nil {
+			t.Fatalf("command %v printed %q: %v", args, out.String(), perr)
+		}
+		return res, nil
+	}
+	var res *command.Result
+	for i := 0; ; i++ {
+		if res, err = send("desk", "get_state"); err == nil {
+			break
+		}
+		if i == 10 {
+			t.Fatalf("get_state: %v", err)
+		}
+	}
+	var st gate.State
+	if err := json.Unmarshal(res.State, &st); err != nil || st.Lane != gate.LaneIdle || st.Mode != gate.ModeNormal {
+		t.Fatalf("get_state: %+v (%v)", res, err)
+	}
+	expect := func(status, reason string) func(*command.Result, error) *command.Result {
+		return func(res *command.Result, err error) *command.Result {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Status != status || res.Reason != reason {
+				t.Fatalf("result %+v, want %s/%s", res, status, reason)
+			}
+			return res
+		}
+	}
+	expect(command.StatusOK, "")(send("desk", "set_mode", "locked"))
+	expect(command.StatusRefused, gate.RefusedLocked)(send("desk", "open"))
+	expect(command.StatusOK, "")(send("desk", "set_mode", "normal"))
+	opened := expect(command.StatusOK, "")(send("desk", "open"))
+	expect(command.StatusRejected, string(command.ReasonNotPermitted))(send("desk", "reload"))
+	expect(command.StatusRejected, string(command.ReasonNotPermitted))(send("desk", "-override", "open"))
+
+	// reload: a threshold applies live, a camera setting needs a restart,
+	// and a broken file changes nothing.
+	write(strings.Replace(strings.Replace(base, "fever_c: 37.3", "fever_c: 37.6", 1), "fps: 10", "fps: 12", 1) + commands)
+	r := expect(command.StatusOK, "")(send("admin", "reload"))
+	if !slices.Equal(r.Applied, []string{"thermal.fever_c"}) || !slices.Equal(r.RestartRequired, []string{"camera.fps"}) {
+		t.Errorf("reload: applied %v, restart_required %v", r.Applied, r.RestartRequired)
+	}
+	write(base + commands + "bogus: 1\n")
+	r = expect(command.StatusFailed, "invalid_config")(send("admin", "reload"))
+	if !strings.Contains(r.Detail, `unknown key "bogus"`) {
+		t.Errorf("reload detail %q", r.Detail)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("daemon: %v", err)
+	}
+	done <- nil
+
+	// Every message the daemon published validates; the remote open is an
+	// entry event naming the operator.
+	sawRemote := false
+	for seen := false; !seen; {
+		select {
+		case m := <-sub.C:
+			rel := strings.TrimPrefix(m.Topic, prefix+"/")
+			if err := schemas.ValidateTopic(rel, m.Payload); err != nil {
+				t.Errorf("%s %s: %v", rel, m.Payload, err)
+			}
+			if rel == gate.TopicAccess {
+				var ev gate.Event
+				mustJSON(t, m.Payload, &ev)
+				if ev.Kind == gate.KindRemoteOpen {
+					sawRemote = ev.ID == opened.Event && ev.Operator == "desk" && ev.Request == opened.ID
+				}
+			}
+			seen = rel == gate.TopicAvailability && string(m.Payload) == "offline"
+		case <-ctx.Done():
+			t.Fatal("the daemon did not go offline")
+		}
+	}
+	if !sawRemote {
+		t.Error("no remote_open event naming the operator and the request")
+	}
+}

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/url"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/gateguard/gateguard/configs"
+	"github.com/gateguard/gateguard/gate"
+	"github.com/gateguard/gateguard/gate/command"
+	"github.com/gateguard/gateguard/gate/mqtt"
+)
+
+// remote is the daemon's MQTT command side and Home Assistant discovery.
+type remote struct {
+	cmds     *mqtt.Commands
+	disc     *mqtt.Discovery
+	verifier *command.Verifier
+	// running is the configuration in effect, as reloads changed it. Only
+	// the commands goroutine touches it.
+	running *configs.Config
+}
+
+// tlsConfig returns the broker TLS config, or nil for a plain connection.
+func tlsConfig(m configs.MQTT) (*tls.Config, error) {
+	u, err := url.Parse(m.Broker)
+	if err != nil {
+		return nil, fmt.Errorf("mqtt.broker: %w", err)
+	}
+	if m.TLS.IsZero() && !slices.Contains([]string{"ssl", "tls", "mqtts", "wss"}, u.Scheme) {
+		return nil, nil
+	}
+	tc, err := mqtt.TLSConfig(mqtt.TLSFiles{CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile,
+		KeyFile: m.TLS.KeyFile, ServerName: m.TLS.ServerName})
+	if err != nil {
+		return nil, fmt.Errorf("mqtt.tls: %w", err)
+	}
+	return tc, nil
+}
+
+// operators turns the config's operator list into verifier keys.
+func operators(c configs.Commands) ([]command.Operator, error) {
+	ops := make([]command.Operator, 0, len(c.Operators))
+	for i, op := range c.Operators {
+		k, err := command.ParsePublicKey(op.PublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("commands.operators[%d].public_key: %w", i, err)
+		}
+		ops = append(ops, command.Operator{ID: op.ID, Key: k, Allow: op.Allow})
+	}
+	return ops, nil
+}
+
+// buildRemote wires commands and discovery onto the publisher, as the
+// config asks. It needs d.pub and d.ctrl.
+func (d *daemon) buildRemote() error {
+	c := d.cfg
+	if d.pub == nil {
+		return nil
+	}
+	d.remote = &remote{running: c}
+	if c.MQTT.HomeAssistant.Enabled {
+		d.remote.disc = d.pub.Discovery(mqtt.DiscoveryOptions{Prefix: c.MQTT.HomeAssistant.Prefix,
+			Site: c.Site, Gate: c.Gate, Version: version, Log: d.log})
+	}
+	if !c.Commands.Enabled {
+		return nil
+	}
+	ops, err := operators(c.Commands)
+	if err != nil {
+		return err
+	}
+	nonces, err := command.OpenFileNonces(c.Commands.NonceFile)
+	if err != nil {
+		return fmt.Errorf("commands.nonce_file: %w", err)
+	}
+	d.remote.verifier, err = command.NewVerifier(command.Options{Site: c.Site, Gate: c.Gate, Operators: ops,
+		Nonces: nonces, MaxBytes: c.Commands.MaxBytes, MaxTTL: c.Commands.MaxTTL})
+	if err != nil {
+		return fmt.Errorf("commands: %w", err)
+	}
+	d.remote.cmds, err = d.pub.Commands(mqtt.CommandOptions{Site: c.Site, Gate: c.Gate,
+		Verifier: d.remote.verifier, Handler: d.handleCommand, Log: d.log})
+	return err
+}
+
+// startRemote starts the command and discovery goroutines; they stop with ctx.
+func (d *daemon) startRemote(wg *sync.WaitGroup, ctx context.Context) {
+	if d.remote == nil {
+		return
+	}
+	if d.remote.cmds != nil {
+		wg.Go(func() { _ = d.remote.cmds.Run(ctx) })
+	}
+	if d.remote.disc != nil {
+		wg.Go(func() { _ = d.remote.disc.Run(ctx) })
+	}
+}
+
+// handleCommand carries out an authenticated command.
+func (d *daemon) handleCommand(ctx context.Context, b *command.Body) command.Result {
+	r := gate.Remote{Operator: b.Operator, Request: b.ID, Override: b.Args.Override}
+	var (
+		res gate.RemoteResult
+		err error
+	)
+	switch b.Name {
+	case command.Open:
+		res, err = d.ctrl.RemoteOpen(ctx, r)
+	case command.SetMode:
+		res, err = d.ctrl.RemoteSetMode(ctx, gate.Mode(b.Args.Mode), r)
+	case command.GetState:
+		st, err := d.ctrl.Snapshot(ctx)
+		if err != nil {
+			return stopping(err)
+		}
+		return command.Result{Status: command.StatusOK, State: st}
+	case command.Reload:
+		return d.reload(ctx)
+	default: // the verifier only lets known names through
+		return command.Result{Status: command.StatusRejected, Reason: string(command.ReasonUnknownCommand)}
+	}
+	if err != nil {
+		return stopping(err)
+	}
+	out := command.Result{Status: command.StatusOK, Event: res.Event, Detail: res.Detail}
+	if res.Refused != "" {
+		out.Status, out.Reason = command.StatusRefused, res.Refused
+	}
+	return out
+}
+
+func stopping(err error) command.Result {
+	return command.Result{Status: command.StatusFailed, Reason: "stopping", Detail: err.Error()}
+}
+
+// reload re-reads the config file. It applies the live part (thresholds,
+// policy, operator keys) and lists every other changed key as needing a
+// restart. An invalid file changes nothing.
+func (d *daemon) reload(ctx context.Context) command.Result {
+	old := d.remote.running
+	if old.Path == "" {
+		return command.Result{Status: command.StatusFailed, Reason: "invalid_config", Detail: "the daemon was not started from a config file"}
+	}
+	next, err := configs.Load(old.Path)
+	if err != nil {
+		return command.Result{Status: command.StatusFailed, Reason: "invalid_config", Detail: err.Error()}
+	}
+	changed, err := changedKeys(old, next)
+	if err != nil {
+		return command.Result{Status: command.StatusFailed, Reason: "invalid_config", Detail: err.Error()}
+	}
+	var applied, restart []string
+	for _, k := range changed {
+		if isLive(k) {
+			applied = append(applied, k)
+		} else {
+			restart = append(restart, k)
+		}
+	}
+	ops, err := operators(next.Commands)
+	if err == nil && d.remote.verifier != nil {
+		err = d.remote.verifier.SetOperators(ops)
+	}
+	if err != nil {
+		return command.Result{Status: command.StatusFailed, Reason: "invalid_config", Detail: err.Error()}
+	}
+	running := *old
+	running.Thermal.FeverC, running.Thermal.ColdC = next.Thermal.FeverC, next.Thermal.ColdC
+	running.Thermal.MinSkinC, running.Thermal.MaxAge = next.Thermal.MinSkinC, next.Thermal.MaxAge
+	running.Policy = next.Policy
+	running.Commands.Operators = next.Commands.Operators
+	if err := d.ctrl.Reconfigure(ctx, liveOf(&running)); err != nil {
+		return stopping(err)
+	}
+	d.remote.running = &running
+	d.log.Info("config reloaded", "applied", strings.Join(applied, ","), "restart_required", strings.Join(restart, ","))
+	detail := "no change"
+	if len(changed) > 0 {
+		detail = fmt.Sprintf("%d key(s) applied, %d need a restart", len(applied), len(restart))
+	}
+	return command.Result{Status: command.StatusOK, Applied: applied, RestartRequired: restart, Detail: detail}
+}
+
+// liveKeys are the config keys a reload applies without a restart; a key
+// ending in "." covers its whole section.
+var liveKeys = []string{"thermal.fever_c", "thermal.cold_c", "thermal.min_skin_c", "thermal.max_age",
+	"policy.", "commands.operators"}
+
+func isLive(key string) bool {
+	for _, l := range liveKeys {
+		if key == l || (strings.HasSuffix(l, ".") && strings.HasPrefix(key, l)) ||
+			strings.HasPrefix(key, l+"[") || strings.HasPrefix(key, l+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// liveOf is the controller's live configuration from a config.
+func liveOf(c *configs.Config) gate.Live {
+	return gate.Live{
+		Policy: gate.Policy{
+			FeverC: c.Thermal.FeverC, ColdC: c.Thermal.ColdC, MinSkinC: c.Thermal.MinSkinC,
+			FeverLogOnly:       c.Policy.FeverAction == "log",
+			RequireFace:        c.Policy.RequireFace,
+			RequireTemperature: c.Policy.RequireTemperature,
+		},
+		CheckTimeout:   c.Policy.CheckTimeout,
+		PassageTimeout: c.Policy.PassageTimeout,
+		RepeatSuppress: c.Policy.RepeatSuppress,
+		ThermalMaxAge:  c.Thermal.MaxAge,
+	}
+}
+
+// changedKeys lists the dotted config keys whose values differ, as YAML
+// names them (lists compare whole: "commands.operators").
+func changedKeys(a, b *configs.Config) ([]string, error) {
+	fa, err := flatten(a)
+	if err != nil {
+		return nil, err
+	}
+	fb, err := flatten(b)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for k, v := range fa {
+		if w, ok := fb[k]; !ok || !reflect.DeepEqual(v, w) {
+			out = append(out, k)
+		}
+	}
+	for k := range fb {
+		if _, ok := fa[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func flatten(c *configs.Config) (map[string]any, error) {
+	y, err := yaml.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("reload: %w", err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(y, &m); err != nil {
+		return nil, fmt.Errorf("reload: %w", err)
+	}
+	out := map[string]any{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		if mm, ok := v.(map[string]any); ok {
+			for k, c := range mm {
+				p := k
+				if prefix != "" {
+					p = prefix + "." + k
+				}
+				walk(p, c)
+			}
+			return
+		}
+		out[prefix] = v
+	}
+	walk("", m)
+	return out, nil
+}

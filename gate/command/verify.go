@@ -1,0 +1,181 @@
+package command
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Options configures a Verifier.
+type Options struct {
+	// Site and Gate are this gate's names; a command must name both.
+	Site, Gate string
+	// Operators are the keys allowed to sign commands.
+	Operators []Operator
+	// Nonces stores the last nonce accepted from each operator. Required.
+	Nonces NonceStore
+	// MaxBytes bounds a command's size; 0 means 4096.
+	MaxBytes int
+	// MaxTTL bounds how far in the future a command may expire; 0 means 5 minutes.
+	MaxTTL time.Duration
+	// Skew is the clock difference tolerated on issued; 0 means 1 minute.
+	Skew time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Verifier authenticates commands. It is safe for concurrent use; the nonce
+// check and its commit are atomic.
+type Verifier struct {
+	o Options
+
+	mu        sync.Mutex // guards the fields below
+	operators map[string]Operator
+}
+
+// NewVerifier returns a verifier; it fails when an operator is listed twice
+// or has a malformed key, or when no nonce store is given.
+func NewVerifier(o Options) (*Verifier, error) {
+	if o.Nonces == nil {
+		return nil, fmt.Errorf("command: a nonce store is required")
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 4096
+	}
+	if o.MaxTTL <= 0 {
+		o.MaxTTL = 5 * time.Minute
+	}
+	if o.Skew <= 0 {
+		o.Skew = time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	v := &Verifier{o: o}
+	if err := v.SetOperators(o.Operators); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// SetOperators replaces the list of operator keys (on a config reload).
+func (v *Verifier) SetOperators(ops []Operator) error {
+	m := make(map[string]Operator, len(ops))
+	for _, op := range ops {
+		if _, dup := m[op.ID]; dup {
+			return fmt.Errorf("command: operator %q is listed twice", op.ID)
+		}
+		if len(op.Key) != ed25519.PublicKeySize {
+			return fmt.Errorf("command: operator %q: key is %d bytes, want %d", op.ID, len(op.Key), ed25519.PublicKeySize)
+		}
+		m[op.ID] = op
+	}
+	v.mu.Lock()
+	v.operators = m
+	v.mu.Unlock()
+	return nil
+}
+
+// Verify authenticates a command that arrived on cmd/<topicName>, and on
+// success commits its nonce: the same command is never accepted twice. It
+// returns the body, or a *Rejection saying why the command must not be
+// acted on.
+func (v *Verifier) Verify(topicName string, retained bool, payload []byte) (*Body, error) {
+	if len(payload) > v.o.MaxBytes {
+		return nil, reject(ReasonOversized, nil, "%d bytes, at most %d", len(payload), v.o.MaxBytes)
+	}
+	env, b, err := Parse(payload)
+	if retained {
+		// Never act on a retained command: it would fire again on every
+		// reconnect. Echo its id if it has one.
+		return nil, reject(ReasonRetained, b, "a retained command is never acted on")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if env.Sig == "" {
+		return nil, reject(ReasonUnsigned, b, "no sig")
+	}
+	sig, err := base64.StdEncoding.DecodeString(env.Sig)
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return nil, reject(ReasonBadSignature, b, "sig is not a base64 Ed25519 signature")
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	op, ok := v.operators[b.Operator]
+	if !ok {
+		return nil, reject(ReasonUnknownOp, b, "operator %q is not listed in commands.operators", b.Operator)
+	}
+	if !ed25519.Verify(op.Key, signed(env.Body), sig) {
+		return nil, reject(ReasonBadSignature, b, "signature does not verify with operator %q's key", b.Operator)
+	}
+	// From here on the body is authentic.
+	if err := v.checkTarget(topicName, b); err != nil {
+		return nil, err
+	}
+	if err := checkArgs(op, b); err != nil {
+		return nil, err
+	}
+	now := v.o.Now()
+	switch {
+	case !now.Before(b.Expires):
+		return nil, reject(ReasonExpired, b, "expired at %s", b.Expires.UTC().Format(time.RFC3339))
+	case b.Issued.After(now.Add(v.o.Skew)):
+		return nil, reject(ReasonNotYetValid, b, "issued at %s, in the future", b.Issued.UTC().Format(time.RFC3339))
+	case b.Expires.Sub(now) > v.o.MaxTTL:
+		return nil, reject(ReasonTooLong, b, "expires more than %v from now", v.o.MaxTTL)
+	}
+	last, err := v.o.Nonces.Last(b.Operator)
+	if err != nil {
+		return nil, reject(ReasonNonceStore, b, "%v", err)
+	}
+	if b.Nonce <= last {
+		return nil, reject(ReasonReplayed, b, "nonce %d is not greater than %d, the last accepted from %q", b.Nonce, last, b.Operator)
+	}
+	// Persist before acting, so that a crash after acting cannot let the
+	// same command through again.
+	if err := v.o.Nonces.Commit(b.Operator, b.Nonce); err != nil {
+		return nil, reject(ReasonNonceStore, b, "%v", err)
+	}
+	return b, nil
+}
+
+func (v *Verifier) checkTarget(topicName string, b *Body) error {
+	if b.Site != v.o.Site || b.Gate != v.o.Gate {
+		return reject(ReasonWrongTarget, b, "addressed to %s/%s, this is %s/%s", b.Site, b.Gate, v.o.Site, v.o.Gate)
+	}
+	if b.Name != topicName {
+		return reject(ReasonWrongTarget, b, "body.name %q does not match the topic's %q", b.Name, topicName)
+	}
+	if !slices.Contains(Names, b.Name) {
+		return reject(ReasonUnknownCommand, b, "%q is not one of %v", b.Name, Names)
+	}
+	return nil
+}
+
+func checkArgs(op Operator, b *Body) error {
+	a := b.Args
+	switch b.Name {
+	case SetMode:
+		if !slices.Contains(Modes, a.Mode) {
+			return reject(ReasonBadArgs, b, "args.mode %q is not one of %v", a.Mode, Modes)
+		}
+	default:
+		if a.Mode != "" {
+			return reject(ReasonBadArgs, b, "%s takes no args.mode", b.Name)
+		}
+	}
+	if a.Override && b.Name != Open && b.Name != SetMode {
+		return reject(ReasonBadArgs, b, "%s takes no args.override", b.Name)
+	}
+	if !op.May(b.Name) {
+		return reject(ReasonNotPermitted, b, "operator %q may not use %s", op.ID, b.Name)
+	}
+	if a.Override && !op.May(PermOverride) {
+		return reject(ReasonNotPermitted, b, "operator %q has no override permission", op.ID)
+	}
+	return nil
+}
