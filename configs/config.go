@@ -153,6 +153,8 @@ type Thermal struct {
 	MinSkinC float64 `yaml:"min_skin_c"`
 	// MaxAge is how old the latest thermal frame may be when measuring.
 	MaxAge time.Duration `yaml:"max_age"`
+	// Screening holds the fever-screening keys (configs/thermal.go).
+	Screening `yaml:",inline"`
 }
 
 // Credentials sets how QR payloads are verified.
@@ -246,6 +248,7 @@ func Default() *Config {
 			ColdC:    34.5,
 			MinSkinC: 30.0,
 			MaxAge:   time.Second,
+			Screening: DefaultScreening(),
 		},
 		Policy: Policy{
 			CheckTimeout:       3 * time.Second,
