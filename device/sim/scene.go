@@ -19,6 +19,39 @@ type scene struct {
 	hot       []image.Point
 	hotC      float64
 	frameTick chan struct{} // closed and replaced after every frame
+	spotX     float64       // calibration target centre, thermal pixels
+	spotY     float64
+	spotR     float64 // its radius; 0: none
+	spotC     float64
+}
+
+// SetSpot shows a heated calibration target: a disc of radius r thermal
+// pixels centred at (x, y) (pixel (i, j) spans i..i+1, j..j+1) at c. Pixels
+// it partly covers read the mix of c and what is behind, as a real
+// sensor's pixel averages its field of view. r = 0 removes it.
+func (t *Thermal) SetSpot(x, y, r, c float64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.spotX, t.spotY, t.spotR, t.spotC = x, y, r, c
+}
+
+// spotCover returns the share of pixel (x, y) the spot covers, sampled on
+// an 8×8 grid.
+func (t *Thermal) spotCover(x, y int) float64 {
+	if t.spotR <= 0 || math.Abs(float64(x)+0.5-t.spotX) > t.spotR+1 || math.Abs(float64(y)+0.5-t.spotY) > t.spotR+1 {
+		return 0
+	}
+	n := 0
+	for j := range 8 {
+		for i := range 8 {
+			dx := float64(x) + (float64(i)+0.5)/8 - t.spotX
+			dy := float64(y) + (float64(j)+0.5)/8 - t.spotY
+			if dx*dx+dy*dy <= t.spotR*t.spotR {
+				n++
+			}
+		}
+	}
+	return float64(n) / 64
 }
 
 // SetFace places a face over r (thermal pixels); an empty r removes it. A
@@ -102,6 +135,14 @@ func (t *Thermal) rendered() {
 // at returns the scene's temperature at pixel (x, y), before drift and
 // noise; t.mu is held.
 func (t *Thermal) at(x, y int) float64 {
+	if cov := t.spotCover(x, y); cov > 0 {
+		return cov*t.spotC + (1-cov)*t.behind(x, y)
+	}
+	return t.behind(x, y)
+}
+
+// behind is the scene without the calibration target.
+func (t *Thermal) behind(x, y int) float64 {
 	p := image.Pt(x, y)
 	switch {
 	case p.In(t.bb):
