@@ -248,6 +248,7 @@ func Default() *Config {
 			ColdC:    34.5,
 			MinSkinC: 30.0,
 			MaxAge:   time.Second,
+
 			Screening: DefaultScreening(),
 		},
 		Policy: Policy{

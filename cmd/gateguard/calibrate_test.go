@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,5 +134,43 @@ steps:
 		if r == nil || r.CalibrationID != cal.ID || math.Abs(r.SkinC-want) > 0.2 {
 			t.Errorf("reading %d: %+v, want skin %.1f with calibration %s", i, r, want, cal.ID)
 		}
+	}
+}
+
+func TestCheckCalibrationFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, cal string) string {
+		p := filepath.Join(dir, name)
+		cfg := "site: s\ngate: g\ncredentials: {mode: presence}\nthermal: {calibration_file: " + cal + "}\n"
+		if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"version": 1, "id": "x"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, cal string
+		wantErr   error
+		want      string
+	}{
+		{"good calibration", "../../vision/fusion/testdata/calibration.json", nil, "calibration cal-20261127-7ce11c35"},
+		{"bad calibration", bad, errInvalidConfig, "thermal.calibration_file: " + bad + ": fusion: bad calibration"},
+		{"missing calibration", filepath.Join(dir, "none.json"), errInvalidConfig, "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			cal, _ := filepath.Abs(tt.cal)
+			err := cmdCheck([]string{"-c", write(tt.name+".yaml", cal)}, &out)
+			if !errors.Is(err, tt.wantErr) || !strings.Contains(out.String(), tt.want) {
+				t.Fatalf("err = %v, output %q; want %v and %q", err, out.String(), tt.wantErr, tt.want)
+			}
+		})
+	}
+	if err := run(context.Background(), []string{"calibrate", "-n", "3"}); exitCode(err) != 2 {
+		t.Errorf("calibrate -n 3: %v, want a usage error", err)
 	}
 }
