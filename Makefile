@@ -39,3 +39,13 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# Fever-screening fusion: per-frame benchmark, and the calibration file
+# parser's fuzzer (30 s by default: make fuzz-calibration FUZZTIME=5m).
+FUZZTIME ?= 30s
+.PHONY: bench-fusion fuzz-calibration
+bench-fusion: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./vision/fusion
+
+fuzz-calibration: deps
+	$(GO) test -run '^$$' -fuzz FuzzParseCalibration -fuzztime $(FUZZTIME) ./vision/fusion
