@@ -15,6 +15,9 @@ const (
 	// small or too large to measure before the check timed out.
 	ReasonTooFar   Reason = "too_far_remeasure"
 	ReasonTooClose Reason = "too_close_remeasure"
+	// ReasonTurned: the face was turned away from the camera until the
+	// check timed out.
+	ReasonTurned Reason = "face_turned_remeasure"
 	// ReasonBorderline: a reading in the borderline band was not confirmed
 	// by a second one before the check timed out.
 	ReasonBorderline Reason = "borderline_remeasure"
@@ -95,6 +98,8 @@ func (c *Controller) measure(face vision.Face, size image.Point) {
 		a.th.remeasure = ReasonTooFar
 	case errors.Is(err, thermal.ErrTooClose):
 		a.th.remeasure = ReasonTooClose
+	case errors.Is(err, thermal.ErrTurned):
+		a.th.remeasure = ReasonTurned
 	}
 	if err != nil {
 		c.log.Debug("no temperature", "attempt", a.id, "err", err)

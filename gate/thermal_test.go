@@ -130,6 +130,8 @@ func TestScreeningDecisions(t *testing.T) {
 			want: []string{"entry:denied:too_far_remeasure,check_timeout"}},
 		{name: "too close until the timeout", results: []any{fmt.Errorf("x: %w", thermal.ErrTooClose)}, frames: 1, timeout: true,
 			want: []string{"entry:denied:too_close_remeasure,check_timeout"}},
+		{name: "turned away until the timeout", results: []any{fmt.Errorf("x: %w", thermal.ErrTurned)}, frames: 1, timeout: true,
+			want: []string{"entry:denied:face_turned_remeasure,check_timeout"}},
 		{name: "blackbody lost: fail mode deny", bbErr: bbGone, results: []any{bbGone}, frames: 1,
 			want: []string{"alert:device_fault:new", "entry:denied:thermal_unavailable"}},
 		{name: "blackbody lost: fail mode admit", bbErr: bbGone, results: []any{bbGone}, frames: 1,

@@ -21,7 +21,7 @@ func (d *daemon) buildMeter() error {
 	o := fusion.Options{
 		VisibleSize: visible, CoreOffsetC: t.CoreOffsetC, AmbientK: t.AmbientK,
 		MinSkinC: t.MinSkinC, MinSkinFraction: t.MinSkinFraction, MinSkinSpreadC: t.MinSkinSpreadC,
-		FaceWidthMin: t.FaceWidthMin, FaceWidthMax: t.FaceWidthMax,
+		FaceWidthMin: t.FaceWidthMin, FaceWidthMax: t.FaceWidthMax, MaxYawDeg: t.MaxYawDeg,
 	}
 	if t.CalibrationFile != "" {
 		cal, err := fusion.LoadCalibration(t.CalibrationFile)

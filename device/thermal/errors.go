@@ -14,4 +14,7 @@ var (
 	ErrTooFar = errors.New("thermal: face too far to measure")
 	// ErrTooClose means the face overfills the view: step back.
 	ErrTooClose = errors.New("thermal: face too close to measure")
+	// ErrTurned means the face is turned away from the camera: the inner
+	// canthi are not seen square-on, so they read low. Face the camera.
+	ErrTurned = errors.New("thermal: face turned away from the camera")
 )

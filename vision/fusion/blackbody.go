@@ -98,6 +98,10 @@ func (b *blackbody) observe(tf *thermal.Frame) error {
 	for i < len(b.samples) && b.samples[i].t.Before(cut) {
 		i++
 	}
+	if tf.Time.IsZero() {
+		// A sensor that does not time its frames: keep the last 16.
+		i = max(0, len(b.samples)-15)
+	}
 	b.samples = append(b.samples[:0], b.samples[i:]...)
 	b.samples = append(b.samples, bbSample{tf.Time, c})
 	lo, hi := c, c

@@ -130,6 +130,15 @@ func TestMeter(t *testing.T) {
 		{name: "blackbody half covered", sc: scene{ambient: 24, skin: 36, canthus: 36.4, set: func(f *thermal.Frame) {
 			f.C[1*32+28], f.C[2*32+28] = 30, 30
 		}}, face: haarFace, err: thermal.ErrUnavailable},
+		{name: "landmarks outside the box: face maximum", sc: scene{ambient: 24, skin: 36.0, canthus: 36.4},
+			face: vision.Face{Box: haarFace.Box, HasLandmarks: true, Landmarks: [5]image.Point{{10, 10}, {60, 10}, {30, 40}}},
+			skin: 36.4, core: 36.9, region: "face"},
+		{name: "turned 30°", sc: scene{ambient: 24, skin: 36, canthus: 36.4}, face: vision.Face{Box: yunet.Box, HasLandmarks: true,
+			Landmarks: [5]image.Point{{200, 195}, {280, 195}, {255, 240}}}, mutate: func(o *Options) { o.MaxYawDeg = 15 },
+			err: thermal.ErrTurned},
+		{name: "turned 10° is fine", sc: scene{ambient: 24, skin: 35.5, canthus: 36.6}, face: vision.Face{Box: yunet.Box, HasLandmarks: true,
+			Landmarks: [5]image.Point{{200, 195}, {280, 195}, {245, 240}}}, mutate: func(o *Options) { o.MaxYawDeg = 15 },
+			skin: 36.6, core: 37.1, region: "canthus"},
 		{name: "too far", sc: scene{ambient: 24, skin: 36, canthus: 36.4}, face: vision.Face{Box: image.Rect(200, 200, 250, 260)},
 			err: thermal.ErrTooFar},
 		{name: "too close", sc: scene{ambient: 24, skin: 36, canthus: 36.4}, face: vision.Face{Box: image.Rect(0, 0, 600, 480)},
@@ -298,5 +307,21 @@ func BenchmarkMeterMeasure(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestYaw(t *testing.T) {
+	// A face turned θ moves the nose tip noseDepth·tan θ of the distance
+	// between the eyes off their midpoint.
+	for _, deg := range []float64{-30, -15, 0, 10, 25} {
+		off := noseDepth * math.Tan(deg*math.Pi/180) * 100
+		f := vision.Face{HasLandmarks: true, Landmarks: [5]image.Point{{300, 200}, {400, 200}, {350 + int(math.Round(off)), 250}}}
+		got, ok := Yaw(f)
+		if !ok || math.Abs(got-deg) > 1 {
+			t.Errorf("yaw %v°: estimated %v° (ok %v)", deg, got, ok)
+		}
+	}
+	if _, ok := Yaw(haarFace); ok {
+		t.Error("yaw without landmarks")
 	}
 }
