@@ -24,6 +24,8 @@ func TestDecideScreening(t *testing.T) {
 			false, []Reason{ReasonThermalUnhealthy}, false},
 		{"screening unavailable, fail open", open, Attempt{Credential: green, FaceSeen: true, ThermalUnavailable: true},
 			true, []Reason{ReasonUnscreened}, false},
+		{"screening unavailable, temperature not required", Policy{FeverC: 37.3, ColdC: 34.5, MinSkinC: 30, RequireFace: true},
+			Attempt{Credential: green, FaceSeen: true, ThermalUnavailable: true}, true, []Reason{ReasonUnscreened}, false},
 		{"fail open still needs a good credential", open, Attempt{Credential: &Credential{Status: StatusRed}, FaceSeen: true, ThermalUnavailable: true},
 			false, []Reason{ReasonCredential, ReasonUnscreened}, false},
 		{"a reading wins over unavailability", p, Attempt{Credential: green, FaceSeen: true, ThermalUnavailable: true, Reading: &Reading{SkinC: 36.4, CoreC: 36.4}},

@@ -54,9 +54,11 @@ type thermalAttempt struct {
 	remeasure   Reason
 }
 
-// thermalFailMode applies the policy's fail mode while screening is unavailable.
+// thermalFailMode applies the policy's fail mode while screening is
+// unavailable. A gate that does not require a temperature admits, marked
+// unscreened, as it would without a thermometer.
 func thermalFailMode(p Policy, v *Verdict) {
-	if p.ThermalFailOpen {
+	if p.ThermalFailOpen || !p.RequireTemperature {
 		v.Reasons = append(v.Reasons, ReasonUnscreened)
 		return
 	}
