@@ -47,3 +47,11 @@ fuzz-commands: deps
 	for f in FuzzVerify FuzzParseResult FuzzNonceFile; do \
 	  $(GO) test ./gate/command -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
 	$(GO) test ./configs/schema -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME)
+# Fever-screening fusion: per-frame benchmark, and the calibration file
+# parser's fuzzer (30 s by default: make fuzz-calibration FUZZTIME=5m).
+.PHONY: bench-fusion fuzz-calibration
+bench-fusion: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./vision/fusion
+
+fuzz-calibration: deps
+	$(GO) test -run '^$$' -fuzz FuzzParseCalibration -fuzztime $(FUZZTIME) ./vision/fusion

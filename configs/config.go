@@ -155,6 +155,8 @@ type Thermal struct {
 	MinSkinC float64 `yaml:"min_skin_c"`
 	// MaxAge is how old the latest thermal frame may be when measuring.
 	MaxAge time.Duration `yaml:"max_age"`
+	// Screening holds the fever-screening keys (configs/thermal.go).
+	Screening `yaml:",inline"`
 }
 
 // Credentials sets how QR payloads are verified.
@@ -252,6 +254,8 @@ func Default() *Config {
 			ColdC:    34.5,
 			MinSkinC: 30.0,
 			MaxAge:   time.Second,
+
+			Screening: DefaultScreening(),
 		},
 		Policy: Policy{
 			CheckTimeout:       3 * time.Second,

@@ -44,7 +44,16 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
 	fields := map[string]reflect.Type{}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if opts == "inline" && f.Type.Kind() == reflect.Struct {
+			for j := range f.Type.NumField() {
+				g := f.Type.Field(j)
+				if n, _, _ := strings.Cut(g.Tag.Get("yaml"), ","); n != "" && n != "-" {
+					fields[n] = g.Type
+				}
+			}
+			continue
+		}
 		if name == "" || name == "-" {
 			continue
 		}

@@ -36,6 +36,8 @@ type Options struct {
 	ThermalMaxAge time.Duration
 	// CalibrationID names the camera registration; it goes into readings.
 	CalibrationID string
+	// Snapshots keeps a thermal picture for each fever alert; optional.
+	Snapshots Snapshotter
 
 	Turnstile   Turnstile
 	Recorder    Recorder
@@ -88,6 +90,7 @@ type attempt struct {
 	faceSeen bool
 	reading  *Reading
 	started  time.Time
+	th       thermalAttempt
 }
 
 // verdictFor is a credential verdict for the attempt with the given id.
@@ -207,7 +210,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		case o := <-c.obs:
 			c.onObservation(ctx, o)
 		case f := <-c.frames:
-			c.tframe = f
+			c.onThermalFrame(f)
 		case ev := <-c.inputs:
 			c.onInput(ev)
 		case h := <-c.health:
@@ -348,16 +351,7 @@ func (c *Controller) gather(o vision.Observation, now time.Time) {
 	if c.tframe.Time.Before(c.att.started) || now.Sub(c.tframe.Time) > c.o.ThermalMaxAge {
 		return
 	}
-	r, err := c.o.Thermometer.Measure(c.tframe, face, o.Size)
-	if err != nil {
-		c.log.Debug("no temperature", "attempt", c.att.id, "err", err)
-		return
-	}
-	r.ThresholdC = c.o.Policy.FeverC
-	if r.CalibrationID == "" {
-		r.CalibrationID = c.o.CalibrationID
-	}
-	c.att.reading = &r
+	c.measure(face, o.Size)
 }
 
 // complete reports whether the attempt has everything it needs.
@@ -373,7 +367,7 @@ func (c *Controller) complete() bool {
 	if p.RequireFace && !a.faceSeen {
 		return false
 	}
-	if p.RequireTemperature && c.o.Thermometer != nil && a.reading == nil {
+	if p.RequireTemperature && c.o.Thermometer != nil && a.reading == nil && !a.th.unavailable {
 		return false
 	}
 	return true
@@ -399,8 +393,12 @@ func (c *Controller) finish(timedOut bool) {
 	if c.o.Thermometer == nil {
 		at.Reading = nil
 	}
+	a.applyThermal(&at)
 	v := Decide(c.o.Policy, at)
 	c.noteVerdict(v)
+	if v.Fever {
+		c.snapshot(a)
+	}
 	if c.fireOn || c.fireAlert != "" {
 		v.Admit = false
 		v.Reasons = append(v.Reasons, ReasonFireAlarm)
@@ -421,13 +419,10 @@ func (c *Controller) finish(timedOut bool) {
 	}
 	c.logDecision(ev, admit)
 	if v.Fever {
-		c.alert(AlertFever, AlertNew, "warning", ev, fmt.Sprintf(
-			"elevated temperature: core estimate %.1f °C ≥ %.1f °C; a screening result, to be confirmed with a clinical thermometer",
-			a.reading.CoreC, c.o.Policy.FeverC))
+		c.alert(AlertFever, AlertNew, "warning", ev, feverMessage(a.reading, c.o.Policy))
 	}
 	if v.Spoof {
-		c.alert(AlertSpoof, AlertNew, "warning", ev, fmt.Sprintf(
-			"face without body heat (%.1f °C): a photo or a screen", a.reading.SkinC))
+		c.alert(AlertSpoof, AlertNew, "warning", ev, spoofMessage(a.reading))
 	}
 	if !admit {
 		c.setLane(LaneIdle)

@@ -97,6 +97,12 @@ type Policy struct {
 	FeverLogOnly       bool
 	RequireFace        bool
 	RequireTemperature bool
+	// BorderlineC is the width of the band below FeverC in which a reading
+	// is measured a second time (see gate/thermal.go); 0 turns it off.
+	BorderlineC float64
+	// ThermalFailOpen admits, marked unscreened, while screening is
+	// unavailable (blackbody missing or unstable) instead of denying.
+	ThermalFailOpen bool
 }
 
 // Attempt is what the gate gathered about one person.
@@ -107,6 +113,12 @@ type Attempt struct {
 	FaceMatch  *bool    // nil: not checked (no enrolled face or no matcher)
 	Reading    *Reading // nil: no temperature measured
 	TimedOut   bool     // the check timeout expired before all checks were done
+	// ThermalUnavailable is set when screening was paused (no usable
+	// blackbody) while the person was at the gate.
+	ThermalUnavailable bool
+	// Remeasure, when set and there is no Reading, says why no reading was
+	// taken (too far, too close, borderline not confirmed).
+	Remeasure Reason
 }
 
 // Verdict is the result of Decide.
@@ -144,7 +156,7 @@ func Decide(p Policy, a Attempt) Verdict {
 	}
 	if r := a.Reading; r != nil && !math.IsNaN(r.SkinC) {
 		switch {
-		case r.SkinC < p.MinSkinC:
+		case r.SkinC < p.MinSkinC || r.NotSkin != "":
 			v.Spoof = true
 			deny(ReasonNoBodyHeat)
 		case r.CoreC >= p.FeverC-1e-9:
@@ -157,15 +169,17 @@ func Decide(p Policy, a Attempt) Verdict {
 		case r.SkinC < p.ColdC:
 			deny(ReasonTooCold)
 		}
+	} else if a.ThermalUnavailable && (a.FaceSeen || !p.RequireFace) {
+		thermalFailMode(p, &v)
 	} else if p.RequireTemperature && (a.FaceSeen || !p.RequireFace) {
-		deny(ReasonNoTemperature)
+		deny(noReadingReason(a))
 	}
 	if a.TimedOut && len(v.Reasons) > 0 {
 		v.Reasons = append(v.Reasons, ReasonCheckTimeout)
 	}
 	v.Admit = true
 	for _, r := range v.Reasons {
-		if r != ReasonFeverLogged {
+		if r != ReasonFeverLogged && r != ReasonUnscreened {
 			v.Admit = false
 		}
 	}

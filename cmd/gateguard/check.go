@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gateguard/gateguard/configs"
+	"github.com/gateguard/gateguard/vision/fusion"
 )
 
 // errInvalidConfig is returned by check after printing the problems.
@@ -35,6 +36,14 @@ func cmdCheck(args []string, out io.Writer) error {
 			fmt.Fprintln(out, msg)
 		}
 		return fmt.Errorf("%s: %w", *path, errInvalidConfig)
+	}
+	if f := cfg.Thermal.CalibrationFile; f != "" {
+		cal, err := fusion.LoadCalibration(f)
+		if err != nil {
+			fmt.Fprintf(out, "%s: thermal.calibration_file: %v\n", *path, err)
+			return fmt.Errorf("%s: %w", *path, errInvalidConfig)
+		}
+		fmt.Fprintf(out, "%s: calibration %s (%v → %v, %.3f px)\n", f, cal.ID, cal.Visible(), cal.Thermal(), cal.RMSErrorPx)
 	}
 	fmt.Fprintf(out, "%s: ok (site %s, gate %s, config %s)\n", *path, cfg.Site, cfg.Gate, cfg.Hash[:12])
 	return nil

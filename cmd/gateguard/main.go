@@ -3,6 +3,7 @@
 //	gateguard run -c FILE                 run the daemon
 //	gateguard check -c FILE               validate a config; print every problem
 //	gateguard simulate -c FILE SCENARIO   run the daemon on simulated hardware through a scenario
+//	gateguard calibrate -c FILE [-o FILE] register the face camera to the thermal camera
 //	gateguard version                     print the version
 //	gateguard keygen -o FILE              make an operator key pair for signed commands
 //	gateguard command -key FILE ...       sign and send a command, print the result
@@ -50,12 +51,13 @@ const usage = `usage:
   gateguard run -c FILE                 run the gate daemon
   gateguard check -c FILE               validate a config file
   gateguard simulate -c FILE SCENARIO   run on simulated hardware through a scenario, then exit
-  gateguard version                     print the version
+  gateguard calibrate -c FILE [-o FILE] register the cameras with a heated target; write the calibration
   gateguard keygen -o FILE              make an operator key pair for signed commands
   gateguard command -key FILE -operator ID [-c CONFIG | -broker URL -site S -gate G]
                     [-ca F -cert F -cert-key F] [-override] NAME [MODE]
                                         sign and send a command (open, set_mode MODE,
-                                        reload, get_state) and print the gate's result`
+                                        reload, get_state) and print the gate's result
+  gateguard version                     print the version`
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdKeygen(args[1:], os.Stdout)
 	case "command":
 		return cmdCommand(ctx, args[1:], os.Stdout)
+	case "calibrate":
+		return cmdCalibrate(ctx, args[1:])
 	case "version":
 		fmt.Println("gateguard", version)
 		return nil

@@ -38,6 +38,7 @@ type daemon struct {
 	inputs  map[gate.InputKind]*input.Dev
 	scanner *scan.Scanner
 	thermal thermal.Sensor
+	meter   *fusion.Meter
 	outbox  *outbox.Memory
 	pub     *mqtt.Publisher
 	ctrl    *gate.Controller
@@ -74,6 +75,9 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (d *daemon, err e
 	if err := d.buildThermal(); err != nil {
 		return nil, err
 	}
+	if err := d.buildMeter(); err != nil {
+		return nil, err
+	}
 	d.outbox = outbox.NewMemory(cfg.Outbox.MaxEvents)
 	var rec gate.Recorder = d.outbox
 	if opt.onRecord != nil {
@@ -86,7 +90,6 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (d *daemon, err e
 		}
 		state = d.pub
 	}
-	therm := &fusion.Scaled{CoreOffsetC: cfg.Thermal.CoreOffsetC, HotPixels: 4, CalibrationID: "scaled-fov"}
 	d.ctrl, err = gate.New(gate.Options{
 		Site: cfg.Site, Gate: cfg.Gate,
 		Policy: gate.Policy{
@@ -94,16 +97,19 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (d *daemon, err e
 			FeverLogOnly:       cfg.Policy.FeverAction == "log",
 			RequireFace:        cfg.Policy.RequireFace,
 			RequireTemperature: cfg.Policy.RequireTemperature,
+			BorderlineC:        cfg.Thermal.BorderlineC,
+			ThermalFailOpen:    cfg.Thermal.FailMode == "admit",
 		},
 		CheckTimeout:   cfg.Policy.CheckTimeout,
 		PassageTimeout: cfg.Policy.PassageTimeout,
 		RepeatSuppress: cfg.Policy.RepeatSuppress,
 		ThermalMaxAge:  cfg.Thermal.MaxAge,
-		CalibrationID:  therm.CalibrationID,
+		CalibrationID:  d.meter.CalibrationID(),
+		Snapshots:      d.snapshots(),
 		Turnstile:      d.relay,
 		Recorder:       rec,
 		State:          state,
-		Thermometer:    therm,
+		Thermometer:    d.meter,
 		Verifier:       verifier(cfg.Credentials),
 		Log:            log,
 		OnLane:         opt.onLane,
@@ -222,7 +228,7 @@ func (d *daemon) buildVision() error {
 func (d *daemon) buildThermal() error {
 	switch d.cfg.Thermal.Sensor {
 	case "simulated":
-		t, err := sim.NewThermal(32, 24, 8)
+		t, err := sim.NewThermal(32, 24, simThermalFPS)
 		if err != nil {
 			return err
 		}
@@ -244,7 +250,7 @@ func (d *daemon) buildPublisher() (*mqtt.Publisher, error) {
 	}
 	info, _ := json.Marshal(map[string]any{
 		"v": gate.PayloadVersion, "site": c.Site, "gate": c.Gate, "version": version,
-		"config_hash": c.Hash, "calibration_id": "scaled-fov", "started": time.Now().UTC(),
+		"config_hash": c.Hash, "calibration_id": d.meter.CalibrationID(), "started": time.Now().UTC(),
 	})
 	return mqtt.New(mqtt.Options{
 		Broker: c.MQTT.Broker, ClientID: c.ClientID(), Username: c.MQTT.Username, Password: pw, TLS: tc,

@@ -28,6 +28,9 @@ type world struct {
 	exit    *simInput
 	fire    *simInput
 	fireKey *simInput
+	// truth is where the simulated thermal camera really sees what the
+	// simulated face camera sees: by default they share one field of view.
+	truth fusion.Homography
 }
 
 // simInput is a simulated contact wired as its config says.
@@ -50,7 +53,7 @@ func newWorld(d *daemon) (*world, error) {
 	if d.simCamera == nil || d.simThermal == nil {
 		return nil, errors.New("simulate: camera and thermal must be simulated")
 	}
-	w := &world{d: d, gocvDir: gocvImages()}
+	w := &world{d: d, gocvDir: gocvImages(), truth: fusion.Scale(d.simCamera.Size(), d.simThermal.Size())}
 	g := d.cfg.GPIO
 	in := func(c *configs.Input) *simInput {
 		if c == nil {
@@ -115,18 +118,14 @@ func (w *world) Arrive(a *scenario.Arrival) error {
 	if err != nil {
 		return err
 	}
-	if a.SkinC != nil && !rect.Empty() {
-		body := fusion.MapRect(rect, w.d.simCamera.Size(), w.d.simThermal.Size())
-		w.d.simThermal.SetBody(body, *a.SkinC)
-	} else {
-		w.d.simThermal.SetBody(image.Rectangle{}, 0)
-	}
+	w.showHeat(a, rect)
 	return nil
 }
 
 func (w *world) Leave() {
 	w.d.simCamera.Clear()
-	w.d.simThermal.SetBody(image.Rectangle{}, 0)
+	w.d.simThermal.SetFace(image.Rectangle{}, 0, 0)
+	w.d.simThermal.SetScreen(image.Rectangle{}, 0)
 }
 
 func (w *world) SetPassage(active bool)   { w.passage.set(active) }

@@ -15,8 +15,10 @@ import (
 	"github.com/gateguard/gateguard/device/thermal"
 )
 
-// Thermal is a simulated thermal camera: ambient everywhere, a body region at
-// a skin temperature, and Gaussian noise. It is safe for concurrent use.
+// Thermal is a simulated thermal camera: ambient everywhere, a face at a skin
+// temperature (see SetFace), a blackbody reference, a warm screen, hot
+// pixels, a drift added to every pixel, and Gaussian noise. It is safe for
+// concurrent use.
 type Thermal struct {
 	w, h   int
 	period time.Duration
@@ -32,6 +34,7 @@ type Thermal struct {
 	halted   bool
 	seq      uint64
 	rng      *rand.Rand
+	scene    // the thermal.go additions in scene.go
 }
 
 var _ thermal.Sensor = (*Thermal)(nil)
@@ -58,6 +61,7 @@ func (t *Thermal) SetBody(r image.Rectangle, skinC float64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.body, t.skinC = r, skinC
+	t.canthusC, t.flat = skinC, true
 }
 
 // SetAmbient sets the background temperature.
@@ -92,15 +96,18 @@ func (t *Thermal) NextFrame(f *thermal.Frame) error {
 	f.Resize(t.w, t.h)
 	for y := range t.h {
 		for x := range t.w {
-			c := t.ambientC
-			if image.Pt(x, y).In(t.body) {
-				c = t.skinC
-			}
-			f.C[y*t.w+x] = float32(c + t.rng.NormFloat64()*t.noiseC)
+			c := t.at(x, y)
+			f.C[y*t.w+x] = float32(c + t.driftC + t.rng.NormFloat64()*t.noiseC)
+		}
+	}
+	for _, p := range t.hot {
+		if p.In(image.Rect(0, 0, t.w, t.h)) {
+			f.C[p.Y*t.w+p.X] = float32(t.hotC)
 		}
 	}
 	t.seq++
 	f.Seq, f.Time = t.seq, time.Now()
+	t.rendered()
 	return nil
 }
 

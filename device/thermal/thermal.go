@@ -89,4 +89,19 @@ type Reading struct {
 	BlackbodyC *float64 `json:"blackbody_c,omitempty"`
 	// CalibrationID identifies the camera registration used.
 	CalibrationID string `json:"calibration_id,omitempty"`
+	// DriftC is the blackbody drift correction applied to every pixel
+	// (setpoint − blackbody reading), when a blackbody is configured.
+	DriftC *float64 `json:"drift_correction_c,omitempty"`
+	// AmbientC is the ambient temperature used for compensation.
+	AmbientC *float64 `json:"ambient_c,omitempty"`
+	// NotSkin, when set, says why the region behind the face is not skin
+	// (no warm region, too small a warm region, a uniform warm surface):
+	// a photo or a screen.
+	NotSkin string `json:"not_skin,omitempty"`
+	// Measurements is how many thermal frames the reading combines: 2 when
+	// a borderline first reading was measured again.
+	Measurements int `json:"measurements,omitempty"`
+	// Snapshot is the SHA-256 (hex) of the colourised thermal snapshot kept
+	// on the gate, when one was taken.
+	Snapshot string `json:"snapshot,omitempty"`
 }

@@ -25,6 +25,9 @@ type World interface {
 	SetFireAlarm(active bool)
 	// SetFireReset turns the fire alarm reset key.
 	SetFireReset(on bool)
+	// SetThermal changes the thermal camera's scene and returns once the
+	// gate has seen enough frames of it to settle.
+	SetThermal(ctx context.Context, t *ThermalStep) error
 }
 
 // Result is the outcome of one step.
@@ -120,6 +123,8 @@ func (r *Runner) step(ctx context.Context, s *Scenario, st *Step) (gate.Event, e
 	case st.FireAlarm:
 		w.SetFireAlarm(true)
 		return r.wait(ctx, gate.KindFireAlarm, "opened")
+	case st.Thermal != nil:
+		return gate.Event{Kind: "thermal", Decision: "applied"}, w.SetThermal(ctx, st.Thermal)
 	case st.FireReset:
 		w.SetFireAlarm(false)
 		if _, err := r.wait(ctx, gate.KindFireAlarm, "cleared"); err != nil {

@@ -26,7 +26,7 @@ type Scenario struct {
 }
 
 // Step is one thing that happens at the gate. Exactly one of Arrive,
-// FireAlarm, FireReset and ExitButton is set.
+// FireAlarm, FireReset, ExitButton and Thermal is set.
 type Step struct {
 	// Name describes the step in logs.
 	Name       string   `yaml:"name"`
@@ -34,6 +34,8 @@ type Step struct {
 	FireAlarm  bool     `yaml:"fire_alarm"`
 	FireReset  bool     `yaml:"fire_reset"`
 	ExitButton bool     `yaml:"exit_button"`
+	// Thermal changes the thermal camera's scene (drift, blackbody).
+	Thermal *ThermalStep `yaml:"thermal"`
 	// Expect is the decision the step must produce: admitted or denied for
 	// an arrival; opened for the exit button and the fire alarm; reset.
 	Expect string `yaml:"expect"`
@@ -58,6 +60,11 @@ type Arrival struct {
 	SkinC *float64 `yaml:"skin_c"`
 	// Walk is true when the person walks through an open lane.
 	Walk bool `yaml:"walk"`
+	// CanthusC is the inner eye corners' temperature; skin_c when unset.
+	CanthusC *float64 `yaml:"canthus_c"`
+	// ScreenC shows the face on a uniformly warm screen at this
+	// temperature (a phone held up to the camera) instead of a body.
+	ScreenC *float64 `yaml:"screen_c"`
 }
 
 // Load reads and checks a scenario file.
@@ -96,13 +103,19 @@ func Parse(data []byte) (*Scenario, error) {
 
 func (st *Step) check() error {
 	n := 0
-	for _, set := range []bool{st.Arrive != nil, st.FireAlarm, st.FireReset, st.ExitButton} {
+	for _, set := range []bool{st.Arrive != nil, st.FireAlarm, st.FireReset, st.ExitButton, st.Thermal != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return errors.New("needs exactly one of arrive, fire_alarm, fire_reset, exit_button")
+		return errors.New("needs exactly one of arrive, fire_alarm, fire_reset, exit_button, thermal")
+	}
+	if st.Thermal != nil {
+		if st.Expect != "" {
+			return errors.New("expect: a thermal step has no decision")
+		}
+		return st.Thermal.check()
 	}
 	allowed := []string{"", "opened"}
 	switch {
@@ -119,6 +132,9 @@ func (st *Step) check() error {
 		}
 		if a.SkinC != nil && (*a.SkinC < 0 || *a.SkinC > 45) {
 			return fmt.Errorf("arrive.skin_c: %v is outside 0–45 °C", *a.SkinC)
+		}
+		if err := a.checkThermal(); err != nil {
+			return err
 		}
 	case st.FireReset:
 		allowed = []string{"", "reset"}

@@ -28,6 +28,11 @@ func TestParseErrors(t *testing.T) {
 		{"bad skin", "steps:\n  - arrive: {qr: a, skin_c: 99}\n", "skin_c: 99"},
 		{"qr and image", "steps:\n  - arrive: {qr: a, qr_image: b.png}\n", "exclusive"},
 		{"reset expects reset", "steps:\n  - {fire_reset: true, expect: opened}\n", `"opened" is not one of reset`},
+		{"thermal expects nothing", "steps:\n  - {thermal: {drift_c: 1}, expect: admitted}\n", "a thermal step has no decision"},
+		{"empty thermal", "steps:\n  - thermal: {}\n", "needs at least one of"},
+		{"drift too large", "steps:\n  - thermal: {drift_c: 20}\n", "drift_c: 20"},
+		{"canthus without skin", "steps:\n  - arrive: {qr: a, canthus_c: 37}\n", "needs skin_c"},
+		{"screen with skin", "steps:\n  - arrive: {qr: a, skin_c: 36, screen_c: 32}\n", "a screen has no skin_c"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,6 +47,7 @@ func TestParseErrors(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("steps:\n  - arrive: {qr: a, face: gocv:face.jpg, skin_c: 36.5, walk: true}\n    expect: admitted\n"))
 	f.Add([]byte("steps:\n  - fire_alarm: true\n  - fire_reset: true\n"))
+	f.Add([]byte("steps:\n  - thermal: {drift_c: 1.0, blackbody: false, hot_pixels: [[3, 4]]}\n  - arrive: {qr: a, skin_c: 36, canthus_c: 37.1}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse(data)
 		if err != nil {

@@ -3,9 +3,13 @@
 // temperature there. It is pure Go and used by the gate through its
 // Thermometer port (cmd wires it; fusion does not import the gate).
 //
-// This first version registers the cameras by scaling (both see the same
-// field of view) and reads a robust maximum over the face: the mean of the
-// hottest pixels, so one hot pixel cannot decide a reading.
+// Registration is a homography from at least four point pairs
+// (SolveHomography), stored with an id in a calibration file
+// (Calibration). Meter is the thermometer: inner-canthus regions from the eye
+// landmarks (or the whole face), a robust maximum, blackbody drift
+// correction, thermal liveness, a distance gate and the core estimate.
+// Snapshots colourises a thermal frame into a PNG kept by its hash. Scaled is
+// the first, simpler thermometer for cameras sharing one field of view.
 package fusion
 
 import (

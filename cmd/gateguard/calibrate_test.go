@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gateguard/gateguard/configs"
+	"github.com/gateguard/gateguard/gate"
+	"github.com/gateguard/gateguard/gate/scenario"
+	"github.com/gateguard/gateguard/vision/fusion"
+)
+
+// mounted is where the simulated thermal camera really looks: beside the
+// face camera, a little rotated, smaller field of view, some perspective —
+// not the shared field of view the uncalibrated gate assumes.
+var mounted = fusion.Homography{0.045 * math.Cos(0.05), -0.045 * math.Sin(0.05), 2.5,
+	0.045 * math.Sin(0.05), 0.045 * math.Cos(0.05), 1.8, 0.00003, 0.00002, 1}
+
+// TestCalibrateThenScreen calibrates the simulated cameras with the heated
+// target, checks the registration against the true mount, then screens
+// people through it: with the calibration they are measured right, and
+// every reading names the calibration.
+func TestCalibrateThenScreen(t *testing.T) {
+	cfg, err := configs.Load("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MQTT.Enabled = false
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	// Calibrate.
+	d := &daemon{cfg: cfg, log: log}
+	cam, err := d.openCalibrationCamera()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.buildThermal(); err != nil {
+		t.Fatal(err)
+	}
+	bb := cfg.Thermal.Blackbody
+	d.simThermal.SetBlackbody(bb.Region(), bb.SetpointC)
+	o := calOpts{positions: 6, steady: 3, minContrast: 5, timeout: 20 * time.Second, out: io.Discard,
+		exclude: bb.Region(), far: farEnough(d.simCamera.Size()),
+		show: simTarget(d.simCamera, d.simThermal, mounted, 6)}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pairs, tsize, err := collectPairs(ctx, cam, d.thermal, o)
+	d.close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := fusion.NewCalibration(pairs, d.simCamera.Size(), tsize, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := 60.0; y <= 420; y += 60 {
+		for x := 80.0; x <= 560; x += 80 {
+			want, _ := mounted.Apply(fusion.Point{X: x, Y: y})
+			got, _ := cal.Homography.Apply(fusion.Point{X: x, Y: y})
+			if e := math.Hypot(got.X-want.X, got.Y-want.Y); e > 0.15 {
+				t.Errorf("(%v, %v) maps %.3f thermal pixels off the mount", x, y, e)
+			}
+		}
+	}
+	t.Logf("calibration %s: rms %.4f thermal px from %d positions", cal.ID, cal.RMSErrorPx, len(pairs))
+	path := filepath.Join(t.TempDir(), "calibration.json")
+	if err := fusion.WriteCalibration(path, cal); err != nil {
+		t.Fatal(err)
+	}
+
+	// Screen through it.
+	cfg.Thermal.CalibrationFile = path
+	sc, err := scenario.Parse([]byte(`
+steps:
+  - arrive: {qr: "A", face: "gocv:face.jpg", skin_c: 36.2, canthus_c: 36.5, walk: true}
+    expect: admitted
+  - arrive: {qr: "B", face: "gocv:face.jpg", skin_c: 37.6, canthus_c: 38.2}
+    expect: denied
+    expect_reasons: [fever]
+  - arrive: {qr: "C", face: "gocv:face.jpg"}
+    expect: denied
+    expect_reasons: [no_body_heat]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Dir = "."
+	events := make(chan gate.Event, 64)
+	var readings []*gate.Reading
+	d2, err := build(cfg, log, options{onRecord: func(m gate.Message) {
+		if m.Topic == gate.TopicAccess {
+			var ev gate.Event
+			_ = json.Unmarshal(m.Payload, &ev)
+			if ev.Kind == gate.KindEntry {
+				readings = append(readings, ev.Reading)
+			}
+			events <- ev
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := newWorld(d2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.truth = mounted
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- d2.run(runCtx, 0) }()
+	results, err := (&scenario.Runner{World: w, Events: events, Log: log}).Run(runCtx, sc)
+	stop()
+	if derr := <-done; derr != nil {
+		t.Error(derr)
+	}
+	if err != nil {
+		t.Fatalf("%v: %+v", err, results)
+	}
+	if len(readings) != 3 {
+		t.Fatalf("readings %v", readings)
+	}
+	for i, want := range []float64{36.5, 38.2} {
+		r := readings[i]
+		if r == nil || r.CalibrationID != cal.ID || math.Abs(r.SkinC-want) > 0.2 {
+			t.Errorf("reading %d: %+v, want skin %.1f with calibration %s", i, r, want, cal.ID)
+		}
+	}
+}
+
+func TestCheckCalibrationFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, cal string) string {
+		p := filepath.Join(dir, name)
+		cfg := "site: s\ngate: g\ncredentials: {mode: presence}\nthermal: {calibration_file: " + cal + "}\n"
+		if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"version": 1, "id": "x"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, cal string
+		wantErr   error
+		want      string
+	}{
+		{"good calibration", "../../vision/fusion/testdata/calibration.json", nil, "calibration cal-20261127-7ce11c35"},
+		{"bad calibration", bad, errInvalidConfig, "thermal.calibration_file: " + bad + ": fusion: bad calibration"},
+		{"missing calibration", filepath.Join(dir, "none.json"), errInvalidConfig, "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			cal, _ := filepath.Abs(tt.cal)
+			err := cmdCheck([]string{"-c", write(tt.name+".yaml", cal)}, &out)
+			if !errors.Is(err, tt.wantErr) || !strings.Contains(out.String(), tt.want) {
+				t.Fatalf("err = %v, output %q; want %v and %q", err, out.String(), tt.wantErr, tt.want)
+			}
+		})
+	}
+	if err := run(context.Background(), []string{"calibrate", "-n", "3"}); exitCode(err) != 2 {
+		t.Errorf("calibrate -n 3: %v, want a usage error", err)
+	}
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"image"
+
+	"github.com/gateguard/gateguard/gate"
+	"github.com/gateguard/gateguard/vision/fusion"
+)
+
+// scaledFOV is the calibration id of the uncalibrated registration that
+// assumes both cameras share one field of view.
+const scaledFOV = "scaled-fov"
+
+// buildMeter builds the thermometer from the thermal config: the
+// registration from thermal.calibration_file (or the shared field of view
+// when none is set), the blackbody, liveness, distance gate and core estimate.
+func (d *daemon) buildMeter() error {
+	t := d.cfg.Thermal
+	visible := image.Pt(d.cfg.Camera.Width, d.cfg.Camera.Height)
+	o := fusion.Options{
+		VisibleSize: visible, CoreOffsetC: t.CoreOffsetC, AmbientK: t.AmbientK,
+		MinSkinC: t.MinSkinC, MinSkinFraction: t.MinSkinFraction, MinSkinSpreadC: t.MinSkinSpreadC,
+		FaceWidthMin: t.FaceWidthMin, FaceWidthMax: t.FaceWidthMax, MaxYawDeg: t.MaxYawDeg,
+	}
+	if t.CalibrationFile != "" {
+		cal, err := fusion.LoadCalibration(t.CalibrationFile)
+		if err != nil {
+			return fmt.Errorf("thermal.calibration_file: %w", err)
+		}
+		if size := d.thermalSize(); size != (image.Point{}) && size != cal.Thermal() {
+			return fmt.Errorf("thermal.calibration_file: calibration %s is for a %v thermal frame, the camera gives %v",
+				cal.ID, cal.Thermal(), size)
+		}
+		o.Homography, o.VisibleSize, o.CalibrationID = cal.Homography, cal.Visible(), cal.ID
+	} else {
+		size := d.thermalSize()
+		if size == (image.Point{}) {
+			return fmt.Errorf("thermal.calibration_file: required for the %s sensor", t.Sensor)
+		}
+		o.Homography, o.CalibrationID = fusion.Scale(visible, size), scaledFOV
+		if t.Sensor != "simulated" {
+			d.log.Warn("thermal camera not calibrated: assuming a shared field of view; run gateguard calibrate",
+				"key", "thermal.calibration_file")
+		}
+	}
+	if b := t.Blackbody; b != nil {
+		if d.simThermal != nil {
+			d.simThermal.SetBlackbody(b.Region(), b.SetpointC)
+		}
+		o.Blackbody = &fusion.BlackbodyOptions{Rect: b.Region(), SetpointC: b.SetpointC,
+			MaxVariationC: b.Variation(), Window: b.WindowOrDefault(), MaxOffsetC: b.Offset(), MaxSpreadC: b.Spread()}
+	}
+	m, err := fusion.NewMeter(o)
+	if err != nil {
+		return fmt.Errorf("thermal: %w", err)
+	}
+	d.meter = m
+	return nil
+}
+
+// thermalSize returns the thermal camera's frame size when it is known
+// before the first frame.
+func (d *daemon) thermalSize() image.Point {
+	if d.simThermal != nil {
+		return d.simThermal.Size()
+	}
+	return image.Point{}
+}
+
+// snapshots returns where fever snapshots are kept, or nil for none.
+func (d *daemon) snapshots() gate.Snapshotter {
+	if d.cfg.Thermal.SnapshotDir == "" {
+		return nil
+	}
+	return &fusion.Snapshots{Dir: d.cfg.Thermal.SnapshotDir}
+}
+
+// simThermalFPS is the simulated thermal camera's frame rate (an MLX90640 at 8 Hz).
+const simThermalFPS = 8
