@@ -39,3 +39,10 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# EU DCC conformance against the member states' test vectors (issue 6).
+# DCC_DIR may name any folder of dgc-testdata raw JSON files, at any depth.
+DCC_DIR ?= ../shared/testdata/dcc
+.PHONY: conformance-dcc
+conformance-dcc: deps
+	$(GO) run ./cmd/conformance-dcc -dir $(DCC_DIR)
