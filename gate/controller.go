@@ -41,7 +41,9 @@ type Options struct {
 	State       StateSink   // optional
 	Verifier    Verifier    // nil: any non-empty payload is an unverified credential
 	Thermometer Thermometer // nil: no temperature is measured
-	Log         *slog.Logger
+	// Admissions, when set, is told of every admission (anti-passback).
+	Admissions AdmissionSink
+	Log        *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// OnLane, when set, is called from the controller's goroutine on every
@@ -389,6 +391,9 @@ func (c *Controller) finish(timedOut bool) {
 		return
 	}
 	c.openedBy = ev.ID
+	if c.o.Admissions != nil {
+		c.o.Admissions.Admitted(a.cred, ev.Time)
+	}
 	c.deadline = c.o.Now().Add(c.o.PassageTimeout)
 	c.setLane(LaneOpen)
 }
