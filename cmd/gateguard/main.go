@@ -3,6 +3,7 @@
 //	gateguard run -c FILE                 run the daemon
 //	gateguard check -c FILE               validate a config; print every problem
 //	gateguard simulate -c FILE SCENARIO   run the daemon on simulated hardware through a scenario
+//	gateguard pass keygen|issue|verify|revoke  make, check and revoke signed site passes
 //	gateguard version                     print the version
 package main
 
@@ -48,6 +49,7 @@ const usage = `usage:
   gateguard run -c FILE                 run the gate daemon
   gateguard check -c FILE               validate a config file
   gateguard simulate -c FILE SCENARIO   run on simulated hardware through a scenario, then exit
+  gateguard pass keygen|issue|verify|revoke   site passes (gateguard pass for help)
   gateguard version                     print the version`
 
 func run(ctx context.Context, args []string) error {
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdCheck(args[1:], os.Stdout)
 	case "simulate":
 		return cmdSimulate(ctx, args[1:])
+	case "pass":
+		return cmdPass(ctx, args[1:], os.Stdout)
 	case "version":
 		fmt.Println("gateguard", version)
 		return nil

@@ -85,6 +85,10 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (d *daemon, err e
 		}
 		state = d.pub
 	}
+	ver, admissions, err := verifier(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	therm := &fusion.Scaled{CoreOffsetC: cfg.Thermal.CoreOffsetC, HotPixels: 4, CalibrationID: "scaled-fov"}
 	d.ctrl, err = gate.New(gate.Options{
 		Site: cfg.Site, Gate: cfg.Gate,
@@ -103,7 +107,8 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (d *daemon, err e
 		Recorder:       rec,
 		State:          state,
 		Thermometer:    therm,
-		Verifier:       verifier(cfg.Credentials),
+		Verifier:       ver,
+		Admissions:     admissions,
 		Log:            log,
 		OnLane:         opt.onLane,
 	})
@@ -343,13 +348,14 @@ func (d *daemon) close() {
 	d.closers = nil
 }
 
-// verifier returns the credential verifier the config selects.
-func verifier(c configs.Credentials) gate.Verifier {
-	switch c.Mode {
+// verifier returns the credential verifier the config selects and, when
+// anti-passback is on, the sink the controller tells of admissions.
+func verifier(cfg *configs.Config, log *slog.Logger) (gate.Verifier, gate.AdmissionSink, error) {
+	switch cfg.Credentials.Mode {
 	case "presence":
-		return gate.PresenceVerifier
+		return gate.PresenceVerifier, nil, nil
 	}
-	return nil // unreachable: configs validates the mode
+	return buildCredentials(cfg, log) // credentials.go
 }
 
 // teeRecorder hands every recorded message to fn as well.
