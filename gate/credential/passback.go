@@ -96,7 +96,7 @@ func (p *Passback) Apply(c gate.Credential, now time.Time) gate.Credential {
 		c.Reasons = append(c.Reasons, fmt.Sprintf("%s: %s used again %s after its last admission", ReasonPassbackSoft, c.ID, ago))
 	default:
 		c.Status = StatusPassback
-		c.Reasons = append(c.Reasons, fmt.Sprintf("anti-passback (%s): %s was admitted %s ago; re-entry allowed after %s",
+		c.Reasons = append(c.Reasons, fmt.Sprintf("anti-passback (%s): %s was admitted %s ago; re-entry allowed %s after an admission",
 			p.mode, c.ID, ago, p.window))
 	}
 	return c
