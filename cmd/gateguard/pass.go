@@ -239,4 +239,3 @@ func passRevoke(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "revoked %s in %s; running gates re-read the list before their next check\n", *id, *list)
 	return nil
 }
-
