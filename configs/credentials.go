@@ -98,6 +98,9 @@ func (v *validator) credentials(c Credentials) {
 		if len(c.Accept) > 0 {
 			v.add("credentials.accept", "is only used with credentials.mode: verified")
 		}
+		if c.AntiPassback.Mode != "off" {
+			v.add("credentials.anti_passback.mode", "is only used with credentials.mode: verified")
+		}
 		return
 	}
 	if len(c.Accept) == 0 {

@@ -14,7 +14,7 @@ import (
 // its config key.
 func buildCredentials(cfg *configs.Config, log *slog.Logger) (gate.Verifier, gate.AdmissionSink, error) {
 	c := cfg.Credentials
-	v := &credential.Verifier{}
+	v := &credential.Verifier{Log: log}
 	if c.Accepts(configs.KindSitePass) {
 		var paths []string
 		for _, p := range c.SitePass.PublicKeys {

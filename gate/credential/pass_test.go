@@ -1,8 +1,10 @@
 package credential
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -180,8 +182,9 @@ func TestPassReplay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var logged bytes.Buffer
 			v := &Verifier{Pass: &PassVerifier{Keys: NewPassKeys(pub), Gate: "lane-1", Now: func() time.Time { return now }},
-				Passback: pb, Now: func() time.Time { return now }}
+				Passback: pb, Now: func() time.Time { return now }, Log: slog.New(slog.NewTextHandler(&logged, nil))}
 			c := v.Verify(context.Background(), vision.Code{Text: text})
 			if c.Status != gate.StatusGreen {
 				t.Fatalf("first use: %s %v", c.Status, c.Reasons)
@@ -194,6 +197,9 @@ func TestPassReplay(t *testing.T) {
 			}
 			if got := strings.Contains(strings.Join(c.Reasons, ";"), ReasonPassbackSoft); got != tc.softReason {
 				t.Errorf("soft reason %v in %q", got, c.Reasons)
+			}
+			if got := strings.Contains(logged.String(), "anti-passback"); got != (tc.mode != PassbackOff) {
+				t.Errorf("logged %v: %q", got, logged.String())
 			}
 			if c2 := v.Verify(context.Background(), vision.Code{Text: other}); c2.Status != gate.StatusGreen {
 				t.Errorf("another pass: %s", c2.Status)

@@ -15,6 +15,7 @@ package credential
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -36,6 +37,9 @@ type Verifier struct {
 	Passback *Passback
 	// Now returns the clock for anti-passback; nil means time.Now.
 	Now func() time.Time
+	// Log, when set, receives a warning for every anti-passback violation
+	// (soft ones are admitted, so the log and the event are their trace).
+	Log *slog.Logger
 }
 
 var _ gate.Verifier = (*Verifier)(nil)
@@ -49,7 +53,12 @@ func (v *Verifier) Verify(ctx context.Context, code vision.Code) gate.Credential
 		if v.Now != nil {
 			now = v.Now()
 		}
+		before := len(c.Reasons)
 		c = v.Passback.Apply(c, now)
+		if v.Log != nil && len(c.Reasons) > before {
+			v.Log.Warn("anti-passback", "mode", v.Passback.Mode(), "kind", c.Kind, "id", c.ID,
+				"holder", c.Holder, "status", c.Status, "detail", c.Reasons[len(c.Reasons)-1])
+		}
 	}
 	return c
 }
