@@ -54,7 +54,7 @@ func DecodeDCCText(text string) (*Sign1, error) {
 		return nil, err
 	}
 	raw := z
-	if len(z) > 0 && z[0]&0x0f == 8 { // zlib CMF: deflate
+	if len(z) > 1 && z[0]&0x0f == 8 && z[0]>>4 <= 7 { // zlib CMF: deflate, window ≤ 32 KiB
 		if raw, err = Inflate(z, MaxInflated); err != nil {
 			return nil, err
 		}

@@ -36,6 +36,8 @@ func TestDCCVerify(t *testing.T) {
 		{"untagged COSE", makeDCC(t, ec, dccOpts{untagged: true}), gate.StatusGreen, ""},
 		{"kid in unprotected header", makeDCC(t, ec, dccOpts{unprotected: true}), gate.StatusGreen, ""},
 		{"not compressed", makeDCC(t, ec, dccOpts{noCompress: true}), gate.StatusGreen, ""},
+		{"CWT and COSE tags", makeDCC(t, ec, dccOpts{cwtTag: true}), gate.StatusGreen, ""},
+		{"CWT tag, not compressed", makeDCC(t, ec, dccOpts{cwtTag: true, noCompress: true}), gate.StatusGreen, ""},
 		{"key usage allows vaccination", makeDCC(t, vaccOnly, dccOpts{typ: DCCVaccination}), gate.StatusGreen, ""},
 		{"key usage forbids test", makeDCC(t, vaccOnly, dccOpts{typ: DCCTest}), gate.StatusUnknownIssuer, "may not sign"},
 		{"misprinted OID allows test", makeDCC(t, testOnlyAlt, dccOpts{typ: DCCTest}), gate.StatusGreen, ""},

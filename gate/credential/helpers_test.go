@@ -77,6 +77,7 @@ type dccOpts struct {
 	kid          []byte // nil: the signer's
 	unprotected  bool   // kid in the unprotected header
 	untagged     bool
+	cwtTag       bool // wrap in CWT tag 61
 	noCompress   bool
 	signWith     *testSigner // nil: the signer itself (else: forged)
 	tamper       bool        // flip a payload byte after signing
@@ -149,6 +150,9 @@ func makeDCC(t testing.TB, s *testSigner, o dccOpts) string {
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.cwtTag {
+		b = append([]byte{0xd8, 0x3d}, b...)
 	}
 	if !o.noCompress {
 		b = deflate(t, b)
