@@ -430,9 +430,9 @@ func parseClock(s string) (time.Time, error) {
 }
 
 func (c *checker) validJSON() error {
-	text := ""
-	if c.v.Prefix != nil {
-		text = *c.v.Prefix
+	text, err := c.chainText()
+	if err != nil {
+		return err
 	}
 	s, err := credential.DecodeDCCText(text)
 	if err != nil {
@@ -455,6 +455,28 @@ func (c *checker) validJSON() error {
 		return errors.New("decoded certificate differs from JSON")
 	}
 	return nil
+}
+
+// chainText is the QR text the whole chain starts from: PREFIX, or when a
+// file has none, the text decoded from its picture.
+func (c *checker) chainText() (string, error) {
+	if c.v.Prefix != nil {
+		return *c.v.Prefix, nil
+	}
+	png, err := base64.StdEncoding.DecodeString(strings.TrimSpace(*c.v.Code))
+	if err != nil {
+		return "", fmt.Errorf("2DCODE base64: %w", err)
+	}
+	texts, err := c.decode(png)
+	if err != nil {
+		return "", err
+	}
+	for _, t := range texts {
+		if strings.HasPrefix(t, credential.DCCPrefix) {
+			return t, nil
+		}
+	}
+	return "", errors.New("no HC1: code in the picture")
 }
 
 func hexField(name, s string) ([]byte, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -267,4 +268,24 @@ func FuzzDecodePass(f *testing.F) {
 			t.Fatal("green without verification")
 		}
 	})
+}
+
+// TestPassbackBounded: the tracker never grows past its bound, and keeps
+// the most recent admissions when it must drop some.
+func TestPassbackBounded(t *testing.T) {
+	pb, err := NewPassback(PassbackTimed, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := testClock
+	for i := range maxPassbackEntries + 10 {
+		pb.Admitted(gate.Credential{Kind: KindSitePass, ID: fmt.Sprint("p-", i), Status: gate.StatusGreen}, now.Add(time.Duration(i)*time.Millisecond))
+	}
+	if n := pb.Len(); n > maxPassbackEntries || n < maxPassbackEntries/2 {
+		t.Fatalf("%d entries", n)
+	}
+	last := gate.Credential{Kind: KindSitePass, ID: fmt.Sprint("p-", maxPassbackEntries+9), Status: gate.StatusGreen}
+	if c := pb.Apply(last, now.Add(2*time.Minute)); c.Status != StatusPassback {
+		t.Errorf("the latest admission was dropped: %s", c.Status)
+	}
 }

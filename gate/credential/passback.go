@@ -2,6 +2,7 @@ package credential
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -129,25 +130,23 @@ func (p *Passback) Exited(c gate.Credential) {
 	delete(p.last, passbackKey(c))
 }
 
-// prune drops entries outside the window, then, if still full, those
-// older than the mean age (about the older half).
+// prune drops entries outside the window, then, if the tracker is still
+// full, the older half of the rest.
 func (p *Passback) prune(now time.Time) {
-	var oldest []time.Time
 	for k, t := range p.last {
 		if now.Sub(t) >= p.window {
 			delete(p.last, k)
-		} else {
-			oldest = append(oldest, t)
 		}
 	}
 	if len(p.last) < maxPassbackEntries {
 		return
 	}
-	var sum time.Duration
-	for _, t := range oldest {
-		sum += now.Sub(t) / time.Duration(len(oldest))
+	times := make([]time.Time, 0, len(p.last))
+	for _, t := range p.last {
+		times = append(times, t)
 	}
-	cut := now.Add(-sum)
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	cut := times[len(times)/2]
 	for k, t := range p.last {
 		if t.Before(cut) {
 			delete(p.last, k)
