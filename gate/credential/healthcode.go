@@ -234,7 +234,7 @@ func (v *HealthCodeVerifier) online(ctx context.Context, code vision.Code, key s
 	body, _ := json.Marshal(map[string]string{"code": code.Text, "site": v.o.Site, "gate": v.o.Gate, "colour": code.Colour.String()})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, v.o.URL, bytes.NewReader(body))
 	if err != nil {
-		return gate.Credential{}, fmt.Errorf("health code: request: %w", err)
+		return gate.Credential{}, fmt.Errorf("credential: health code: request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := v.client.Do(req)
@@ -243,7 +243,7 @@ func (v *HealthCodeVerifier) online(ctx context.Context, code vision.Code, key s
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 			st = gate.StatusTimedOut
 		}
-		return gate.Credential{}, &errOffline{st, fmt.Errorf("health code: online check: %w", err)}
+		return gate.Credential{}, &errOffline{st, fmt.Errorf("credential: health code: online check: %w", err)}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -252,17 +252,17 @@ func (v *HealthCodeVerifier) online(ctx context.Context, code vision.Code, key s
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 			st = gate.StatusTimedOut
 		}
-		return gate.Credential{}, &errOffline{st, fmt.Errorf("health code: read answer: %w", err)}
+		return gate.Credential{}, &errOffline{st, fmt.Errorf("credential: health code: read answer: %w", err)}
 	}
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-		return gate.Credential{}, &errOffline{gate.StatusCheckFailed, fmt.Errorf("health code: online check: HTTP %d", resp.StatusCode)}
+		return gate.Credential{}, &errOffline{gate.StatusCheckFailed, fmt.Errorf("credential: health code: online check: HTTP %d", resp.StatusCode)}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return gate.Credential{}, fmt.Errorf("health code: online check: HTTP %d", resp.StatusCode)
+		return gate.Credential{}, fmt.Errorf("credential: health code: online check: HTTP %d", resp.StatusCode)
 	}
 	var a healthAnswer
 	if err := json.Unmarshal(b, &a); err != nil {
-		return gate.Credential{}, fmt.Errorf("health code: answer: %w", err)
+		return gate.Credential{}, fmt.Errorf("credential: health code: answer: %w", err)
 	}
 	c := gate.Credential{Kind: KindHealthCode, Holder: a.Holder, ID: a.ID, Issuer: v.o.URL, Verified: true, ValidUntil: a.ValidUntil}
 	if c.ID == "" {
@@ -284,7 +284,7 @@ func (v *HealthCodeVerifier) online(ctx context.Context, code vision.Code, key s
 		c.Status = gate.StatusUnknownIssuer
 		c.Reasons = append(c.Reasons, "code not found by the platform")
 	default:
-		return gate.Credential{}, fmt.Errorf("health code: answer: unknown status %q", a.Status)
+		return gate.Credential{}, fmt.Errorf("credential: health code: answer: unknown status %q", a.Status)
 	}
 	if c.Status == gate.StatusGreen && a.ValidUntil != nil && v.now().After(*a.ValidUntil) {
 		c.Status = gate.StatusExpired
