@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,7 +143,7 @@ func checkFile(path string, decode pictureDecoder) fileResult {
 		res.flags = append(res.flags, fr)
 	}
 	for k := range v.Expected {
-		if !strings.HasPrefix(k, "EXPECTED") || !contains(flags, k) {
+		if !strings.HasPrefix(k, "EXPECTED") || !slices.Contains(flags, k) {
 			res.flags = append(res.flags, flagResult{flag: k, why: "unknown (misspelled?) expected-result key"})
 		}
 	}
@@ -150,15 +151,6 @@ func checkFile(path string, decode pictureDecoder) fileResult {
 		res.skipped = "no checkable expected result"
 	}
 	return res
-}
-
-func contains(s []string, x string) bool {
-	for _, e := range s {
-		if e == x {
-			return true
-		}
-	}
-	return false
 }
 
 // checker holds one vector's decoded fields.
