@@ -38,12 +38,12 @@ func newPlatform(t *testing.T) *platform {
 			return
 		}
 		switch req.Code {
-		case "hang": // never answers until the client gives up
+		case "hang": // never answers: the connection is dropped once the client gives up
 			select {
 			case <-r.Context().Done():
 			case <-release:
 			}
-			return
+			panic(http.ErrAbortHandler)
 		case "boom":
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
