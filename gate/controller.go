@@ -404,6 +404,9 @@ func (c *Controller) logDecision(ev Event, admit bool) {
 		msg = "admitted"
 	}
 	args := []any{"attempt", ev.ID, "holder", ev.Holder, "reasons", joinReasons(ev.Reasons)}
+	if c := ev.Credential; c != nil && c.Status != StatusGreen {
+		args = append(args, "credential", c.Status)
+	}
 	if ev.Reading != nil {
 		args = append(args, "skin_c", fmt.Sprintf("%.1f", ev.Reading.SkinC))
 	}
