@@ -55,3 +55,9 @@ bench-fusion: deps
 
 fuzz-calibration: deps
 	$(GO) test -run '^$$' -fuzz FuzzParseCalibration -fuzztime $(FUZZTIME) ./vision/fusion
+# EU DCC conformance against the member states' test vectors (issue 6).
+# DCC_DIR may name any folder of dgc-testdata raw JSON files, at any depth.
+DCC_DIR ?= ../shared/testdata/dcc
+.PHONY: conformance-dcc
+conformance-dcc: deps
+	$(GO) run ./cmd/conformance-dcc -dir $(DCC_DIR)

@@ -12,7 +12,7 @@ import (
 // build and test anywhere and the graph flows cmd → gate → (vision, device).
 func TestImportGraph(t *testing.T) {
 	pure := []string{
-		"./gate", "./gate/scenario", "./gate/outbox", "./gate/gatetest",
+		"./gate", "./gate/scenario", "./gate/outbox", "./gate/gatetest", "./gate/credential",
 		"./vision", "./vision/fusion",
 		"./device/thermal", "./device/relay", "./device/input", "./device/sim",
 		"./configs", "./configs/schema", "./gate/command",

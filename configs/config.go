@@ -164,7 +164,20 @@ type Credentials struct {
 	// Mode is how a payload becomes a credential. "presence" (insecure)
 	// accepts any non-empty payload as green, holder = payload, and every
 	// event says insecure_credential: for demos and bench tests only.
+	// "verified" checks signatures or asks the health-code platform, for
+	// the kinds listed in Accept.
 	Mode string `yaml:"mode"`
+	// Accept lists the credential kinds this gate accepts when Mode is
+	// verified: site_pass, dcc, health_code.
+	Accept []string `yaml:"accept"`
+	// SitePass configures signed site passes.
+	SitePass SitePass `yaml:"site_pass"`
+	// DCC configures EU Digital COVID Certificates.
+	DCC DCC `yaml:"dcc"`
+	// HealthCode configures colour-coded health codes.
+	HealthCode HealthCode `yaml:"health_code"`
+	// AntiPassback configures anti-passback and repeated-use detection.
+	AntiPassback AntiPassback `yaml:"anti_passback"`
 }
 
 // Policy sets the gate's decision rules.
@@ -257,6 +270,7 @@ func Default() *Config {
 
 			Screening: DefaultScreening(),
 		},
+		Credentials: defaultCredentials(),
 		Policy: Policy{
 			CheckTimeout:       3 * time.Second,
 			PassageTimeout:     5 * time.Second,

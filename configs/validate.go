@@ -84,7 +84,7 @@ func (c *Config) Validate() error {
 	v.duration("thermal.max_age", t.MaxAge, 50*time.Millisecond, 10*time.Second)
 	v.screening(t)
 
-	v.oneOf("credentials.mode", c.Credentials.Mode, "presence")
+	v.credentials(c.Credentials)
 
 	p := c.Policy
 	v.duration("policy.check_timeout", p.CheckTimeout, 500*time.Millisecond, 30*time.Second)

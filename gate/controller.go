@@ -44,7 +44,9 @@ type Options struct {
 	State       StateSink   // optional
 	Verifier    Verifier    // nil: any non-empty payload is an unverified credential
 	Thermometer Thermometer // nil: no temperature is measured
-	Log         *slog.Logger
+	// Admissions, when set, is told of every admission (anti-passback).
+	Admissions AdmissionSink
+	Log        *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// OnLane, when set, is called from the controller's goroutine on every
@@ -434,6 +436,9 @@ func (c *Controller) finish(timedOut bool) {
 		return
 	}
 	c.openedBy = ev.ID
+	if c.o.Admissions != nil {
+		c.o.Admissions.Admitted(a.cred, ev.Time)
+	}
 	c.deadline = c.o.Now().Add(c.o.PassageTimeout)
 	c.setLane(LaneOpen)
 }
@@ -444,6 +449,9 @@ func (c *Controller) logDecision(ev Event, admit bool) {
 		msg = "admitted"
 	}
 	args := []any{"attempt", ev.ID, "holder", ev.Holder, "reasons", joinReasons(ev.Reasons)}
+	if c := ev.Credential; c != nil && c.Status != StatusGreen {
+		args = append(args, "credential", c.Status)
+	}
 	if ev.Reading != nil {
 		args = append(args, "skin_c", fmt.Sprintf("%.1f", ev.Reading.SkinC))
 	}

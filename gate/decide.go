@@ -9,6 +9,7 @@ package gate
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/gateguard/gateguard/device/thermal"
 )
@@ -83,6 +84,12 @@ type Credential struct {
 	Kind string `json:"kind,omitempty"`
 	// Reasons details a rejection.
 	Reasons []string `json:"reasons,omitempty"`
+	// ID identifies the credential itself (a pass id, a certificate's
+	// identifier): revocation and anti-passback key on it.
+	ID string `json:"id,omitempty"`
+	// ValidFrom and ValidUntil bound the credential's validity, when known.
+	ValidFrom  *time.Time `json:"valid_from,omitempty"`
+	ValidUntil *time.Time `json:"valid_until,omitempty"`
 }
 
 // Reading is a skin-temperature measurement of the subject's face; the

@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"image"
+	"time"
 
 	"github.com/gateguard/gateguard/device/thermal"
 	"github.com/gateguard/gateguard/vision"
@@ -46,6 +47,13 @@ type VerifierFunc func(ctx context.Context, code vision.Code) Credential
 
 // Verify calls f.
 func (f VerifierFunc) Verify(ctx context.Context, code vision.Code) Credential { return f(ctx, code) }
+
+// AdmissionSink learns of every admission after its entry event is
+// recorded and the lane released (anti-passback keeps its state this way).
+// Admitted is called from the controller's goroutine and must not block.
+type AdmissionSink interface {
+	Admitted(c Credential, at time.Time)
+}
 
 // PresenceVerifier is the insecure verifier for demos and bench tests: any
 // non-empty payload is a green credential whose holder is the payload, marked

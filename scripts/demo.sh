@@ -37,6 +37,8 @@ port_busy "$port" || { echo "demo: mosquitto did not start" >&2; cat "$work/mosq
 echo "demo: mosquitto listening on 127.0.0.1:$port"
 
 sed "s#^\(\s*broker:\).*#\1 tcp://127.0.0.1:$port#" "$config" > "$work/gateguard.yaml"
+# Paths in the config are relative to it: bring the demo's pass key along.
+[ -d "$(dirname "$config")/demo" ] && cp -r "$(dirname "$config")/demo" "$work/demo"
 mosquitto_sub -h 127.0.0.1 -p "$port" -q 1 -v -t 'gateguard/#' > >(sed -u 's/^/mqtt> /') & pids+=($!)
 
 status=0

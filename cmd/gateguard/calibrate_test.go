@@ -36,6 +36,9 @@ func TestCalibrateThenScreen(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.MQTT.Enabled = false
+	// These scenarios test screening, not credentials: their QR payloads are
+	// plain text, accepted by the insecure presence mode.
+	cfg.Credentials = configs.Credentials{Mode: "presence"}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	// Calibrate.

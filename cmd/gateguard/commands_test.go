@@ -113,6 +113,13 @@ func TestCommandsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := strings.Replace(string(demo), "broker: tcp://127.0.0.1:1883", "broker: "+broker.URL, 1)
+	// The demo's credential files are relative to configs/; this copy lives elsewhere.
+	demoDir, err := filepath.Abs("../../configs/demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base = strings.ReplaceAll(base, " demo/", " "+demoDir+"/")
+	base = strings.ReplaceAll(base, "[demo/", "["+demoDir+"/")
 	commands := "\ncommands:\n  enabled: true\n  nonce_file: " + filepath.Join(dir, "nonces.json") +
 		"\n  operators:\n    - id: desk\n      public_key: " + pubKey("desk") +
 		"\n      allow: [open, set_mode, get_state]\n    - id: admin\n      public_key: " + pubKey("admin") + "\n"

@@ -112,21 +112,31 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	want := []got{
-		{"entry", "admitted", "insecure_credential", "GGDEMO:alice"},
+		{"entry", "admitted", "", "alice"},
 		{"passage", "passed", "", ""},
-		{"entry", "denied", "fever", "GGDEMO:bob"},
-		{"entry", "denied", "no_body_heat", "GGDEMO:carol"},
-		{"entry", "denied", "too_cold_remeasure", "GGDEMO:dave"},
-		{"entry", "denied", "no_face,check_timeout", "GGDEMO:erin"},
-		{"entry", "admitted", "insecure_credential", "GGDEMO:frank"},
+		{"entry", "denied", "credential_rejected", "alice"}, // anti-passback: the same pass again
+		{"entry", "denied", "fever", "bob"},
+		{"entry", "denied", "no_body_heat", "carol"},
+		{"entry", "denied", "too_cold_remeasure", "dave"},
+		{"entry", "denied", "no_face,check_timeout", "erin"},
+		{"entry", "denied", "credential_rejected", ""}, // mallory: untrusted key, no holder shown
+		{"entry", "admitted", "", "frank"},
 		{"passage", "not_passed", "", ""},
 		{"exit_button", "opened", "exit_button", ""},
 		{"passage", "passed", "", ""},
 		{"fire_alarm", "opened", "fire_alarm", ""},
 		{"fire_alarm", "cleared", "fire_alarm", ""},
 		{"fire_alarm", "reset", "fire_alarm", ""},
-		{"entry", "admitted", "insecure_credential", "GGDEMO:grace"},
+		{"entry", "admitted", "", "grace"},
 		{"passage", "passed", "", ""},
+	}
+	// A rejected credential ends the attempt at once; whether the face or a
+	// temperature was caught by then depends on frame timing, so only the
+	// first reason is compared.
+	for i, a := range access {
+		if strings.HasPrefix(a.reasons, "credential_rejected,") {
+			access[i].reasons = "credential_rejected"
+		}
 	}
 	if !slices.Equal(access, want) {
 		t.Errorf("access events:\n got %v\nwant %v", access, want)

@@ -4,6 +4,7 @@
 //	gateguard check -c FILE               validate a config; print every problem
 //	gateguard simulate -c FILE SCENARIO   run the daemon on simulated hardware through a scenario
 //	gateguard calibrate -c FILE [-o FILE] register the face camera to the thermal camera
+//	gateguard pass keygen|issue|verify|revoke  make, check and revoke signed site passes
 //	gateguard version                     print the version
 //	gateguard keygen -o FILE              make an operator key pair for signed commands
 //	gateguard command -key FILE ...       sign and send a command, print the result
@@ -57,6 +58,7 @@ const usage = `usage:
                     [-ca F -cert F -cert-key F] [-override] NAME [MODE]
                                         sign and send a command (open, set_mode MODE,
                                         reload, get_state) and print the gate's result
+  gateguard pass keygen|issue|verify|revoke   site passes (gateguard pass for help)
   gateguard version                     print the version`
 
 func run(ctx context.Context, args []string) error {
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdCommand(ctx, args[1:], os.Stdout)
 	case "calibrate":
 		return cmdCalibrate(ctx, args[1:])
+	case "pass":
+		return cmdPass(ctx, args[1:], os.Stdout)
 	case "version":
 		fmt.Println("gateguard", version)
 		return nil

@@ -29,6 +29,9 @@ func TestThermalScenario(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.MQTT.Enabled = false
+	// These scenarios test screening, not credentials: their QR payloads are
+	// plain text, accepted by the insecure presence mode.
+	cfg.Credentials = configs.Credentials{Mode: "presence"}
 	cfg.Thermal.SnapshotDir = filepath.Join(t.TempDir(), "snapshots")
 	sc, err := scenario.Load("../../configs/scenarios/thermal.yaml")
 	if err != nil {

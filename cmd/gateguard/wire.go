@@ -58,12 +58,11 @@ type options struct {
 }
 
 // build wires every part; on error it closes what it opened.
-func build(cfg *configs.Config, log *slog.Logger, opt options) (d *daemon, err error) {
-	d = &daemon{cfg: cfg, log: log, inputs: map[gate.InputKind]*input.Dev{}, simPins: map[string]*sim.Pin{}}
+func build(cfg *configs.Config, log *slog.Logger, opt options) (_ *daemon, err error) {
+	d := &daemon{cfg: cfg, log: log, inputs: map[gate.InputKind]*input.Dev{}, simPins: map[string]*sim.Pin{}}
 	defer func() {
 		if err != nil {
 			d.close()
-			d = nil
 		}
 	}()
 	if err := d.buildGPIO(); err != nil {
@@ -90,6 +89,10 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (d *daemon, err e
 		}
 		state = d.pub
 	}
+	ver, admissions, err := verifier(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	d.ctrl, err = gate.New(gate.Options{
 		Site: cfg.Site, Gate: cfg.Gate,
 		Policy: gate.Policy{
@@ -110,7 +113,8 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (d *daemon, err e
 		Recorder:       rec,
 		State:          state,
 		Thermometer:    d.meter,
-		Verifier:       verifier(cfg.Credentials),
+		Verifier:       ver,
+		Admissions:     admissions,
 		Log:            log,
 		OnLane:         opt.onLane,
 	})
@@ -358,13 +362,14 @@ func (d *daemon) close() {
 	d.closers = nil
 }
 
-// verifier returns the credential verifier the config selects.
-func verifier(c configs.Credentials) gate.Verifier {
-	switch c.Mode {
+// verifier returns the credential verifier the config selects and, when
+// anti-passback is on, the sink the controller tells of admissions.
+func verifier(cfg *configs.Config, log *slog.Logger) (gate.Verifier, gate.AdmissionSink, error) {
+	switch cfg.Credentials.Mode {
 	case "presence":
-		return gate.PresenceVerifier
+		return gate.PresenceVerifier, nil, nil
 	}
-	return nil // unreachable: configs validates the mode
+	return buildCredentials(cfg, log) // credentials.go
 }
 
 // teeRecorder hands every recorded message to fn as well.

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gateguard/gateguard/configs"
+	"github.com/gateguard/gateguard/gate"
+	"github.com/gateguard/gateguard/gate/credential"
+	"github.com/gateguard/gateguard/vision"
+)
+
+// TestBuildCredentials wires every kind from a config whose relative paths
+// resolve against the config file, then checks that each broken path is
+// reported under its key.
+func TestBuildCredentials(t *testing.T) {
+	dir := t.TempDir()
+	pub, key, _ := credential.GenerateKey()
+	pb, _ := credential.MarshalPublicKey(pub)
+	mustWrite(t, filepath.Join(dir, "keys", "pass.pub"), pb)
+	// A DCC signer certificate from the member states' vectors.
+	var vec struct{ TESTCTX struct{ CERTIFICATE string } }
+	b, err := os.ReadFile("../../../shared/testdata/dcc/common/CO3.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &vec); err != nil {
+		t.Fatal(err)
+	}
+	der, _ := base64.StdEncoding.DecodeString(vec.TESTCTX.CERTIFICATE)
+	mustWrite(t, filepath.Join(dir, "signers", "co3.der"), der)
+
+	yaml := `site: s1
+gate: lane-1
+mqtt: {enabled: false}
+credentials:
+  mode: verified
+  accept: [site_pass, dcc, health_code]
+  site_pass: {public_keys: [keys/pass.pub], revocation_list: revoked.txt}
+  dcc: {trust_list: [signers]}
+  health_code: {colour_only_insecure: true}
+  anti_passback: {mode: timed, window: 1m}
+`
+	cfgPath := filepath.Join(dir, "gateguard.yaml")
+	mustWrite(t, cfgPath, []byte(yaml))
+	cfg, err := configs.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	v, sink, err := verifier(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sink == nil {
+		t.Fatal("anti-passback on but no admission sink")
+	}
+	now := time.Now().Truncate(time.Second)
+	text, err := credential.IssuePass(credential.Pass{ID: "p-1", Holder: "h", NotBefore: now.Add(-time.Minute), NotAfter: now.Add(time.Minute)}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c := v.Verify(ctx, vision.Code{Text: text})
+	if c.Status != gate.StatusGreen || !c.Verified {
+		t.Fatalf("pass: %+v", c)
+	}
+	sink.Admitted(c, now)
+	if c := v.Verify(ctx, vision.Code{Text: text}); c.Status != credential.StatusPassback {
+		t.Errorf("replay: %s", c.Status)
+	}
+	if c := v.Verify(ctx, vision.Code{Text: "HC1:6BF"}); c.Kind != credential.KindDCC {
+		t.Errorf("DCC routed to %q", c.Kind)
+	}
+	if c := v.Verify(ctx, vision.Code{Text: "xyz", Colour: vision.ColourGreen}); c.Status != gate.StatusGreen || !c.Insecure {
+		t.Errorf("colour-only health code: %+v", c)
+	}
+
+	for _, tc := range []struct{ edit, key string }{
+		{"keys/pass.pub", "credentials.site_pass.public_keys"},
+		{"signers", "credentials.dcc.trust_list"},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			bad := *cfg
+			bad.Credentials.SitePass.PublicKeys = []string{"keys/pass.pub"}
+			bad.Credentials.DCC.TrustList = []string{"signers"}
+			switch tc.edit {
+			case "keys/pass.pub":
+				bad.Credentials.SitePass.PublicKeys = []string{"keys/missing.pub"}
+			case "signers":
+				bad.Credentials.DCC.TrustList = []string{"keys"} // a folder with no certificates
+			}
+			if _, _, err := verifier(&bad, log); err == nil || !strings.HasPrefix(err.Error(), tc.key+":") {
+				t.Errorf("error %v, want one naming %s", err, tc.key)
+			}
+		})
+	}
+}
+
+func mustWrite(t *testing.T, name string, b []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gateguard/gateguard/gate"
+)
+
+// TestPassCommands walks a pass's life through the CLI: key, issue with a
+// PNG, verify from the picture through the gate's QR decoder, revoke,
+// verify again.
+func TestPassCommands(t *testing.T) {
+	dir := t.TempDir()
+	key, pub, png, list := filepath.Join(dir, "pass.key"), filepath.Join(dir, "pass.pub"),
+		filepath.Join(dir, "pass.png"), filepath.Join(dir, "revoked.txt")
+	ctx := context.Background()
+	run := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := cmdPass(ctx, args, &out)
+		return out.String(), err
+	}
+	if _, err := run("keygen", "-key", key, "-pub", pub); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(key); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode: %v %v", st.Mode(), err)
+	}
+	if _, err := run("keygen", "-key", key, "-pub", pub); err == nil {
+		t.Fatal("keygen overwrote a key")
+	}
+	text, err := run("issue", "-key", key, "-holder", "visitor-7", "-id", "v-7", "-category", "visitor",
+		"-gates", "lane-1,lane-2", "-valid", "4h", "-png", png)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = strings.TrimSpace(text)
+	if !strings.HasPrefix(text, "GGP1:") {
+		t.Fatalf("issued %q", text)
+	}
+	verify := func(args ...string) gate.Credential {
+		t.Helper()
+		out, err := run(append([]string{"verify", "-pub", pub}, args...)...)
+		var c gate.Credential
+		if jerr := json.Unmarshal([]byte(out), &c); jerr != nil {
+			t.Fatalf("verify output %q: %v (%v)", out, jerr, err)
+		}
+		if (c.Status == gate.StatusGreen) != (err == nil) || (err != nil && !errors.Is(err, errNotGreen)) {
+			t.Fatalf("status %s with error %v", c.Status, err)
+		}
+		return c
+	}
+	if c := verify("-gate", "lane-2", "-png", png); c.Status != gate.StatusGreen || c.Holder != "visitor-7" || c.ID != "v-7" {
+		t.Fatalf("from the PNG: %+v", c)
+	}
+	if c := verify("-gate", "lane-3", text); c.Status != "gate_not_allowed" {
+		t.Fatalf("other gate: %+v", c)
+	}
+	if out, err := run("revoke", "-list", list, "-id", "v-7", "-reason", "visit over"); err != nil || !strings.Contains(out, "revoked v-7") {
+		t.Fatalf("revoke: %q %v", out, err)
+	}
+	if c := verify("-gate", "lane-1", "-revoked", list, text); c.Status != gate.StatusRevoked {
+		t.Fatalf("after revoke: %+v", c)
+	}
+	for _, bad := range [][]string{
+		{"issue", "-key", key, "-holder", "x"},                      // no validity
+		{"issue", "-key", key, "-valid", "1h"},                      // no holder
+		{"verify", "-pub", pub},                                     // nothing to verify
+		{"revoke", "-list", list},                                   // no id
+		{"frobnicate"},                                              // unknown
+		{"issue", "-key", pub, "-holder", "x", "-valid", "1h"},      // not a private key
+		{"issue", "-key", key, "-holder", "x", "-until", "someday"}, // bad time
+	} {
+		if _, err := run(bad...); err == nil {
+			t.Errorf("pass %v: no error", bad)
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package credential
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRevocationFile(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "revoked.txt")
+	for _, id := range []string{"p-1", "p-2", "p-1"} {
+		if _, err := Revoke(list, id, "reason\twith tab", testClock); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := ParseRevocations(b)
+	if err != nil || len(rs) != 2 || rs[1].ID != "p-2" || !rs[1].At.Equal(testClock) || rs[1].Reason != "reason with tab" {
+		t.Fatalf("ParseRevocations = %+v, %v\n%s", rs, err, b)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("temporary files left behind: %v", ents)
+	}
+	if _, err := Revoke(list, "has space", "", testClock); err == nil {
+		t.Error("bad id accepted")
+	}
+}
+
+func TestParseRevocationsErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"p-1\tyesterday\n", "line 1: time"},
+		{"# c\n\np 1\n", "line 3"},
+		{strings.Repeat("x", 65) + "\n", "line 1"},
+	} {
+		if _, err := ParseRevocations([]byte(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseRevocations(%q) = %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+func TestRevocationListReload(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "revoked.txt")
+	if err := WriteFileAtomic(list, FormatRevocations([]Revocation{{ID: "p-1"}}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rl, err := OpenRevocationList(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := rl.gen
+	if r, _, err := rl.Check("p-1"); !r || err != nil {
+		t.Fatalf("p-1: %v %v", r, err)
+	}
+	if rl.gen != gen {
+		t.Error("reloaded an unchanged file")
+	}
+	if err := WriteFileAtomic(list, FormatRevocations([]Revocation{{ID: "p-2", At: time.Unix(0, 0)}}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r, _, _ := rl.Check("p-1"); r {
+		t.Error("p-1 still revoked after the file changed")
+	}
+	if r, _, _ := rl.Check("p-2"); !r {
+		t.Error("p-2 not revoked after the file changed")
+	}
+	if err := os.Remove(list); err != nil {
+		t.Fatal(err)
+	}
+	if r, _, err := rl.Check("p-2"); r || err != nil {
+		t.Errorf("removed list: %v %v", r, err)
+	}
+	if err := os.WriteFile(list, []byte("bad id\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := rl.Reload(); err == nil {
+		t.Error("Reload of a corrupt list succeeded")
+	}
+	if _, err := OpenRevocationList(list); err == nil {
+		t.Error("OpenRevocationList of a corrupt list succeeded")
+	}
+}
+
+func FuzzParseRevocations(f *testing.F) {
+	f.Add([]byte("# x\np-1\t2021-06-01T12:00:00Z\tlost\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rs, err := ParseRevocations(b)
+		if err != nil {
+			return
+		}
+		again, err := ParseRevocations(FormatRevocations(rs))
+		if err != nil || len(again) != len(rs) {
+			t.Fatalf("format/parse round trip: %v (%d vs %d)", err, len(again), len(rs))
+		}
+	})
+}
