@@ -82,6 +82,7 @@ func (c *Config) Validate() error {
 		v.add("thermal.min_skin_c", "%v must be below thermal.cold_c (%v)", t.MinSkinC, t.ColdC)
 	}
 	v.duration("thermal.max_age", t.MaxAge, 50*time.Millisecond, 10*time.Second)
+	v.thermalDriver(t)
 
 	v.oneOf("credentials.mode", c.Credentials.Mode, "presence")
 

@@ -75,3 +75,40 @@ func FuzzParseHex(f *testing.F) {
 		}
 	})
 }
+
+// TestRunAccumulates applies a second frame (subpage 1) without expected
+// values: both frames count, only the first one's cells are compared, and a
+// later expectation sees the subpage-0 pixels of frame 0 still in the image.
+func TestRunAccumulates(t *testing.T) {
+	dir := t.TempDir()
+	copyFile := func(from, to string, edit func([]byte) []byte) {
+		b, err := os.ReadFile(filepath.Join(shared, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if edit != nil {
+			b = edit(b)
+		}
+		if err := os.WriteFile(filepath.Join(dir, to), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile("eeprom.hex", "eeprom.hex", nil)
+	copyFile("frame0.hex", "frame0.hex", nil)
+	copyFile("to_frame0.csv", "to_frame0.csv", nil)
+	sp1 := func(b []byte) []byte { return []byte(strings.TrimSpace(string(b))[:len(strings.TrimSpace(string(b)))-4] + "0001\n") }
+	copyFile("frame0.hex", "frame1.hex", sp1)
+	copyFile("to_frame0.csv", "to_frame2.csv", nil)
+	copyFile("frame0.hex", "frame2.hex", sp1)
+	var out bytes.Buffer
+	res, err := Run(dir, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Frames != 3 || res.Pixels != 768 || res.MaxErrC > 0.001 {
+		t.Errorf("%v\n%s", res, out.String())
+	}
+	if !strings.Contains(out.String(), "frame1: subpage=1") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}
