@@ -96,7 +96,9 @@ func TestRunAccumulates(t *testing.T) {
 	copyFile("eeprom.hex", "eeprom.hex", nil)
 	copyFile("frame0.hex", "frame0.hex", nil)
 	copyFile("to_frame0.csv", "to_frame0.csv", nil)
-	sp1 := func(b []byte) []byte { return []byte(strings.TrimSpace(string(b))[:len(strings.TrimSpace(string(b)))-4] + "0001\n") }
+	sp1 := func(b []byte) []byte {
+		return []byte(strings.TrimSpace(string(b))[:len(strings.TrimSpace(string(b)))-4] + "0001\n")
+	}
 	copyFile("frame0.hex", "frame1.hex", sp1)
 	copyFile("to_frame0.csv", "to_frame2.csv", nil)
 	copyFile("frame0.hex", "frame2.hex", sp1)
