@@ -5,7 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"gocv.io/x/gocv"
+
 	"github.com/gateguard/gateguard/configs"
+	"github.com/gateguard/gateguard/device/thermal"
 )
 
 // TestOpenThermalErrors checks that a sensor that cannot be opened names its
@@ -40,5 +43,29 @@ func TestOpenThermalErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpenThermalUVC opens a recorded Y16 sequence as sensor uvc and reads a
+// frame through the thermal.Sensor interface.
+func TestOpenThermalUVC(t *testing.T) {
+	dir := t.TempDir()
+	m := gocv.NewMatWithSize(120, 160, gocv.MatTypeCV16UC1)
+	defer m.Close()
+	m.SetTo(gocv.NewScalar(27315+3650, 0, 0, 0)) // 36.50 °C
+	if !gocv.IMWrite(filepath.Join(dir, "f000.png"), m) {
+		t.Fatal("IMWrite")
+	}
+	s, err := openThermal(configs.Thermal{Sensor: "uvc", UVCDevice: filepath.Join(dir, "f%03d.png")}, func(func() error) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Halt()
+	var f thermal.Frame
+	if err := s.NextFrame(&f); err != nil {
+		t.Fatal(err)
+	}
+	if f.W != 160 || f.H != 120 || f.At(80, 60) != float32(36.5) {
+		t.Errorf("frame %dx%d centre %v", f.W, f.H, f.At(80, 60))
 	}
 }

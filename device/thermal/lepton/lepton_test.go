@@ -361,9 +361,19 @@ func FuzzAssembler(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var a assembler
 		a.reset()
+		valid := 0 // packets that passed their CRC since the last reset
 		for len(b) >= PacketSize {
-			if _, err := a.add(b[:PacketSize]); err != nil {
+			p := b[:PacketSize]
+			if pk, err := ParsePacket(p); err == nil && !pk.Discard {
+				valid++
+			}
+			done, err := a.add(p)
+			if err != nil {
 				a.reset()
+				valid = 0
+			}
+			if done && valid < Segments*PacketsPerSegment {
+				t.Fatalf("frame complete after %d valid packets", valid)
 			}
 			b = b[PacketSize:]
 		}
