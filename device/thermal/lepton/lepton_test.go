@@ -379,3 +379,22 @@ func FuzzAssembler(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkNextFrame assembles and converts one 160×120 frame from a stream
+// of 240 packets (CRC checks included), without the SPI transfer time.
+func BenchmarkNextFrame(b *testing.B) {
+	data := frame()
+	port := &stream{}
+	d, err := New(port, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var f thermal.Frame
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		port.data, port.sizes = data, port.sizes[:0]
+		if err := d.NextFrame(&f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -69,17 +69,24 @@ func packetCRC(p []byte) uint16 {
 	return crc
 }
 
-func crcByte(crc uint16, c byte) uint16 {
-	crc ^= uint16(c) << 8
-	for range 8 {
-		if crc&0x8000 != 0 {
-			crc = crc<<1 ^ 0x1021
-		} else {
-			crc <<= 1
+// crcTable holds the CRC-16-CCITT of every byte value, for a byte-at-a-time
+// update.
+var crcTable = func() (t [256]uint16) {
+	for i := range t {
+		crc := uint16(i) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
 		}
+		t[i] = crc
 	}
-	return crc
-}
+	return t
+}()
+
+func crcByte(crc uint16, c byte) uint16 { return crc<<8 ^ crcTable[byte(crc>>8)^c] }
 
 // ParsePacket checks and parses one 164-byte VoSPI packet. A discard packet
 // is returned with Discard set and no CRC check.
