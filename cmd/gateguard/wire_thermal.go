@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -55,6 +56,11 @@ func openThermal(t configs.Thermal, closer func(func() error)) (thermal.Sensor, 
 			o.Refresh = physic.Frequency(t.RefreshHz * float64(physic.Hertz))
 		}
 		d, err := mlx90640.New(bus, &o)
+		if errors.Is(err, mlx90640.ErrEEPROM) {
+			// The sensor answers but its calibration is corrupt: run
+			// with the fault reported, never a temperature.
+			return faulted{name: fmt.Sprintf("MLX90640{%s, %#x}", bus, o.Addr), err: err}, nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("thermal.sensor: mlx90640 at %#x on %s: %w", o.Addr, bus, err)
 		}
@@ -92,3 +98,17 @@ func openThermal(t configs.Thermal, closer func(func() error)) (thermal.Sensor, 
 	}
 	return nil, fmt.Errorf("thermal.sensor: unknown sensor %q", t.Sensor) // configs validates it
 }
+
+// faulted stands in for a sensor that answered but is faulty (a corrupted
+// EEPROM): every read returns the fault, so the thermal loop reports it as
+// device health (the gate goes to its fail mode and alerts) and no
+// temperature is ever produced. A bus or config error stops the daemon
+// instead.
+type faulted struct {
+	name string
+	err  error
+}
+
+func (f faulted) NextFrame(*thermal.Frame) error { return f.err }
+func (f faulted) Halt() error                    { return nil }
+func (f faulted) String() string                 { return f.name }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/device/thermal"
+	"github.com/gateguard/gateguard/device/thermal/mlx90640"
 )
 
 // TestOpenThermalErrors checks that a sensor that cannot be opened names its
@@ -67,5 +70,19 @@ func TestOpenThermalUVC(t *testing.T) {
 	}
 	if f.W != 160 || f.H != 120 || f.At(80, 60) != float32(36.5) {
 		t.Errorf("frame %dx%d centre %v", f.W, f.H, f.At(80, 60))
+	}
+}
+
+func TestFaultedSensor(t *testing.T) {
+	err := fmt.Errorf("%w: every word reads 0xffff", mlx90640.ErrEEPROM)
+	var s thermal.Sensor = faulted{name: "MLX90640{x, 0x33}", err: err}
+	var f thermal.Frame
+	for range 2 {
+		if got := s.NextFrame(&f); !errors.Is(got, mlx90640.ErrEEPROM) {
+			t.Fatalf("NextFrame = %v", got)
+		}
+	}
+	if len(f.C) != 0 || s.String() != "MLX90640{x, 0x33}" || s.Halt() != nil {
+		t.Errorf("frame %v, name %q", f.C, s)
 	}
 }
