@@ -56,5 +56,5 @@ bench-thermal: deps
 fuzz-thermal: deps
 	@set -e; for t in "FuzzExtractParams ./device/thermal/mlx90640" "FuzzCompute ./device/thermal/mlx90640" \
 	  "FuzzParseHex ./device/thermal/mlx90640/conformance" "FuzzParsePacket ./device/thermal/lepton" \
-	  "FuzzAssembler ./device/thermal/lepton" "FuzzDecode ./device/thermal/amg8833"; do \
+	  "FuzzAssembler ./device/thermal/lepton" "FuzzDecode ./device/thermal/amg8833" "FuzzDecodeY16 ./vision/uvc"; do \
 	  set -- $$t; $(GO) test -run '^$$' -fuzz "^$$1\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 50x $$2; done

@@ -152,18 +152,12 @@ func (d *Dev) NextFrame(f *thermal.Frame) error {
 		d.repeats = 0
 	}
 	d.last = append(d.last[:0], raw...)
-	// −40 °C and 300 °C in centikelvin.
-	const lo, hi = 23315, 57315
-	for i := range w * h {
-		if v := binary.LittleEndian.Uint16(raw[2*i:]); v < lo || v > hi {
-			return fmt.Errorf("%w: pixel (%d,%d) reads %d (%.2f °C): is the camera radiometric (TLinear)?",
-				ErrBadData, i%w, i/w, v, CentiKelvinToC(v))
-		}
+	c := make([]float32, w*h)
+	if err := DecodeY16(raw, w, h, c); err != nil {
+		return err
 	}
 	f.Resize(w, h)
-	for i := range f.C {
-		f.C[i] = float32(CentiKelvinToC(binary.LittleEndian.Uint16(raw[2*i:])))
-	}
+	copy(f.C, c)
 	d.seq++
 	f.Seq, f.Time = d.seq, time.Now()
 	return nil
@@ -194,6 +188,26 @@ func (d *Dev) pixels() (w, h int, raw []byte, err error) {
 	}
 	return 0, 0, nil, fmt.Errorf("%w: %dx%d image of type %v, want 16-bit single-channel (Y16)",
 		ErrBadData, m.Cols(), m.Rows(), m.Type())
+}
+
+// DecodeY16 converts a w×h frame of little-endian 16-bit centikelvin pixels
+// into °C. A pixel outside −40–300 °C (a camera not in radiometric mode, or
+// corrupted data) is an error wrapping ErrBadData.
+func DecodeY16(raw []byte, w, h int, c []float32) error {
+	if w <= 0 || h <= 0 || len(raw) != 2*w*h || len(c) != w*h {
+		return fmt.Errorf("%w: %d bytes for a %dx%d frame", ErrBadData, len(raw), w, h)
+	}
+	// −40 °C and 300 °C in centikelvin.
+	const lo, hi = 23315, 57315
+	for i := range c {
+		v := binary.LittleEndian.Uint16(raw[2*i:])
+		if v < lo || v > hi {
+			return fmt.Errorf("%w: pixel (%d,%d) reads %d (%.2f °C): is the camera radiometric (TLinear)?",
+				ErrBadData, i%w, i/w, v, CentiKelvinToC(v))
+		}
+		c[i] = float32(CentiKelvinToC(v))
+	}
+	return nil
 }
 
 // CentiKelvinToC converts a radiometric pixel (0.01 K) to °C.

@@ -127,3 +127,22 @@ func TestBadFrames(t *testing.T) {
 		}
 	})
 }
+
+func FuzzDecodeY16(f *testing.F) {
+	f.Add([]byte{0x5d, 0x79, 0x00, 0x00}, 2, 1)
+	f.Add([]byte{0x5d, 0x79, 0x5d, 0x79, 0x5d, 0x79, 0x5d, 0x79}, 2, 2)
+	f.Fuzz(func(t *testing.T, raw []byte, w, h int) {
+		if w > 1<<12 || h > 1<<12 || w < -1 || h < -1 {
+			return
+		}
+		c := make([]float32, max(w*h, 0))
+		if err := DecodeY16(raw, w, h, c); err != nil {
+			return
+		}
+		for i, v := range c {
+			if v < -40 || v > 300 {
+				t.Fatalf("pixel %d = %v", i, v)
+			}
+		}
+	})
+}
