@@ -192,17 +192,26 @@ func (p *Params) Compute(s *Subpage, emissivity, trC float64, img []float64) (Au
 		return aux, err
 	}
 	bad, first := 0, -1
-	for px := range Pixels {
-		if !s.Measures(px) {
+	for row := range Height {
+		// The subpage's pixels in this row: every other one in chess
+		// mode, the whole row or none in interleaved mode.
+		col, step := 0, 1
+		switch {
+		case s.Chess():
+			col, step = (row+s.Number)%2, 2
+		case row%2 != s.Number:
 			continue
 		}
-		to := p.pixel(&st, px, s.RAM[px]).to
-		img[px] = to
-		if !(to >= -40 && to <= 300) && !p.defective(px) {
-			if bad == 0 {
-				first = px
+		for ; col < Width; col += step {
+			px := row*Width + col
+			to := p.pixel(&st, px, s.RAM[px]).to
+			img[px] = to
+			if !(to >= -40 && to <= 300) && !p.defective(px) {
+				if bad == 0 {
+					first = px
+				}
+				bad++
 			}
-			bad++
 		}
 	}
 	if bad > 0 {
