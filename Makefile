@@ -61,3 +61,20 @@ DCC_DIR ?= ../shared/testdata/dcc
 .PHONY: conformance-dcc
 conformance-dcc: deps
 	$(GO) run ./cmd/conformance-dcc -dir $(DCC_DIR)
+# Thermal sensors (issue 5). MLX_DIR holds eeprom.hex, frameN.hex and
+# to_frameN.csv (see ../shared/testdata/mlx90640/README.md).
+MLX_DIR ?= ../shared/testdata/mlx90640
+.PHONY: conformance-mlx90640 bench-thermal fuzz-thermal
+
+conformance-mlx90640: deps
+	$(GO) run ./cmd/conformance-mlx90640 -dir '$(MLX_DIR)'
+
+bench-thermal: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./device/thermal/...
+
+# Large seeds need a bounded minimisation, or the fuzzer stalls minimising.
+fuzz-thermal: deps
+	@set -e; for t in "FuzzExtractParams ./device/thermal/mlx90640" "FuzzCompute ./device/thermal/mlx90640" \
+	  "FuzzParseHex ./device/thermal/mlx90640/conformance" "FuzzParsePacket ./device/thermal/lepton" \
+	  "FuzzAssembler ./device/thermal/lepton" "FuzzDecode ./device/thermal/amg8833" "FuzzDecodeY16 ./vision/uvc"; do \
+	  set -- $$t; $(GO) test -run '^$$' -fuzz "^$$1\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 50x $$2; done

@@ -15,6 +15,8 @@ func TestImportGraph(t *testing.T) {
 		"./gate", "./gate/scenario", "./gate/outbox", "./gate/gatetest", "./gate/credential",
 		"./vision", "./vision/fusion",
 		"./device/thermal", "./device/relay", "./device/input", "./device/sim",
+		"./device/thermal/mlx90640", "./device/thermal/mlx90640/conformance", "./device/thermal/mlx90640/mlx90640test",
+		"./device/thermal/lepton", "./device/thermal/amg8833",
 		"./configs", "./configs/schema", "./gate/command",
 	}
 	forbidden := []string{"gocv.io/x/gocv", "periph.io/x/host", "github.com/eclipse/paho.mqtt.golang"}

@@ -157,6 +157,19 @@ type Thermal struct {
 	MaxAge time.Duration `yaml:"max_age"`
 	// Screening holds the fever-screening keys (configs/thermal.go).
 	Screening `yaml:",inline"`
+	// I2CAddr overrides the sensor's I²C address (mlx90640: 0x33, amg8833:
+	// 0x69 or 0x68); 0 keeps the default.
+	I2CAddr int `yaml:"i2c_addr"`
+	// RefreshHz is the sensor's rate: the MLX90640 subpage rate (0.5, 1, 2,
+	// 4, 8, 16, 32 or 64; a frame is two subpages) or the AMG8833 frame
+	// rate (1 or 10); 0 keeps the driver's default.
+	RefreshHz float64 `yaml:"refresh_hz"`
+	// Emissivity is the skin's emissivity used by the MLX90640's
+	// temperature equations: 0.98 by default.
+	Emissivity float64 `yaml:"emissivity"`
+	// UVCDevice is the radiometric Y16 camera for sensor uvc: /dev/videoN,
+	// or a printf pattern of 16-bit PNG files to replay a recording.
+	UVCDevice string `yaml:"uvc_device"`
 }
 
 // Credentials sets how QR payloads are verified.
@@ -269,6 +282,8 @@ func Default() *Config {
 			MaxAge:   time.Second,
 
 			Screening: DefaultScreening(),
+			// Human skin.
+			Emissivity: 0.98,
 		},
 		Credentials: defaultCredentials(),
 		Policy: Policy{

@@ -83,6 +83,7 @@ func (c *Config) Validate() error {
 	}
 	v.duration("thermal.max_age", t.MaxAge, 50*time.Millisecond, 10*time.Second)
 	v.screening(t)
+	v.thermalDriver(t)
 
 	v.credentials(c.Credentials)
 

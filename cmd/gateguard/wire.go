@@ -239,7 +239,12 @@ func (d *daemon) buildThermal() error {
 		d.simThermal, d.thermal = t, t
 		return nil
 	}
-	return fmt.Errorf("thermal.sensor: the %s driver is not built yet; use simulated", d.cfg.Thermal.Sensor)
+	s, err := openThermal(d.cfg.Thermal, func(c func() error) { d.closers = append(d.closers, c) })
+	if err != nil {
+		return err
+	}
+	d.thermal = s
+	return nil
 }
 
 func (d *daemon) buildPublisher() (*mqtt.Publisher, error) {

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"periph.io/x/conn/v3/i2c"
+	"periph.io/x/conn/v3/i2c/i2creg"
+	"periph.io/x/conn/v3/physic"
+	"periph.io/x/conn/v3/spi/spireg"
+	"periph.io/x/host/v3"
+
+	"github.com/gateguard/gateguard/configs"
+	"github.com/gateguard/gateguard/device/thermal"
+	"github.com/gateguard/gateguard/device/thermal/amg8833"
+	"github.com/gateguard/gateguard/device/thermal/lepton"
+	"github.com/gateguard/gateguard/device/thermal/mlx90640"
+	"github.com/gateguard/gateguard/vision/uvc"
+)
+
+// openThermal opens the hardware thermal camera the config names. Buses it
+// opens are handed to closer, to be closed after the sensor is halted. Errors
+// name the config key and the device.
+func openThermal(t configs.Thermal, closer func(func() error)) (thermal.Sensor, error) {
+	if t.Sensor == "uvc" {
+		d, err := uvc.Open(t.UVCDevice, nil)
+		if err != nil {
+			return nil, fmt.Errorf("thermal.uvc_device: %w", err)
+		}
+		return d, nil
+	}
+	if _, err := host.Init(); err != nil {
+		return nil, fmt.Errorf("thermal.sensor: %s: periph host init: %w", t.Sensor, err)
+	}
+	openI2C := func() (i2c.Bus, error) {
+		bus, err := i2creg.Open(t.I2CBus)
+		if err != nil {
+			return nil, fmt.Errorf("thermal.i2c_bus: open %q for the %s: %w", t.I2CBus, t.Sensor, err)
+		}
+		closer(bus.Close)
+		return bus, nil
+	}
+	switch t.Sensor {
+	case "mlx90640":
+		bus, err := openI2C()
+		if err != nil {
+			return nil, err
+		}
+		o := mlx90640.DefaultOpts
+		o.Emissivity, o.ReflectedC = t.Emissivity, math.NaN()
+		if t.I2CAddr != 0 {
+			o.Addr = uint16(t.I2CAddr)
+		}
+		if t.RefreshHz != 0 {
+			o.Refresh = physic.Frequency(t.RefreshHz * float64(physic.Hertz))
+		}
+		d, err := mlx90640.New(bus, &o)
+		if errors.Is(err, mlx90640.ErrEEPROM) {
+			// The sensor answers but its calibration is corrupt: run
+			// with the fault reported, never a temperature.
+			return faulted{name: fmt.Sprintf("MLX90640{%s, %#x}", bus, o.Addr), err: err}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("thermal.sensor: mlx90640 at %#x on %s: %w", o.Addr, bus, err)
+		}
+		return d, nil
+	case "amg8833":
+		bus, err := openI2C()
+		if err != nil {
+			return nil, err
+		}
+		o := amg8833.DefaultOpts
+		if t.I2CAddr != 0 {
+			o.Addr = uint16(t.I2CAddr)
+		}
+		o.SlowRate = t.RefreshHz == 1
+		d, err := amg8833.New(bus, &o)
+		if err != nil {
+			return nil, fmt.Errorf("thermal.sensor: amg8833 at %#x on %s: %w", o.Addr, bus, err)
+		}
+		return d, nil
+	case "lepton":
+		bus, err := openI2C()
+		if err != nil {
+			return nil, err
+		}
+		port, err := spireg.Open(t.SPIPort)
+		if err != nil {
+			return nil, fmt.Errorf("thermal.spi_port: open %q for the lepton: %w", t.SPIPort, err)
+		}
+		closer(port.Close)
+		d, err := lepton.New(port, bus, nil)
+		if err != nil {
+			return nil, fmt.Errorf("thermal.sensor: lepton on %s and %s: %w", port, bus, err)
+		}
+		return d, nil
+	}
+	return nil, fmt.Errorf("thermal.sensor: unknown sensor %q", t.Sensor) // configs validates it
+}
+
+// faulted stands in for a sensor that answered but is faulty (a corrupted
+// EEPROM): every read returns the fault, so the thermal loop reports it as
+// device health (the gate goes to its fail mode and alerts) and no
+// temperature is ever produced. A bus or config error stops the daemon
+// instead.
+type faulted struct {
+	name string
+	err  error
+}
+
+func (f faulted) NextFrame(*thermal.Frame) error { return f.err }
+func (f faulted) Halt() error                    { return nil }
+func (f faulted) String() string                 { return f.name }

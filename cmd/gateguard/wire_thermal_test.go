@@ -1,0 +1,88 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/gateguard/gateguard/configs"
+	"github.com/gateguard/gateguard/device/thermal"
+	"github.com/gateguard/gateguard/device/thermal/mlx90640"
+)
+
+// TestOpenThermalErrors checks that a sensor that cannot be opened names its
+// config key and the device.
+func TestOpenThermalErrors(t *testing.T) {
+	for _, tt := range []struct {
+		cfg  configs.Thermal
+		want []string
+	}{
+		{configs.Thermal{Sensor: "mlx90640", I2CBus: "/dev/i2c-gateguard-none", Emissivity: 0.98},
+			[]string{"thermal.i2c_bus: open \"/dev/i2c-gateguard-none\" for the mlx90640"}},
+		{configs.Thermal{Sensor: "amg8833", I2CBus: "/dev/i2c-gateguard-none", Emissivity: 0.98},
+			[]string{"thermal.i2c_bus:", "for the amg8833"}},
+		{configs.Thermal{Sensor: "lepton", I2CBus: "/dev/i2c-gateguard-none", Emissivity: 0.98},
+			[]string{"thermal.i2c_bus:", "for the lepton"}},
+		{configs.Thermal{Sensor: "uvc", UVCDevice: filepath.Join(t.TempDir(), "none%03d.png")},
+			[]string{"thermal.uvc_device: uvc: open"}},
+	} {
+		t.Run(tt.cfg.Sensor, func(t *testing.T) {
+			var closers []func() error
+			s, err := openThermal(tt.cfg, func(c func() error) { closers = append(closers, c) })
+			for _, c := range closers {
+				c()
+			}
+			if err == nil {
+				s.Halt()
+				t.Fatal("opened")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestOpenThermalUVC opens a recorded Y16 sequence as sensor uvc and reads a
+// frame through the thermal.Sensor interface.
+func TestOpenThermalUVC(t *testing.T) {
+	dir := t.TempDir()
+	m := gocv.NewMatWithSize(120, 160, gocv.MatTypeCV16UC1)
+	defer m.Close()
+	m.SetTo(gocv.NewScalar(27315+3650, 0, 0, 0)) // 36.50 °C
+	if !gocv.IMWrite(filepath.Join(dir, "f000.png"), m) {
+		t.Fatal("IMWrite")
+	}
+	s, err := openThermal(configs.Thermal{Sensor: "uvc", UVCDevice: filepath.Join(dir, "f%03d.png")}, func(func() error) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Halt()
+	var f thermal.Frame
+	if err := s.NextFrame(&f); err != nil {
+		t.Fatal(err)
+	}
+	if f.W != 160 || f.H != 120 || f.At(80, 60) != float32(36.5) {
+		t.Errorf("frame %dx%d centre %v", f.W, f.H, f.At(80, 60))
+	}
+}
+
+func TestFaultedSensor(t *testing.T) {
+	err := fmt.Errorf("%w: every word reads 0xffff", mlx90640.ErrEEPROM)
+	var s thermal.Sensor = faulted{name: "MLX90640{x, 0x33}", err: err}
+	var f thermal.Frame
+	for range 2 {
+		if got := s.NextFrame(&f); !errors.Is(got, mlx90640.ErrEEPROM) {
+			t.Fatalf("NextFrame = %v", got)
+		}
+	}
+	if len(f.C) != 0 || s.String() != "MLX90640{x, 0x33}" || s.Halt() != nil {
+		t.Errorf("frame %v, name %q", f.C, s)
+	}
+}
