@@ -39,3 +39,11 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# QR decode rate and speed against zbarimg and ZXingReader (issue 4). Folders
+# hold images N.ext with their exact expected text in N.txt.
+QR_DIRS ?= ../shared/testdata/qr-zxing/qrcode-1 ../shared/testdata/qr-zxing/qrcode-2 ../shared/testdata/qr-zxing/qrcode-3
+.PHONY: bench-qr
+bench-qr:
+	@GATEGUARD_EXTRA_PACKAGES="zbar-tools zxing-cpp-tools $(GATEGUARD_EXTRA_PACKAGES)" scripts/deps.sh
+	$(GO) run ./cmd/bench-qr $(QR_DIRS)

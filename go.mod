@@ -17,4 +17,5 @@ require (
 	github.com/jonboulle/clockwork v0.5.0 // indirect
 	golang.org/x/net v0.44.0 // indirect
 	golang.org/x/sync v0.17.0 // indirect
+	golang.org/x/text v0.29.0 // indirect
 )
