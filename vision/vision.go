@@ -81,6 +81,15 @@ type Face struct {
 	Score float32
 	// Sharpness is the variance of the Laplacian over the face (higher is sharper).
 	Sharpness float64
+	// EyeDistance is the distance between the eye landmarks in pixels; 0
+	// without landmarks.
+	EyeDistance float64
+	// YawDeg and RollDeg are the head's turn and tilt estimated from the
+	// landmarks, in degrees (0 is square-on); 0 without landmarks.
+	YawDeg, RollDeg float64
+	// Quality is the verdict of Assess: whether the face is good enough to
+	// measure and identify, and if not, why.
+	Quality Quality
 }
 
 // Observation is everything found in one face-camera frame.

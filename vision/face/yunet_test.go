@@ -1,0 +1,139 @@
+package face
+
+import (
+	"fmt"
+	"image"
+	"path/filepath"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/gateguard/gateguard/vision"
+)
+
+const (
+	faces = "../../../shared/testdata/faces/"
+	model = "../../../shared/testdata/models/yunet/yunet_120x160.onnx"
+)
+
+func newYuNet(t testing.TB) *YuNet {
+	t.Helper()
+	y, err := NewYuNet(model, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { y.Close() })
+	return y
+}
+
+// checkFace asserts the geometry of a detected face: box in the frame and
+// at least minFrac of its width, landmarks inside the box, eyes above the
+// nose above the mouth, the subject's right eye and mouth corner on the
+// image's left.
+func checkFace(f vision.Face, size image.Point, minFrac float64) error {
+	frame := image.Rect(0, 0, size.X, size.Y)
+	b := f.Box
+	switch {
+	case !b.In(frame) || b.Empty():
+		return fmt.Errorf("box %v outside frame %v", b, frame)
+	case float64(b.Dx()) < minFrac*float64(size.X):
+		return fmt.Errorf("box %v narrower than %.0f%% of the frame", b, 100*minFrac)
+	case !f.HasLandmarks:
+		return fmt.Errorf("no landmarks")
+	}
+	l := f.Landmarks
+	for i, p := range l {
+		if !p.In(b.Inset(-b.Dx() / 10)) {
+			return fmt.Errorf("landmark %d %v outside box %v", i, p, b)
+		}
+	}
+	eyeY := (l[vision.RightEye].Y + l[vision.LeftEye].Y) / 2
+	mouthY := (l[vision.MouthRight].Y + l[vision.MouthLeft].Y) / 2
+	switch {
+	case l[vision.RightEye].X >= l[vision.LeftEye].X || l[vision.MouthRight].X >= l[vision.MouthLeft].X:
+		return fmt.Errorf("right/left landmarks swapped: %v", l)
+	case !(eyeY < l[vision.NoseTip].Y && l[vision.NoseTip].Y < mouthY):
+		return fmt.Errorf("eyes, nose, mouth not top to bottom: %v", l)
+	case f.EyeDistance < 0.2*float64(b.Dx()) || f.EyeDistance > 0.7*float64(b.Dx()):
+		return fmt.Errorf("eye distance %.0f for a box %d wide", f.EyeDistance, b.Dx())
+	case f.Score < 0.6 || f.Score > 1:
+		return fmt.Errorf("score %.2f", f.Score)
+	}
+	return nil
+}
+
+func TestYuNetPhotos(t *testing.T) {
+	y := newYuNet(t)
+	tests := []struct {
+		file string
+		box  image.Rectangle // where the face is, measured once and checked by eye
+		good bool            // quality verdict
+	}{
+		{"face.jpg", image.Rect(263, 153, 447, 398), true},
+		{"face-detect.jpg", image.Rect(151, 75, 271, 237), true},
+		// A small face among players, turned aside: found, but not good.
+		{"messi5.jpg", image.Rect(224, 91, 256, 133), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			img := gocv.IMRead(faces+tt.file, gocv.IMReadColor)
+			defer img.Close()
+			if img.Empty() {
+				t.Fatalf("cannot read %s", tt.file)
+			}
+			got, err := y.Detect(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("found %d faces, want 1: %+v", len(got), got)
+			}
+			t.Logf("%s: %+v", tt.file, got[0])
+			f := got[0]
+			if err := checkFace(f, image.Pt(img.Cols(), img.Rows()), 0.05); err != nil {
+				t.Error(err)
+			}
+			tol := tt.box.Dx() / 10
+			if d := f.Box.Min.Sub(tt.box.Min); abs(d.X) > tol || abs(d.Y) > tol || abs(f.Box.Dx()-tt.box.Dx()) > tol {
+				t.Errorf("box %v, want %v ± %d px", f.Box, tt.box, tol)
+			}
+			if f.Quality.Good != tt.good || !f.Quality.Assessed {
+				t.Errorf("quality %+v, want good=%v", f.Quality, tt.good)
+			}
+		})
+	}
+}
+
+// TestYuNetORL runs on every ORL subject's image (25 subjects × 10, 92×112
+// grey, one face each, some turned): exactly one face each.
+func TestYuNetORL(t *testing.T) {
+	y := newYuNet(t)
+	files, err := filepath.Glob(faces + "orl/s*/*.pgm")
+	if err != nil || len(files) != 250 {
+		t.Fatalf("want 250 ORL images, found %d (%v)", len(files), err)
+	}
+	good := 0
+	for _, f := range files {
+		img := gocv.IMRead(f, gocv.IMReadColor)
+		got, err := y.Detect(img)
+		size := image.Pt(img.Cols(), img.Rows())
+		img.Close()
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if len(got) != 1 {
+			t.Errorf("%s: %d faces, want 1", f, len(got))
+			continue
+		}
+		if err := checkFace(got[0], size, 0.35); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		if got[0].Quality.Good {
+			good++
+		}
+	}
+	t.Logf("ORL: %d images, %d good quality", len(files), good)
+}
+
+func abs(x int) int { return max(x, -x) }
