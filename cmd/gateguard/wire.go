@@ -190,7 +190,9 @@ func (d *daemon) buildVision() error {
 		}
 		d.simCamera, src = cam, cam
 	} else {
-		cam, err := camera.Open(c.Source, c.Width, c.Height, c.FPS)
+		// The capture goroutine opens the camera and keeps reopening it: a
+		// camera missing at start is a device fault, not a failed start.
+		cam, err := camera.OpenLive(c.Source, c.Width, c.Height, c.FPS, c.StallTimeout, d.log)
 		if err != nil {
 			return fmt.Errorf("camera.source: %w", err)
 		}
@@ -202,16 +204,26 @@ func (d *daemon) buildVision() error {
 		return err
 	}
 	d.closers = append(d.closers, dec.Close)
-	if d.cfg.Vision.FaceModel != "" {
-		return fmt.Errorf("vision.face_model: the YuNet detector is not built yet; leave it empty to use vision.haar_cascade")
+	var faces scan.FaceDetector
+	if m := d.cfg.Vision.FaceModel; m != "" {
+		o := face.DefaultYuNetOpts
+		o.MinSize = d.cfg.Vision.MinFacePixels
+		y, err := face.NewYuNet(m, &o)
+		if err != nil {
+			return fmt.Errorf("vision.face_model: %w", err)
+		}
+		d.closers = append(d.closers, y.Close)
+		faces = y
+	} else {
+		h, err := face.NewHaar(d.cfg.Vision.HaarCascade, d.cfg.Vision.MinFacePixels)
+		if err != nil {
+			return fmt.Errorf("vision.haar_cascade: %w", err)
+		}
+		d.closers = append(d.closers, h.Close)
+		faces = h
 	}
-	faces, err := face.NewHaar(d.cfg.Vision.HaarCascade, d.cfg.Vision.MinFacePixels)
-	if err != nil {
-		return fmt.Errorf("vision.haar_cascade: %w", err)
-	}
-	d.closers = append(d.closers, faces.Close)
 	d.scanner = &scan.Scanner{Source: src, Codes: dec, Faces: faces, Log: d.log,
-		Retry: 100 * time.Millisecond, MaxRetry: 5 * time.Second}
+		Retry: 100 * time.Millisecond, MaxRetry: 5 * time.Second, CodeGap: 2}
 	return nil
 }
 

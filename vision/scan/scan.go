@@ -42,6 +42,16 @@ type Scanner struct {
 	// Retry is the wait after a failed read before the next; it doubles up to
 	// MaxRetry while reads keep failing.
 	Retry, MaxRetry time.Duration
+	// CodeGap is how many frames in a row a code may be missed and still be
+	// the same presentation (see vision.CodeTracker).
+	CodeGap uint64
+
+	codes vision.CodeTracker
+}
+
+// starter is a source with its own capture goroutine (camera.Live).
+type starter interface {
+	Start(ctx context.Context)
 }
 
 // Run reads and processes frames until ctx ends, calling emit for each frame
@@ -54,6 +64,10 @@ func (s *Scanner) Run(ctx context.Context, emit func(vision.Observation)) {
 	}
 	maxRetry := max(s.MaxRetry, retry)
 	wait := retry
+	if st, ok := s.Source.(starter); ok {
+		st.Start(ctx)
+	}
+	s.codes.Gap = s.CodeGap
 	frame := gocv.NewMat()
 	defer frame.Close()
 	var seq uint64
@@ -75,7 +89,15 @@ func (s *Scanner) Run(ctx context.Context, emit func(vision.Observation)) {
 		}
 		wait = retry
 		seq++
-		emit(s.Process(frame, seq))
+		o := s.Process(frame, seq)
+		s.codes.Mark(seq, o.Codes)
+		for _, c := range o.Codes {
+			if c.FirstSeen {
+				log.Info("qr code seen", "text_len", len(c.Text), "encoding", c.Encoding,
+					"colour", c.Colour.String(), "method", c.Method, "frame", seq)
+			}
+		}
+		emit(o)
 	}
 }
 
