@@ -23,6 +23,7 @@ test: deps
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" >&2; exit 1)
 	$(GO) test -race -count=1 $(PURE)
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags matprofile ./vision/...
 
 demo: build
 	@scripts/demo.sh

@@ -42,7 +42,7 @@ const MaxPayload = 8192
 
 // MaxSide is the largest frame side accepted, in pixels. Larger frames are
 // refused with ErrTooLarge rather than risking memory on a corrupt header.
-const MaxSide = 8192
+const MaxSide = 4096
 
 // ErrTooLarge is returned for frames wider or taller than MaxSide.
 var ErrTooLarge = errors.New("qr: frame too large")
