@@ -6,9 +6,8 @@
 // decoder therefore locates the codes itself with cv::QRCodeDetector (which
 // detects without QUIRC), rectifies each and decodes it, which yields several
 // codes per frame with their corners. When that finds nothing, it falls back
-// to wechat on the whole frame, then to zxing-cpp, then to zxing-cpp on a
-// contrast-equalised and an enlarged frame (phone screens with glare, small
-// codes).
+// to zxing-cpp on an enlarged and a contrast-equalised frame (small codes,
+// phone screens with glare). The order is by cost; see strategies.
 //
 // Frames are turned grey by taking each pixel's darkest channel, so that
 // coloured codes (yellow on white above all, which a luminance conversion
@@ -130,8 +129,7 @@ func (d *Decoder) Decode(img gocv.Mat) ([]vision.Code, error) {
 // harder search), the same on a frame enlarged 2× (small codes) and on a
 // contrast-equalised frame (glare), each a millisecond or so. Only the codes
 // all of these miss go to wechat_qrcode (tens of milliseconds): first on the
-// codes cv::QRCodeDetector locates, each rectified, and, when it locates
-// none, on the whole frame.
+// codes cv::QRCodeDetector locates, each rectified.
 func (d *Decoder) strategies(grey gocv.Mat) ([]vision.Code, error) {
 	if codes, err := zxing(grey, false, MethodZXing, 1); err != nil || len(codes) > 0 {
 		return codes, err
@@ -161,10 +159,10 @@ func (d *Decoder) strategies(grey gocv.Mat) ([]vision.Code, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(quads) > 0 {
-		return d.decodeQuads(grey, quads)
-	}
-	return d.wechat(grey)
+	// Without a located code, wechat on the whole frame costs tens of
+	// milliseconds and, on the bench sets, reads nothing the passes above
+	// missed: a frame with no code (most frames at a gate) stops here.
+	return d.decodeQuads(grey, quads)
 }
 
 // maxScaled is the largest frame side that the last strategy enlarges.
