@@ -199,7 +199,9 @@ func (d *daemon) buildVision() error {
 		src = cam
 	}
 	d.closers = append(d.closers, src.Close)
-	dec, err := qr.New()
+	// The slow QR strategies run on one frame in three: a code held up is
+	// in view for many frames, and frames without one stay cheap.
+	dec, err := qr.NewWithOpts(qr.Opts{SlowEvery: 3})
 	if err != nil {
 		return err
 	}
@@ -208,6 +210,7 @@ func (d *daemon) buildVision() error {
 	if m := d.cfg.Vision.FaceModel; m != "" {
 		o := face.DefaultYuNetOpts
 		o.MinSize = d.cfg.Vision.MinFacePixels
+		o.DetectWidth = 320 // a face at the gate is large; 4× fewer pixels
 		y, err := face.NewYuNet(m, &o)
 		if err != nil {
 			return fmt.Errorf("vision.face_model: %w", err)

@@ -29,8 +29,13 @@ type YuNetOpts struct {
 	NMS float32
 	// TopK bounds the candidates kept before merging.
 	TopK int
-	// MinSize drops faces narrower than this many pixels.
+	// MinSize drops faces narrower than this many pixels (in the frame).
 	MinSize int
+	// DetectWidth, when set, runs the network on a copy of the frame scaled
+	// down to this width (the cost grows with the pixels; a face at the gate
+	// is large). Boxes and landmarks are mapped back to frame pixels, and
+	// sharpness is measured on the full frame. 0: the frame as it is.
+	DetectWidth int
 	// Quality are the limits of a good face (see vision.Assess).
 	Quality vision.QualityOpts
 }
@@ -47,10 +52,11 @@ const MaxSide = 4096
 // (libfacedetection's YuNet model, e.g. yunet_120x160.onnx). It is not safe
 // for concurrent use.
 type YuNet struct {
-	d    C.GGYuNet
-	o    YuNetOpts
-	grey gocv.Mat
-	lap  gocv.Mat
+	d     C.GGYuNet
+	o     YuNetOpts
+	grey  gocv.Mat
+	lap   gocv.Mat
+	small gocv.Mat
 }
 
 // NewYuNet loads the ONNX model at path; o nil means DefaultYuNetOpts.
@@ -68,7 +74,7 @@ func NewYuNet(path string, o *YuNetOpts) (*YuNet, error) {
 	if d == nil {
 		return nil, fmt.Errorf("face: yunet model %q: %s", path, takeErr(cerr))
 	}
-	return &YuNet{d: d, o: *o, grey: gocv.NewMat(), lap: gocv.NewMat()}, nil
+	return &YuNet{d: d, o: *o, grey: gocv.NewMat(), lap: gocv.NewMat(), small: gocv.NewMat()}, nil
 }
 
 // String names the detector.
@@ -81,7 +87,7 @@ func (y *YuNet) Close() error {
 	}
 	C.GGYuNet_Close(y.d)
 	y.d = nil
-	return errors.Join(y.grey.Close(), y.lap.Close())
+	return errors.Join(y.grey.Close(), y.lap.Close(), y.small.Close())
 }
 
 // Detect returns the faces in img (BGR), each with its landmarks, sharpness
@@ -99,9 +105,16 @@ func (y *YuNet) Detect(img gocv.Mat) ([]vision.Face, error) {
 	if img.Cols() < 16 || img.Rows() < 16 {
 		return nil, nil
 	}
+	in, scale := img, float32(1)
+	if w := y.o.DetectWidth; w >= 32 && img.Cols() > w {
+		scale = float32(img.Cols()) / float32(w)
+		h := max(int(float32(img.Rows())/scale+0.5), 16)
+		gocv.Resize(img, &y.small, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
+		in = y.small
+	}
 	var out *C.float
 	var cerr *C.char
-	n := int(C.GGYuNet_Detect(y.d, unsafe.Pointer(img.Ptr()), &out, &cerr))
+	n := int(C.GGYuNet_Detect(y.d, unsafe.Pointer(in.Ptr()), &out, &cerr))
 	if n < 0 {
 		return nil, fmt.Errorf("face: yunet: %s", takeErr(cerr))
 	}
@@ -110,6 +123,11 @@ func (y *YuNet) Detect(img gocv.Mat) ([]vision.Face, error) {
 	}
 	defer C.free(unsafe.Pointer(out))
 	vals := unsafe.Slice((*float32)(unsafe.Pointer(out)), 15*n)
+	for i := range vals {
+		if i%15 != 14 { // all but the score are pixel coordinates
+			vals[i] *= scale
+		}
+	}
 	gocv.CvtColor(img, &y.grey, gocv.ColorBGRToGray)
 	frame := image.Rect(0, 0, img.Cols(), img.Rows())
 	faces := make([]vision.Face, 0, n)

@@ -3,6 +3,7 @@ package face
 import (
 	"fmt"
 	"image"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -137,3 +138,88 @@ func TestYuNetORL(t *testing.T) {
 }
 
 func abs(x int) int { return max(x, -x) }
+
+// TestYuNetDetectWidth runs the network on a 320-pixel-wide copy of the
+// 640×480 face photo: the box and landmarks come back in frame pixels.
+func TestYuNetDetectWidth(t *testing.T) {
+	o := DefaultYuNetOpts
+	o.DetectWidth = 320
+	y, err := NewYuNet(model, &o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer y.Close()
+	img := gocv.IMRead(faces+"face.jpg", gocv.IMReadColor)
+	defer img.Close()
+	got, err := y.Detect(img)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("found %v, %v; want one face", got, err)
+	}
+	want := image.Rect(263, 153, 447, 398) // as found at full size
+	tol := want.Dx() / 10
+	if d := got[0].Box.Min.Sub(want.Min); abs(d.X) > tol || abs(d.Y) > tol || abs(got[0].Box.Dx()-want.Dx()) > tol {
+		t.Errorf("box %v, want %v ± %d", got[0].Box, want, tol)
+	}
+	if err := checkFace(got[0], image.Pt(img.Cols(), img.Rows()), 0.05); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestYuNetBadInput(t *testing.T) {
+	if _, err := NewYuNet("/nonexistent.onnx", nil); err == nil {
+		t.Error("loaded a missing model")
+	}
+	bad := t.TempDir() + "/bad.onnx"
+	if err := os.WriteFile(bad, []byte("not a model"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if y, err := NewYuNet(bad, nil); err == nil {
+		y.Close()
+		t.Error("loaded a corrupt model")
+	}
+	y := newYuNet(t)
+	blank := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(128, 128, 128, 0), 480, 640, gocv.MatTypeCV8UC3)
+	defer blank.Close()
+	if got, err := y.Detect(blank); err != nil || len(got) != 0 {
+		t.Errorf("blank frame: %v, %v", got, err)
+	}
+	for name, m := range map[string]gocv.Mat{
+		"empty": gocv.NewMat(),
+		"grey":  gocv.NewMatWithSize(100, 100, gocv.MatTypeCV8U),
+		"huge":  gocv.NewMatWithSize(MaxSide+1, 8, gocv.MatTypeCV8UC3),
+	} {
+		if _, err := y.Detect(m); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+		m.Close()
+	}
+	tiny := gocv.NewMatWithSize(8, 8, gocv.MatTypeCV8UC3)
+	defer tiny.Close()
+	if got, err := y.Detect(tiny); err != nil || len(got) != 0 {
+		t.Errorf("tiny frame: %v, %v", got, err)
+	}
+}
+
+// TestYuNetManyFaces tiles the face photo 2×2: four faces, the subject the
+// largest.
+func TestYuNetManyFaces(t *testing.T) {
+	y := newYuNet(t)
+	img := gocv.IMRead(faces+"face-detect.jpg", gocv.IMReadColor)
+	defer img.Close()
+	grid := gocv.NewMatWithSize(2*img.Rows(), 2*img.Cols(), gocv.MatTypeCV8UC3)
+	defer grid.Close()
+	for i := range 4 {
+		r := image.Rect(0, 0, img.Cols(), img.Rows()).Add(image.Pt(i%2*img.Cols(), i/2*img.Rows()))
+		roi := grid.Region(r)
+		img.CopyTo(&roi)
+		roi.Close()
+	}
+	got, err := y.Detect(grid)
+	if err != nil || len(got) != 4 {
+		t.Fatalf("found %d faces, %v; want 4", len(got), err)
+	}
+	o := vision.Observation{Size: image.Pt(grid.Cols(), grid.Rows()), Faces: got}
+	if _, ok := o.Subject(); !ok {
+		t.Error("no subject among four faces")
+	}
+}

@@ -59,18 +59,35 @@ const (
 // Decoder finds and decodes QR codes. It is safe for concurrent use; calls
 // are serialised because OpenCV's detector keeps per-call state.
 type Decoder struct {
-	mu sync.Mutex // guards d
-	d  C.GGWeChat
+	slowEvery int
+
+	mu      sync.Mutex // guards the fields below
+	d       C.GGWeChat
+	skipped int // calls since the slow strategies last ran
 }
 
-// New builds a decoder.
-func New() (*Decoder, error) {
+// Opts configures a Decoder.
+type Opts struct {
+	// SlowEvery, when above 1, runs the slow strategies (the enlarged pass
+	// and wechat on located codes, ~10–40 ms on a 640×480 frame without a
+	// code) on at most one call in SlowEvery; the quick ones (under ~3 ms)
+	// run on every call. A live camera delivers many frames of the same
+	// code, so the gate still gets every strategy's chance within a few
+	// frames while frames without a code stay cheap. 0 or 1: every call.
+	SlowEvery int
+}
+
+// New builds a decoder that runs every strategy on every call.
+func New() (*Decoder, error) { return NewWithOpts(Opts{}) }
+
+// NewWithOpts builds a decoder with options.
+func NewWithOpts(o Opts) (*Decoder, error) {
 	var cerr *C.char
 	d := C.GGWeChat_New(&cerr)
 	if d == nil {
 		return nil, fmt.Errorf("qr: wechat_qrcode: %s", takeErr(cerr))
 	}
-	return &Decoder{d: d}, nil
+	return &Decoder{d: d, slowEvery: o.SlowEvery}, nil
 }
 
 // Close frees the detector; the decoder must not be used after. It is
@@ -123,12 +140,12 @@ func (d *Decoder) Decode(img gocv.Mat) ([]vision.Code, error) {
 }
 
 // strategies runs the decoding strategies in order until one finds codes.
-// The order is by cost (measured with cmd/bench-qr): zxing-cpp's quick pass
-// reads most codes in well under a millisecond on a 640×480 frame and finds
-// several per frame with their corners; then its slow pass (rotations,
-// harder search), the same on a frame enlarged 2× (small codes) and on a
-// contrast-equalised frame (glare), each a millisecond or so. Only the codes
-// all of these miss go to wechat_qrcode (tens of milliseconds): first on the
+// The order is by cost (measured with cmd/bench-qr). The quick ones: zxing-cpp's
+// quick pass reads most codes in well under a millisecond on a 640×480 frame
+// and finds several per frame with their corners; then its slow pass
+// (rotations, harder search) and the same on a contrast-equalised frame
+// (glare), about a millisecond each. The slow ones (see Opts.SlowEvery):
+// zxing-cpp on a frame enlarged 2× (small codes), and wechat_qrcode on the
 // codes cv::QRCodeDetector locates, each rectified.
 func (d *Decoder) strategies(grey gocv.Mat) ([]vision.Code, error) {
 	if codes, err := zxing(grey, false, MethodZXing, 1); err != nil || len(codes) > 0 {
@@ -136,15 +153,6 @@ func (d *Decoder) strategies(grey gocv.Mat) ([]vision.Code, error) {
 	}
 	if codes, err := zxing(grey, true, MethodZXingHard, 1); err != nil || len(codes) > 0 {
 		return codes, err
-	}
-	if max(grey.Cols(), grey.Rows()) <= maxScaled {
-		big := gocv.NewMat()
-		gocv.Resize(grey, &big, image.Point{}, 2, 2, gocv.InterpolationCubic)
-		codes, err := zxing(big, true, MethodScaled, 0.5)
-		big.Close()
-		if err != nil || len(codes) > 0 {
-			return codes, err
-		}
 	}
 	clahe := gocv.NewCLAHEWithParams(2, image.Pt(8, 8))
 	eq := gocv.NewMat()
@@ -154,6 +162,21 @@ func (d *Decoder) strategies(grey gocv.Mat) ([]vision.Code, error) {
 	eq.Close()
 	if err != nil || len(codes) > 0 {
 		return codes, err
+	}
+	if d.slowEvery > 1 {
+		if d.skipped++; d.skipped < d.slowEvery {
+			return nil, nil
+		}
+		d.skipped = 0
+	}
+	if max(grey.Cols(), grey.Rows()) <= maxScaled {
+		big := gocv.NewMat()
+		gocv.Resize(grey, &big, image.Point{}, 2, 2, gocv.InterpolationCubic)
+		codes, err := zxing(big, true, MethodScaled, 0.5)
+		big.Close()
+		if err != nil || len(codes) > 0 {
+			return codes, err
+		}
 	}
 	quads, err := locate(grey)
 	if err != nil {

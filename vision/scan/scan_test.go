@@ -48,12 +48,14 @@ func paste(dst, src gocv.Mat, r image.Rectangle) {
 	scaled.CopyTo(&roi)
 }
 
-func newScanner(t testing.TB) *Scanner {
-	dec, err := qr.New()
+func newScanner(t testing.TB) *Scanner { return newScannerWith(t, qr.Opts{}, face.DefaultYuNetOpts) }
+
+func newScannerWith(t testing.TB, qo qr.Opts, fo face.YuNetOpts) *Scanner {
+	dec, err := qr.NewWithOpts(qo)
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, err := face.NewYuNet(model, nil)
+	y, err := face.NewYuNet(model, &fo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,23 +148,40 @@ func TestProcessBadFrames(t *testing.T) {
 	}
 }
 
-// BenchmarkFrame measures the per-frame pipeline (QR decode and YuNet face
-// detection with quality) on a 640×480 gate frame with one face and one
-// code, and on an empty scene (the decoder's slowest case: every strategy
-// runs and fails).
+// BenchmarkFrame measures the per-frame pipeline (QR decode, then YuNet face
+// detection with quality) on 640×480 frames: a gate frame with one face and
+// one code, and the same scene with no code (most frames at a gate, and the
+// decoder's slowest case: every strategy runs and fails). "full" runs every
+// QR strategy on every frame and YuNet on the full frame; "live" is as the
+// daemon is wired (slow QR strategies on one frame in three, YuNet on a
+// 320-pixel-wide copy). The qr-only and face-only runs split the cost.
 func BenchmarkFrame(b *testing.B) {
-	s := newScanner(b)
+	full := newScanner(b)
+	lo := face.DefaultYuNetOpts
+	lo.DetectWidth = 320
+	live := newScannerWith(b, qr.Opts{SlowEvery: 3}, lo)
 	frame := gateFrame(b)
 	defer frame.Close()
-	blank := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(90, 90, 90, 0), 480, 640, gocv.MatTypeCV8UC3)
-	defer blank.Close()
+	noCode := gateFrame(b)
+	defer noCode.Close()
+	gocv.Rectangle(&noCode, image.Rect(420, 120, 620, 320), color.RGBA{255, 255, 255, 0}, -1)
 	for _, bb := range []struct {
 		name string
+		s    *Scanner
 		m    gocv.Mat
-	}{{"face+qr", frame}, {"empty", blank}} {
+	}{
+		{"full/face+qr", full, frame},
+		{"full/face+no-code", full, noCode},
+		{"full/qr-only", &Scanner{Codes: full.Codes, Log: full.Log}, frame},
+		{"full/qr-only-no-code", &Scanner{Codes: full.Codes, Log: full.Log}, noCode},
+		{"full/face-only", &Scanner{Faces: full.Faces, Log: full.Log}, frame},
+		{"live/face+qr", live, frame},
+		{"live/face+no-code", live, noCode},
+		{"live/face-only", &Scanner{Faces: live.Faces, Log: live.Log}, frame},
+	} {
 		b.Run(bb.name, func(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
-				s.Process(bb.m, uint64(i))
+				bb.s.Process(bb.m, uint64(i))
 			}
 		})
 	}
