@@ -48,12 +48,12 @@ var ErrTooLarge = errors.New("qr: frame too large")
 
 // Strategy names, as they appear in vision.Code.Method.
 const (
-	MethodLocated   = "wechat-located" // own localisation, wechat per code
-	MethodWeChat    = "wechat"         // wechat on the whole frame
-	MethodZXing     = "zxing"          // zxing-cpp, quick pass
-	MethodZXingHard = "zxing-hard"     // zxing-cpp, rotations and harder search
-	MethodCLAHE     = "zxing-clahe"    // zxing-cpp after contrast equalisation
-	MethodScaled    = "zxing-scaled"   // zxing-cpp on a frame enlarged 2×
+	MethodLocated   = "wechat-located"  // own localisation, wechat per code
+	MethodZXing     = "zxing"           // zxing-cpp, quick pass
+	MethodZXingHard = "zxing-hard"      // zxing-cpp, rotations and harder search
+	MethodCLAHE     = "zxing-clahe"     // zxing-cpp after contrast equalisation
+	MethodScaled    = "zxing-scaled"    // zxing-cpp on a frame enlarged 2×
+	MethodLuminance = "zxing-luminance" // zxing-cpp on luminance, not the darkest channel
 )
 
 // Decoder finds and decodes QR codes. It is safe for concurrent use; calls
@@ -123,7 +123,7 @@ func (d *Decoder) Decode(img gocv.Mat) ([]vision.Code, error) {
 	if d.d == nil {
 		return nil, errors.New("qr: decoder closed")
 	}
-	codes, err := d.strategies(grey)
+	codes, err := d.strategies(img, grey)
 	if err != nil {
 		return nil, err
 	}
@@ -144,10 +144,11 @@ func (d *Decoder) Decode(img gocv.Mat) ([]vision.Code, error) {
 // quick pass reads most codes in well under a millisecond on a 640×480 frame
 // and finds several per frame with their corners; then its slow pass
 // (rotations, harder search) and the same on a contrast-equalised frame
-// (glare), about a millisecond each. The slow ones (see Opts.SlowEvery):
+// (glare), and on luminance rather than the darkest channel (colour casts,
+// chroma noise), about a millisecond each. The slow ones (see Opts.SlowEvery):
 // zxing-cpp on a frame enlarged 2× (small codes), and wechat_qrcode on the
 // codes cv::QRCodeDetector locates, each rectified.
-func (d *Decoder) strategies(grey gocv.Mat) ([]vision.Code, error) {
+func (d *Decoder) strategies(img, grey gocv.Mat) ([]vision.Code, error) {
 	if codes, err := zxing(grey, false, MethodZXing, 1); err != nil || len(codes) > 0 {
 		return codes, err
 	}
@@ -162,6 +163,17 @@ func (d *Decoder) strategies(grey gocv.Mat) ([]vision.Code, error) {
 	eq.Close()
 	if err != nil || len(codes) > 0 {
 		return codes, err
+	}
+	if img.Channels() == 3 {
+		// Luminance: where the darkest channel is noisy (a colour cast,
+		// chroma noise from JPEG) the weighted mean of the channels is not.
+		lum := gocv.NewMat()
+		gocv.CvtColor(img, &lum, gocv.ColorBGRToGray)
+		codes, err := zxing(lum, true, MethodLuminance, 1)
+		lum.Close()
+		if err != nil || len(codes) > 0 {
+			return codes, err
+		}
 	}
 	if d.slowEvery > 1 {
 		if d.skipped++; d.skipped < d.slowEvery {
@@ -208,13 +220,6 @@ func darkest(img gocv.Mat) (gocv.Mat, error) {
 		c.Close()
 	}
 	return grey, nil
-}
-
-func (d *Decoder) wechat(grey gocv.Mat) ([]vision.Code, error) {
-	var codes *C.GGCode
-	var cerr *C.char
-	n := int(C.GGWeChat_Detect(d.d, unsafe.Pointer(grey.Ptr()), &codes, &cerr))
-	return collect(codes, n, cerr, MethodWeChat, 1)
 }
 
 func (d *Decoder) decodeQuads(grey gocv.Mat, quads []C.float) ([]vision.Code, error) {

@@ -33,41 +33,6 @@ void GGWeChat_Close(GGWeChat d) {
 	delete (cv::wechat_qrcode::WeChatQRCode *)d;
 }
 
-int GGWeChat_Detect(GGWeChat d, void *img, GGCode **codes, char **err) {
-	*codes = NULL;
-	try {
-		cv::Mat *m = (cv::Mat *)img;
-		std::vector<cv::Mat> points;
-		std::vector<std::string> res =
-			((cv::wechat_qrcode::WeChatQRCode *)d)->detectAndDecode(*m, points);
-		int n = (int)res.size();
-		if (n == 0) return 0;
-		GGCode *out = (GGCode *)calloc(n, sizeof(GGCode));
-		if (!out) {
-			*err = dupError("out of memory");
-			return -1;
-		}
-		for (int i = 0; i < n; i++) {
-			out[i].data = dupBytes(res[i].data(), res[i].size());
-			out[i].len = out[i].data ? (int)res[i].size() : 0;
-			if (i < (int)points.size() && points[i].total() >= 4) {
-				cv::Mat p;
-				points[i].convertTo(p, CV_32F);
-				p = p.reshape(1, 4);
-				for (int k = 0; k < 4; k++) {
-					out[i].pts[2 * k] = p.at<float>(k, 0);
-					out[i].pts[2 * k + 1] = p.at<float>(k, 1);
-				}
-			}
-		}
-		*codes = out;
-		return n;
-	} catch (const std::exception &e) {
-		*err = dupError(e.what());
-		return -1;
-	}
-}
-
 void GGWeChat_Free(GGCode *codes, int n) {
 	if (!codes) return;
 	for (int i = 0; i < n; i++) {

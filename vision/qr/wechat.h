@@ -24,12 +24,10 @@ typedef struct {
 // the OpenCV error message in *err (free it with free()).
 GGWeChat GGWeChat_New(char **err);
 void GGWeChat_Close(GGWeChat d);
-// GGWeChat_Detect decodes every code in img (a cv::Mat*, BGR or grey) into a
-// malloc'd array stored in *codes; it returns their number, or -1 with *err set.
-int GGWeChat_Detect(GGWeChat d, void *img, GGCode **codes, char **err);
 // GGZXing_Read decodes every QR code in grey (a cv::Mat* of CV_8UC1) with
-// zxing-cpp; like GGWeChat_Detect otherwise. harder asks for rotations and
-// the slower search.
+// zxing-cpp into a malloc'd array stored in *codes (free it with
+// GGWeChat_Free); it returns their number, or -1 with *err set. harder asks
+// for rotations and the slower search.
 int GGZXing_Read(void *grey, int harder, GGCode **codes, char **err);
 void GGWeChat_Free(GGCode *codes, int n);
 // GGWeChat_DecodeQuads rectifies each of the nq quads (8 floats each, as
