@@ -56,12 +56,13 @@ type options struct {
 }
 
 // build wires every part; on error it closes what it opened.
-func build(cfg *configs.Config, log *slog.Logger, opt options) (d *daemon, err error) {
-	d = &daemon{cfg: cfg, log: log, inputs: map[gate.InputKind]*input.Dev{}, simPins: map[string]*sim.Pin{}}
+func build(cfg *configs.Config, log *slog.Logger, opt options) (_ *daemon, err error) {
+	// d is not the named result: "return nil, err" would set it to nil
+	// before the deferred close runs.
+	d := &daemon{cfg: cfg, log: log, inputs: map[gate.InputKind]*input.Dev{}, simPins: map[string]*sim.Pin{}}
 	defer func() {
 		if err != nil {
 			d.close()
-			d = nil
 		}
 	}()
 	if err := d.buildGPIO(); err != nil {
