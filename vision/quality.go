@@ -83,10 +83,10 @@ func Assess(f Face, o QualityOpts) Face {
 	} else if w := float64(f.Box.Dx()); w < 2.5*o.MinEyeDistance {
 		q.Reasons = append(q.Reasons, fmt.Sprintf("face %.0f px wide < %.0f", w, 2.5*o.MinEyeDistance))
 	}
-	if f.Sharpness < o.MinSharpness {
+	if !(f.Sharpness >= o.MinSharpness) { // NaN fails too
 		q.Reasons = append(q.Reasons, fmt.Sprintf("blur: sharpness %.0f < %.0f", f.Sharpness, o.MinSharpness))
 	}
-	if f.Score < o.MinScore {
+	if !(f.Score >= o.MinScore) {
 		q.Reasons = append(q.Reasons, fmt.Sprintf("score %.2f < %.2f", f.Score, o.MinScore))
 	}
 	q.Good = len(q.Reasons) == 0

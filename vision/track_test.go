@@ -78,3 +78,18 @@ func TestAssess(t *testing.T) {
 }
 
 func rect(x0, y0, x1, y1 int) image.Rectangle { return image.Rect(x0, y0, x1, y1) }
+
+// FuzzAssess runs the quality verdict on arbitrary landmarks: it always
+// gives a verdict, with a reason when the face is not good.
+func FuzzAssess(f *testing.F) {
+	f.Add(130, 140, 170, 140, 150, 165, 200.0)
+	f.Add(0, 0, 0, 0, 0, 0, -1.0)
+	f.Fuzz(func(t *testing.T, rx, ry, lx, ly, nx, ny int, sharp float64) {
+		face := Face{Box: image.Rect(0, 0, 300, 300), HasLandmarks: true, Score: 0.9, Sharpness: sharp,
+			Landmarks: [5]image.Point{image.Pt(rx, ry), image.Pt(lx, ly), image.Pt(nx, ny)}}
+		got := Assess(face, DefaultQuality)
+		if !got.Quality.Assessed || (!got.Quality.Good && len(got.Quality.Reasons) == 0) {
+			t.Fatalf("verdict %+v", got.Quality)
+		}
+	})
+}

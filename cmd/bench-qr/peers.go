@@ -23,7 +23,8 @@ func zbar(path string) ([]byte, error) {
 
 // zbarHas reports whether zbarimg's raw output holds want as one whole
 // payload: the output is payloads each ended by a newline, so want must
-// start at the beginning or after a newline and end with one.
+// start at the beginning or after a newline and end with one. A line of a
+// multi-line payload therefore matches too: generous to zbar.
 func zbarHas(out []byte, want string) bool {
 	w := []byte(want + "\n")
 	return bytes.HasPrefix(out, w) || bytes.Contains(out, append([]byte("\n"), w...))

@@ -223,3 +223,22 @@ func TestYuNetManyFaces(t *testing.T) {
 		t.Error("no subject among four faces")
 	}
 }
+
+// FuzzYuNetFace feeds arbitrary network output rows (NaN, infinities, huge
+// or negative boxes) through the conversion to a face: a face inside the
+// frame or none, never a crash.
+func FuzzYuNetFace(f *testing.F) {
+	f.Add(float32(10), float32(10), float32(50), float32(60), float32(20), float32(30), float32(0.9))
+	f.Add(float32(-100), float32(1e9), float32(-5), float32(0), float32(0), float32(0), float32(2))
+	frame := image.Rect(0, 0, 640, 480)
+	f.Fuzz(func(t *testing.T, x, y, w, h, lx, ly, score float32) {
+		row := []float32{x, y, w, h, lx, ly, lx + 10, ly, lx + 5, ly + 10, lx, ly + 20, lx + 10, ly + 20, score}
+		face, ok := yunetFace(row, frame)
+		if ok && (!face.Box.In(frame) || face.Box.Empty()) {
+			t.Fatalf("box %v outside %v", face.Box, frame)
+		}
+		if ok {
+			vision.Assess(face, vision.DefaultQuality)
+		}
+	})
+}
