@@ -30,6 +30,19 @@ func TestText(t *testing.T) {
 	}
 }
 
+func TestEncodingOf(t *testing.T) {
+	for _, tt := range []struct{ raw, text, want string }{
+		{"abc", "abc", EncodingUTF8},
+		{"\xc3\xde", "ﾃﾞ", EncodingShiftJIS},
+		{"caf\xe9", "café", EncodingLatin1},
+		{"abc", "xyz", ""},
+	} {
+		if got := encodingOf([]byte(tt.raw), tt.text); got != tt.want {
+			t.Errorf("encodingOf(%q, %q) = %q, want %q", tt.raw, tt.text, got, tt.want)
+		}
+	}
+}
+
 func FuzzText(f *testing.F) {
 	for _, s := range []string{"", "hello", "\x83\x5f\x83\x75", "caf\xe9", "\xef\xbb\xbf", "\x81\x7f"} {
 		f.Add([]byte(s))

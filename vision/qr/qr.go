@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"image"
 	"sync"
+	"unicode/utf8"
 	"unsafe"
 
 	"gocv.io/x/gocv"
@@ -279,7 +280,10 @@ func collect(codes *C.GGCode, n int, cerr *C.char, method string, scale float64)
 		code := vision.Code{Raw: C.GoBytes(unsafe.Pointer(c.data), c.len), Method: method}
 		code.Text, code.Encoding = Text(code.Raw)
 		if c.text != nil && c.textLen > 0 && c.textLen <= 4*MaxPayload {
-			code.Text = C.GoStringN(c.text, c.textLen) // the decoder read its ECI
+			// The decoder read the code's ECI or made a better guess.
+			if t := C.GoStringN(c.text, c.textLen); t != code.Text && utf8.ValidString(t) {
+				code.Text, code.Encoding = t, encodingOf(code.Raw, t)
+			}
 		}
 		for k := range 4 {
 			code.Corners[k] = image.Pt(int(float64(c.pts[2*k])*scale+0.5), int(float64(c.pts[2*k+1])*scale+0.5))

@@ -187,3 +187,21 @@ func TestCorruptImages(t *testing.T) {
 		}
 	}
 }
+
+// TestShiftJISPayload reads a code whose payload is Shift_JIS bytes (no ECI):
+// Text is the Japanese text, Raw keeps the bytes as read.
+func TestShiftJISPayload(t *testing.T) {
+	d := newDecoder(t)
+	want, err := os.ReadFile(shared + "qr-zxing/qrcode-2/17.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, _ := decodeFile(t, d, shared+"qr-zxing/qrcode-2/17.png")
+	if len(codes) != 1 {
+		t.Fatalf("decoded %d codes, want 1", len(codes))
+	}
+	c := codes[0]
+	if c.Text != string(want) || c.Encoding != EncodingShiftJIS || string(c.Raw) == c.Text || len(c.Raw) == 0 {
+		t.Errorf("text %q encoding %q raw % x; want %q from Shift_JIS bytes", c.Text, c.Encoding, c.Raw, want)
+	}
+}

@@ -65,3 +65,19 @@ func shiftJIS(raw []byte) (string, bool) {
 	}
 	return string(out), true
 }
+
+// encodingOf names the character set in which raw reads as text (which a
+// decoder produced from its own ECI or guess), or "" when none of UTF-8,
+// Shift_JIS and ISO 8859-1 gives exactly that text.
+func encodingOf(raw []byte, text string) string {
+	if utf8.Valid(raw) && string(raw) == text {
+		return EncodingUTF8
+	}
+	if out, err := japanese.ShiftJIS.NewDecoder().Bytes(raw); err == nil && string(out) == text {
+		return EncodingShiftJIS
+	}
+	if t, enc := Text(raw); enc == EncodingLatin1 && t == text {
+		return EncodingLatin1
+	}
+	return ""
+}
