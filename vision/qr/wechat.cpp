@@ -48,10 +48,7 @@ int GGQR_Locate(void *grey, float **quads, char **err) {
 		cv::Mat *m = (cv::Mat *)grey;
 		cv::QRCodeDetector det;
 		std::vector<cv::Point2f> pts;
-		if (!det.detectMulti(*m, pts) || pts.size() < 4) {
-			pts.clear();
-			if (!det.detect(*m, pts) || pts.size() < 4) return 0;
-		}
+		if (!det.detectMulti(*m, pts) || pts.size() < 4) return 0;
 		int n = (int)(pts.size() / 4);
 		float *out = (float *)malloc(sizeof(float) * 8 * n);
 		if (!out) {
