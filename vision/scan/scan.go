@@ -1,7 +1,10 @@
 // Package scan is the face camera's pipeline: it reads frames from a camera
 // source, finds QR codes and faces in each, and hands the gate one
-// vision.Observation per frame. It owns no goroutine of its own: Run is called
-// by its owner and returns when the context ends.
+// vision.Observation per frame, with each code marked when it is first seen
+// (vision.CodeTracker) and a failed or stalled camera reported as an
+// Observation with Err set. It owns no goroutine of its own: Run is called by
+// its owner and returns when the context ends (a camera.Live source's capture
+// goroutine is started by Run on that context).
 package scan
 
 import (
