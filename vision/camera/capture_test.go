@@ -2,8 +2,11 @@ package camera
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"gocv.io/x/gocv"
 )
@@ -45,6 +48,33 @@ func TestOpenErrors(t *testing.T) {
 		if c, err := Open(src, 640, 480, 15); err == nil {
 			c.Close()
 			t.Errorf("%s: opened", src)
+		}
+	}
+}
+
+// TestLiveReplaysSequence runs a Live camera on a real image sequence: it
+// reaches the end, reopens the source and plays it again, so a replay loops.
+func TestLiveReplaysSequence(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 3 {
+		m := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(float64(50*i), 0, 0, 0), 48, 64, gocv.MatTypeCV8UC3)
+		gocv.IMWrite(filepath.Join(dir, fmt.Sprintf("%03d.png", i)), m)
+		m.Close()
+	}
+	l, err := OpenLive(filepath.Join(dir, "%03d.png"), 640, 480, 15, 5*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.Start(t.Context())
+	m := gocv.NewMat()
+	defer m.Close()
+	for l.Frames() <= 3 { // past the end of the first pass
+		if err := l.Read(t.Context(), &m); err != nil {
+			t.Fatalf("after %d frames: %v", l.Frames(), err)
+		}
+		if m.Cols() != 64 || m.Rows() != 48 {
+			t.Fatalf("frame %dx%d", m.Cols(), m.Rows())
 		}
 	}
 }
