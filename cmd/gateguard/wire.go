@@ -22,6 +22,7 @@ import (
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/mqtt"
 	"github.com/gateguard/gateguard/gate/outbox"
+	"github.com/gateguard/gateguard/vision"
 	"github.com/gateguard/gateguard/vision/camera"
 	"github.com/gateguard/gateguard/vision/face"
 	"github.com/gateguard/gateguard/vision/fusion"
@@ -207,10 +208,15 @@ func (d *daemon) buildVision() error {
 		return err
 	}
 	d.closers = append(d.closers, dec.Close)
+	fq := d.cfg.Vision.Quality
+	quality := vision.DefaultQuality
+	quality.MinEyeDistance, quality.MinSharpness = float64(fq.MinEyePixels), fq.MinSharpness
+	quality.MaxYawDeg, quality.MaxRollDeg = fq.MaxYawDeg, fq.MaxRollDeg
 	var faces scan.FaceDetector
 	if m := d.cfg.Vision.FaceModel; m != "" {
 		o := face.DefaultYuNetOpts
 		o.MinSize = d.cfg.Vision.MinFacePixels
+		o.Quality = quality
 		o.DetectWidth = 320 // a face at the gate is large; 4× fewer pixels
 		y, err := face.NewYuNet(m, &o)
 		if err != nil {
@@ -223,6 +229,7 @@ func (d *daemon) buildVision() error {
 		if err != nil {
 			return fmt.Errorf("vision.haar_cascade: %w", err)
 		}
+		h.Quality = quality
 		d.closers = append(d.closers, h.Close)
 		faces = h
 	}

@@ -19,6 +19,10 @@ import (
 // Haar detects frontal faces with an OpenCV Haar cascade. It is not safe for
 // concurrent use.
 type Haar struct {
+	// Quality are the limits of a good face; NewHaar sets
+	// vision.DefaultQuality.
+	Quality vision.QualityOpts
+
 	cc      gocv.CascadeClassifier
 	minSize int
 	grey    gocv.Mat
@@ -33,7 +37,7 @@ func NewHaar(path string, minSize int) (*Haar, error) {
 		cc.Close()
 		return nil, fmt.Errorf("face: load haar cascade %q: not found or not a cascade", path)
 	}
-	return &Haar{cc: cc, minSize: minSize, grey: gocv.NewMat(), lap: gocv.NewMat()}, nil
+	return &Haar{Quality: vision.DefaultQuality, cc: cc, minSize: minSize, grey: gocv.NewMat(), lap: gocv.NewMat()}, nil
 }
 
 // Close frees the cascade and buffers.
@@ -52,7 +56,7 @@ func (h *Haar) Detect(img gocv.Mat) ([]vision.Face, error) {
 	faces := make([]vision.Face, 0, len(rects))
 	for _, r := range rects {
 		f := vision.Face{Box: r, Score: 1, Sharpness: sharpness(h.grey, &h.lap, r)}
-		faces = append(faces, vision.Assess(f, vision.DefaultQuality))
+		faces = append(faces, vision.Assess(f, h.Quality))
 	}
 	return faces, nil
 }
