@@ -205,3 +205,46 @@ func TestShiftJISPayload(t *testing.T) {
 		t.Errorf("text %q encoding %q raw % x; want %q from Shift_JIS bytes", c.Text, c.Encoding, c.Raw, want)
 	}
 }
+
+// TestWeChatOnLocatedCodes exercises the wechat strategy directly: the
+// codes cv::QRCodeDetector locates in a two-code image are rectified and
+// each decoded by wechat_qrcode with its own corners (without its CNN,
+// wechat alone sees the whole frame as one code).
+func TestWeChatOnLocatedCodes(t *testing.T) {
+	d := newDecoder(t)
+	img := gocv.IMRead(shared+"qr-gocv/multi_qrcodes.png", gocv.IMReadColor)
+	defer img.Close()
+	grey, err := darkest(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer grey.Close()
+	quads, err := locate(grey)
+	if err != nil || len(quads) != 16 {
+		t.Fatalf("located %d quads, %v; want 2", len(quads)/8, err)
+	}
+	codes, err := d.decodeQuads(grey, quads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, c := range codes {
+		texts = append(texts, c.Text)
+		if c.Method != MethodLocated || area(c.Corners) == 0 {
+			t.Errorf("%q: method %q corners %v", c.Text, c.Method, c.Corners)
+		}
+	}
+	slices.Sort(texts)
+	if !slices.Equal(texts, []string{"bar", "foo"}) {
+		t.Errorf("decoded %q, want bar and foo", texts)
+	}
+	if codes[0].Corners == codes[1].Corners {
+		t.Error("both codes have the same corners")
+	}
+	// A photo only this strategy reads among the bench sets.
+	got, _ := decodeFile(t, d, shared+"qr-zxing/qrcode-3/22.png")
+	want, _ := os.ReadFile(shared + "qr-zxing/qrcode-3/22.txt")
+	if len(got) != 1 || got[0].Text != string(want) || got[0].Method != MethodLocated {
+		t.Errorf("qrcode-3/22.png: %+v", got)
+	}
+}
