@@ -23,6 +23,7 @@ test: deps
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" >&2; exit 1)
 	$(GO) test -race -count=1 $(PURE)
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags matprofile ./vision/...
 
 demo: build
 	@scripts/demo.sh
@@ -78,3 +79,10 @@ fuzz-thermal: deps
 	  "FuzzParseHex ./device/thermal/mlx90640/conformance" "FuzzParsePacket ./device/thermal/lepton" \
 	  "FuzzAssembler ./device/thermal/lepton" "FuzzDecode ./device/thermal/amg8833" "FuzzDecodeY16 ./vision/uvc"; do \
 	  set -- $$t; $(GO) test -run '^$$' -fuzz "^$$1\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 50x $$2; done
+# QR decode rate and speed against zbarimg and ZXingReader (issue 4). Folders
+# hold images N.ext with their exact expected text in N.txt.
+QR_DIRS ?= ../shared/testdata/qr-zxing/qrcode-1 ../shared/testdata/qr-zxing/qrcode-2 ../shared/testdata/qr-zxing/qrcode-3
+.PHONY: bench-qr
+bench-qr:
+	@GATEGUARD_EXTRA_PACKAGES="zbar-tools zxing-cpp-tools $(GATEGUARD_EXTRA_PACKAGES)" scripts/deps.sh
+	$(GO) run ./cmd/bench-qr $(QR_DIRS)

@@ -131,6 +131,20 @@ type Vision struct {
 	HaarCascade string `yaml:"haar_cascade"`
 	// MinFacePixels is the smallest face width, in pixels, that is measured.
 	MinFacePixels int `yaml:"min_face_pixels"`
+	// Quality is what makes a face good enough to trust (vision.Assess).
+	Quality FaceQuality `yaml:"quality"`
+}
+
+// FaceQuality are the limits of a good face: close enough, sharp, square-on.
+type FaceQuality struct {
+	// MinEyePixels is the least distance between the eyes, in pixels.
+	MinEyePixels int `yaml:"min_eye_pixels"`
+	// MinSharpness is the least variance of the Laplacian over the face.
+	MinSharpness float64 `yaml:"min_sharpness"`
+	// MaxYawDeg and MaxRollDeg bound the head's turn and tilt in degrees
+	// (fever screening rejects faces turned more than 15°).
+	MaxYawDeg  float64 `yaml:"max_yaw_deg"`
+	MaxRollDeg float64 `yaml:"max_roll_deg"`
 }
 
 // Thermal is the thermal camera and fever screening thresholds.
@@ -272,6 +286,7 @@ func Default() *Config {
 		Vision: Vision{
 			HaarCascade:   "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml",
 			MinFacePixels: 60,
+			Quality:       FaceQuality{MinEyePixels: 30, MinSharpness: 20, MaxYawDeg: 15, MaxRollDeg: 20},
 		},
 		Thermal: Thermal{
 			Sensor:   "mlx90640",

@@ -68,6 +68,17 @@ func (c *Config) Validate() error {
 		v.required("vision.haar_cascade", c.Vision.HaarCascade)
 	}
 	v.intRange("vision.min_face_pixels", c.Vision.MinFacePixels, 8, 4096)
+	fq := c.Vision.Quality
+	v.intRange("vision.quality.min_eye_pixels", fq.MinEyePixels, 4, 2048)
+	if !(fq.MinSharpness >= 0 && fq.MinSharpness <= 10000) {
+		v.add("vision.quality.min_sharpness", "%v is outside 0–10000", fq.MinSharpness)
+	}
+	if !(fq.MaxYawDeg >= 5 && fq.MaxYawDeg <= 45) {
+		v.add("vision.quality.max_yaw_deg", "%v is outside 5–45°", fq.MaxYawDeg)
+	}
+	if !(fq.MaxRollDeg >= 5 && fq.MaxRollDeg <= 45) {
+		v.add("vision.quality.max_roll_deg", "%v is outside 5–45°", fq.MaxRollDeg)
+	}
 
 	t := c.Thermal
 	v.oneOf("thermal.sensor", t.Sensor, "simulated", "mlx90640", "lepton", "amg8833", "uvc")

@@ -37,10 +37,20 @@ func (c Colour) String() string {
 // Code is one QR code found in a frame.
 type Code struct {
 	// Text is the decoded payload as text (decoded per the code's ECI or
-	// guessed encoding); Raw holds the bytes as read when they differ.
+	// guessed encoding, see Encoding); Raw holds the bytes as read.
 	Text string
-	// Raw is the payload's bytes as read, when known.
+	// Raw is the payload's bytes as read, when known. It is the authority
+	// for payloads that are not UTF-8 (Encoding says how Text was made).
 	Raw []byte
+	// Encoding names the character set Text was decoded from ("utf-8",
+	// "shift_jis", "iso-8859-1"); empty when unknown.
+	Encoding string
+	// Method names the decoding strategy that read the code (diagnostics).
+	Method string
+	// FirstSeen is true in the first frame of a run of consecutive frames
+	// showing this code (see CodeTracker); a consumer that wants each
+	// presentation of a code once acts on it only then.
+	FirstSeen bool
 	// Corners are the four corners in frame pixels, clockwise from top left.
 	Corners [4]image.Point
 	// Colour is the colour class of the code's dark modules.
@@ -71,6 +81,15 @@ type Face struct {
 	Score float32
 	// Sharpness is the variance of the Laplacian over the face (higher is sharper).
 	Sharpness float64
+	// EyeDistance is the distance between the eye landmarks in pixels; 0
+	// without landmarks.
+	EyeDistance float64
+	// YawDeg and RollDeg are the head's turn and tilt estimated from the
+	// landmarks, in degrees (0 is square-on); 0 without landmarks.
+	YawDeg, RollDeg float64
+	// Quality is the verdict of Assess: whether the face is good enough to
+	// measure and identify, and if not, why.
+	Quality Quality
 }
 
 // Observation is everything found in one face-camera frame.

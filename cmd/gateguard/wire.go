@@ -22,6 +22,7 @@ import (
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/mqtt"
 	"github.com/gateguard/gateguard/gate/outbox"
+	"github.com/gateguard/gateguard/vision"
 	"github.com/gateguard/gateguard/vision/camera"
 	"github.com/gateguard/gateguard/vision/face"
 	"github.com/gateguard/gateguard/vision/fusion"
@@ -59,6 +60,8 @@ type options struct {
 
 // build wires every part; on error it closes what it opened.
 func build(cfg *configs.Config, log *slog.Logger, opt options) (_ *daemon, err error) {
+	// d is not the named result: "return nil, err" would set it to nil
+	// before the deferred close runs.
 	d := &daemon{cfg: cfg, log: log, inputs: map[gate.InputKind]*input.Dev{}, simPins: map[string]*sim.Pin{}}
 	defer func() {
 		if err != nil {
@@ -204,28 +207,49 @@ func (d *daemon) buildVision() error {
 		}
 		d.simCamera, src = cam, cam
 	} else {
-		cam, err := camera.Open(c.Source, c.Width, c.Height, c.FPS)
+		// The capture goroutine opens the camera and keeps reopening it: a
+		// camera missing at start is a device fault, not a failed start.
+		cam, err := camera.OpenLive(c.Source, c.Width, c.Height, c.FPS, c.StallTimeout, d.log)
 		if err != nil {
 			return fmt.Errorf("camera.source: %w", err)
 		}
 		src = cam
 	}
 	d.closers = append(d.closers, src.Close)
-	dec, err := qr.New()
+	// The slow QR strategies run on one frame in three: a code held up is
+	// in view for many frames, and frames without one stay cheap.
+	dec, err := qr.NewWithOpts(qr.Opts{SlowEvery: 3})
 	if err != nil {
 		return err
 	}
 	d.closers = append(d.closers, dec.Close)
-	if d.cfg.Vision.FaceModel != "" {
-		return fmt.Errorf("vision.face_model: the YuNet detector is not built yet; leave it empty to use vision.haar_cascade")
+	fq := d.cfg.Vision.Quality
+	quality := vision.DefaultQuality
+	quality.MinEyeDistance, quality.MinSharpness = float64(fq.MinEyePixels), fq.MinSharpness
+	quality.MaxYawDeg, quality.MaxRollDeg = fq.MaxYawDeg, fq.MaxRollDeg
+	var faces scan.FaceDetector
+	if m := d.cfg.Vision.FaceModel; m != "" {
+		o := face.DefaultYuNetOpts
+		o.MinSize = d.cfg.Vision.MinFacePixels
+		o.Quality = quality
+		o.DetectWidth = 320 // a face at the gate is large; 4× fewer pixels
+		y, err := face.NewYuNet(m, &o)
+		if err != nil {
+			return fmt.Errorf("vision.face_model: %w", err)
+		}
+		d.closers = append(d.closers, y.Close)
+		faces = y
+	} else {
+		h, err := face.NewHaar(d.cfg.Vision.HaarCascade, d.cfg.Vision.MinFacePixels)
+		if err != nil {
+			return fmt.Errorf("vision.haar_cascade: %w", err)
+		}
+		h.Quality = quality
+		d.closers = append(d.closers, h.Close)
+		faces = h
 	}
-	faces, err := face.NewHaar(d.cfg.Vision.HaarCascade, d.cfg.Vision.MinFacePixels)
-	if err != nil {
-		return fmt.Errorf("vision.haar_cascade: %w", err)
-	}
-	d.closers = append(d.closers, faces.Close)
 	d.scanner = &scan.Scanner{Source: src, Codes: dec, Faces: faces, Log: d.log,
-		Retry: 100 * time.Millisecond, MaxRetry: 5 * time.Second}
+		Retry: 100 * time.Millisecond, MaxRetry: 5 * time.Second, CodeGap: 2}
 	return nil
 }
 

@@ -1,15 +1,20 @@
 // Package camera opens the face camera through OpenCV's VideoCapture: a V4L2
-// device (an index or /dev/videoN), an RTSP URL (FFmpeg over TCP), a video
-// file or an image sequence (a printf pattern such as frames/%04d.png).
+// device (an index or /dev/videoN; size, rate and MJPG requested), an RTSP URL
+// (FFmpeg over TCP), a video file or an image sequence (a printf pattern such
+// as frames/%04d.png, for replay). Live wraps a source in a capture goroutine
+// that keeps only the latest frame, detects a stalled or lost camera and
+// reopens it with backoff.
 package camera
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"gocv.io/x/gocv"
 )
@@ -81,6 +86,24 @@ func (c *Capture) Read(ctx context.Context, m *gocv.Mat) error {
 		return errors.New("camera: no frame")
 	}
 	return nil
+}
+
+// Grab reads the next frame into m; false when the source failed or ended.
+// It makes Capture a Grabber for Live.
+func (c *Capture) Grab(m *gocv.Mat) bool { return c.vc.Read(m) && !m.Empty() }
+
+// OpenLive returns a Live camera on source (see Open) that reopens it after
+// failures and reports a stall after stall without a frame. Start it with
+// Live.Start.
+func OpenLive(source string, width, height, fps int, stall time.Duration, log *slog.Logger) (*Live, error) {
+	return NewLive(LiveOpts{
+		Name:         source,
+		Open:         func() (Grabber, error) { return Open(source, width, height, fps) },
+		StallTimeout: stall,
+		Retry:        200 * time.Millisecond,
+		MaxRetry:     10 * time.Second,
+		Log:          log,
+	})
 }
 
 // Close releases the device.

@@ -1,6 +1,9 @@
 // Package face finds faces in camera frames with OpenCV and measures what the
-// gate needs to trust them: size and sharpness. This version uses a Haar
-// cascade from Debian's opencv-data; it gives boxes without landmarks.
+// gate needs to trust them: eye distance, sharpness and pose (see
+// vision.Assess). YuNet runs on OpenCV 4.6's cv::FaceDetectorYN through a
+// small project-owned cgo bridge (gocv does not bind it) and gives five
+// landmarks; a Haar cascade from Debian's opencv-data is the fallback when no
+// model is configured, with boxes only.
 package face
 
 import (
@@ -16,6 +19,10 @@ import (
 // Haar detects frontal faces with an OpenCV Haar cascade. It is not safe for
 // concurrent use.
 type Haar struct {
+	// Quality are the limits of a good face; NewHaar sets
+	// vision.DefaultQuality.
+	Quality vision.QualityOpts
+
 	cc      gocv.CascadeClassifier
 	minSize int
 	grey    gocv.Mat
@@ -30,7 +37,7 @@ func NewHaar(path string, minSize int) (*Haar, error) {
 		cc.Close()
 		return nil, fmt.Errorf("face: load haar cascade %q: not found or not a cascade", path)
 	}
-	return &Haar{cc: cc, minSize: minSize, grey: gocv.NewMat(), lap: gocv.NewMat()}, nil
+	return &Haar{Quality: vision.DefaultQuality, cc: cc, minSize: minSize, grey: gocv.NewMat(), lap: gocv.NewMat()}, nil
 }
 
 // Close frees the cascade and buffers.
@@ -48,20 +55,26 @@ func (h *Haar) Detect(img gocv.Mat) ([]vision.Face, error) {
 		image.Pt(h.minSize, h.minSize), image.Pt(0, 0))
 	faces := make([]vision.Face, 0, len(rects))
 	for _, r := range rects {
-		faces = append(faces, vision.Face{Box: r, Score: 1, Sharpness: h.sharpness(r)})
+		f := vision.Face{Box: r, Score: 1, Sharpness: sharpness(h.grey, &h.lap, r)}
+		faces = append(faces, vision.Assess(f, h.Quality))
 	}
 	return faces, nil
 }
 
-// sharpness is the variance of the Laplacian over the face region.
-func (h *Haar) sharpness(r image.Rectangle) float64 {
-	roi := h.grey.Region(r)
+// sharpness is the variance of the Laplacian of grey over r, using lap as
+// a buffer.
+func sharpness(grey gocv.Mat, lap *gocv.Mat, r image.Rectangle) float64 {
+	r = r.Intersect(image.Rect(0, 0, grey.Cols(), grey.Rows()))
+	if r.Dx() < 3 || r.Dy() < 3 {
+		return 0
+	}
+	roi := grey.Region(r)
 	defer roi.Close()
-	gocv.Laplacian(roi, &h.lap, gocv.MatTypeCV64F, 1, 1, 0, gocv.BorderDefault)
+	gocv.Laplacian(roi, lap, gocv.MatTypeCV64F, 1, 1, 0, gocv.BorderDefault)
 	mean, std := gocv.NewMat(), gocv.NewMat()
 	defer mean.Close()
 	defer std.Close()
-	gocv.MeanStdDev(h.lap, &mean, &std)
+	gocv.MeanStdDev(*lap, &mean, &std)
 	s := std.GetDoubleAt(0, 0)
 	return s * s
 }

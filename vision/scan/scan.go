@@ -1,7 +1,10 @@
 // Package scan is the face camera's pipeline: it reads frames from a camera
 // source, finds QR codes and faces in each, and hands the gate one
-// vision.Observation per frame. It owns no goroutine of its own: Run is called
-// by its owner and returns when the context ends.
+// vision.Observation per frame, with each code marked when it is first seen
+// (vision.CodeTracker) and a failed or stalled camera reported as an
+// Observation with Err set. It owns no goroutine of its own: Run is called by
+// its owner and returns when the context ends (a camera.Live source's capture
+// goroutine is started by Run on that context).
 package scan
 
 import (
@@ -42,6 +45,16 @@ type Scanner struct {
 	// Retry is the wait after a failed read before the next; it doubles up to
 	// MaxRetry while reads keep failing.
 	Retry, MaxRetry time.Duration
+	// CodeGap is how many frames in a row a code may be missed and still be
+	// the same presentation (see vision.CodeTracker).
+	CodeGap uint64
+
+	codes vision.CodeTracker
+}
+
+// starter is a source with its own capture goroutine (camera.Live).
+type starter interface {
+	Start(ctx context.Context)
 }
 
 // Run reads and processes frames until ctx ends, calling emit for each frame
@@ -54,6 +67,10 @@ func (s *Scanner) Run(ctx context.Context, emit func(vision.Observation)) {
 	}
 	maxRetry := max(s.MaxRetry, retry)
 	wait := retry
+	if st, ok := s.Source.(starter); ok {
+		st.Start(ctx)
+	}
+	s.codes.Gap = s.CodeGap
 	frame := gocv.NewMat()
 	defer frame.Close()
 	var seq uint64
@@ -75,7 +92,15 @@ func (s *Scanner) Run(ctx context.Context, emit func(vision.Observation)) {
 		}
 		wait = retry
 		seq++
-		emit(s.Process(frame, seq))
+		o := s.Process(frame, seq)
+		s.codes.Mark(seq, o.Codes)
+		for _, c := range o.Codes {
+			if c.FirstSeen {
+				log.Info("qr code seen", "text_len", len(c.Text), "encoding", c.Encoding,
+					"colour", c.Colour.String(), "method", c.Method, "frame", seq)
+			}
+		}
+		emit(o)
 	}
 }
 
