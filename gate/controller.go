@@ -89,6 +89,7 @@ type attempt struct {
 	code     vision.Code
 	cred     Credential
 	pending  bool // the credential is still being verified
+	poorFace bool // a face was seen but failed the quality checks
 	faceSeen bool
 	reading  *Reading
 	started  time.Time
@@ -344,6 +345,13 @@ func (c *Controller) gather(o vision.Observation, now time.Time) {
 	if !ok {
 		return
 	}
+	if q := face.Quality; q.Assessed && !q.Good {
+		// Too small, blurred or turned away: wait for a better frame, and
+		// say why if none comes.
+		c.att.poorFace = true
+		c.log.Debug("face not good enough", "attempt", c.att.id, "why", q.Reasons)
+		return
+	}
 	c.att.faceSeen = true
 	if c.o.Thermometer == nil || c.tframe == nil {
 		return
@@ -389,6 +397,7 @@ func (c *Controller) finish(timedOut bool) {
 		Mode:       c.mode,
 		Credential: &a.cred,
 		FaceSeen:   a.faceSeen,
+		PoorFace:   a.poorFace && !a.faceSeen,
 		Reading:    a.reading,
 		TimedOut:   timedOut,
 	}

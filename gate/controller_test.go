@@ -332,3 +332,22 @@ func TestVerifierTimeoutDenies(t *testing.T) {
 		h.shutdown()
 	})
 }
+
+func TestPoorFaceIsNotMeasured(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.therm.Set(gate.Reading{SkinC: 36.5, CoreC: 36.5}, nil)
+		h.thermal()
+		turned := vision.Face{Box: image.Rect(200, 100, 400, 300),
+			Quality: vision.Quality{Assessed: true, Reasons: []string{"yaw 40° > 15°"}}}
+		h.ctrl.Observe(vision.Observation{Time: time.Now(), Size: image.Pt(640, 480),
+			Codes: []vision.Code{{Text: "alice"}}, Faces: []vision.Face{turned}})
+		synctest.Wait()
+		h.want()                    // waits for a better face
+		time.Sleep(3 * time.Second) // fake clock: none comes before the check timeout
+		synctest.Wait()
+		h.want("entry:denied:face_quality_remeasure,check_timeout")
+		h.wantCalls()
+		h.shutdown()
+	})
+}

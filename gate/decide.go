@@ -22,6 +22,7 @@ const (
 	ReasonNoCredential     Reason = "no_credential"
 	ReasonCredential       Reason = "credential_rejected" // detail in the credential's status
 	ReasonNoFace           Reason = "no_face"
+	ReasonPoorFace         Reason = "face_quality_remeasure" // only faces too small, blurred or turned
 	ReasonFaceMismatch     Reason = "face_mismatch"
 	ReasonNoTemperature    Reason = "no_temperature"
 	ReasonFever            Reason = "fever"
@@ -117,6 +118,7 @@ type Attempt struct {
 	Mode       Mode
 	Credential *Credential // nil: no credential
 	FaceSeen   bool
+	PoorFace   bool     // faces were seen, none good enough to check
 	FaceMatch  *bool    // nil: not checked (no enrolled face or no matcher)
 	Reading    *Reading // nil: no temperature measured
 	TimedOut   bool     // the check timeout expired before all checks were done
@@ -158,6 +160,8 @@ func Decide(p Policy, a Attempt) Verdict {
 		if a.FaceMatch != nil && !*a.FaceMatch {
 			deny(ReasonFaceMismatch)
 		}
+	} else if p.RequireFace && a.PoorFace {
+		deny(ReasonPoorFace)
 	} else if p.RequireFace {
 		deny(ReasonNoFace)
 	}

@@ -35,6 +35,7 @@ func TestDecide(t *testing.T) {
 		{"photo: no body heat", p, Attempt{Credential: green, FaceSeen: true, Reading: read(24)}, false, []Reason{ReasonNoBodyHeat}, false, true},
 		{"cold arrival re-measures", p, Attempt{Credential: green, FaceSeen: true, Reading: read(33.2)}, false, []Reason{ReasonTooCold}, false, false},
 		{"no face", p, Attempt{Credential: green, TimedOut: true}, false, []Reason{ReasonNoFace, ReasonCheckTimeout}, false, false},
+		{"only poor faces", p, Attempt{Credential: green, PoorFace: true, TimedOut: true}, false, []Reason{ReasonPoorFace, ReasonCheckTimeout}, false, false},
 		{"face without temperature", p, Attempt{Credential: green, FaceSeen: true, TimedOut: true}, false, []Reason{ReasonNoTemperature, ReasonCheckTimeout}, false, false},
 		{"temperature not required", Policy{FeverC: 37.3, ColdC: 34.5, MinSkinC: 30, RequireFace: true}, Attempt{Credential: green, FaceSeen: true}, true, nil, false, false},
 		{"face mismatch", p, Attempt{Credential: green, FaceSeen: true, FaceMatch: &no, Reading: read(36.5)}, false, []Reason{ReasonFaceMismatch}, false, false},
