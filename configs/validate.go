@@ -117,6 +117,9 @@ func (c *Config) Validate() error {
 		v.duration("mqtt.publish_timeout", m.PublishTimeout, time.Second, 2*time.Minute)
 	}
 	v.intRange("outbox.max_events", c.Outbox.MaxEvents, 1000, 10_000_000)
+	if b := c.Outbox.MaxBytes; b < 16<<20 || b > 1<<40 {
+		v.add("outbox.max_bytes", "%d is outside %d–%d (16 MiB–1 TiB)", b, int64(16<<20), int64(1<<40))
+	}
 	return v.err()
 }
 

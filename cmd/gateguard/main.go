@@ -62,6 +62,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdCheck(args[1:], os.Stdout)
 	case "simulate":
 		return cmdSimulate(ctx, args[1:])
+	case "synth": // hidden: synthetic event source for soak tests
+		return cmdSynth(ctx, args[1:], os.Stdout)
 	case "version":
 		fmt.Println("gateguard", version)
 		return nil

@@ -21,7 +21,6 @@ import (
 	"github.com/gateguard/gateguard/device/thermal"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/mqtt"
-	"github.com/gateguard/gateguard/gate/outbox"
 	"github.com/gateguard/gateguard/vision/camera"
 	"github.com/gateguard/gateguard/vision/face"
 	"github.com/gateguard/gateguard/vision/fusion"
@@ -38,7 +37,7 @@ type daemon struct {
 	inputs  map[gate.InputKind]*input.Dev
 	scanner *scan.Scanner
 	thermal thermal.Sensor
-	outbox  *outbox.Memory
+	outbox  eventLog
 	pub     *mqtt.Publisher
 	ctrl    *gate.Controller
 	closers []func() error
@@ -73,7 +72,9 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (d *daemon, err e
 	if err := d.buildThermal(); err != nil {
 		return nil, err
 	}
-	d.outbox = outbox.NewMemory(cfg.Outbox.MaxEvents)
+	if d.outbox, err = d.openOutbox(); err != nil {
+		return nil, err
+	}
 	var rec gate.Recorder = d.outbox
 	if opt.onRecord != nil {
 		rec = teeRecorder{Recorder: d.outbox, fn: opt.onRecord}
@@ -264,6 +265,9 @@ func (d *daemon) run(ctx context.Context, drain time.Duration) error {
 	})
 	if d.pub != nil {
 		wg.Go(func() { _ = d.pub.Run(pubCtx) })
+	}
+	if w, ok := d.outbox.(outboxHealth); ok {
+		wg.Go(func() { watchOutbox(devCtx, w, d.ctrl, d.log) })
 	}
 	wg.Go(func() { d.scanner.Run(devCtx, d.ctrl.Observe) })
 	wg.Go(func() { d.thermalLoop(devCtx) })

@@ -171,3 +171,12 @@ func Subscribe(t testing.TB, url, filter string) *Subscriber {
 	t.Cleanup(func() { s.client.Disconnect(100) })
 	return s
 }
+
+// StartAgain starts a stopped broker again, on the same port with the same
+// config (and persistence file, if the config asks for one).
+func (b *Broker) StartAgain(t testing.TB) {
+	t.Helper()
+	if b.cmd == nil {
+		b.start(t)
+	}
+}
