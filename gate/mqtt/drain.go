@@ -3,6 +3,7 @@ package mqtt
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -171,6 +172,10 @@ func (s *plainSource) Depth() int {
 func (s *plainSource) LastSeq() uint64 {
 	if l, ok := s.Source.(interface{ LastSeq() uint64 }); ok {
 		return l.LastSeq()
+	}
+	// Called once per connection: read to the end of the queue.
+	if all, err := s.Peek(math.MaxInt32); err == nil && len(all) > 0 {
+		s.last = max(s.last, all[len(all)-1].Seq)
 	}
 	return s.last
 }
