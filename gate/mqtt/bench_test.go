@@ -143,8 +143,12 @@ func benchDurable(b *testing.B, producers int) {
 // does: each record is its own fsynced commit.
 func BenchmarkDurable1(b *testing.B) { benchDurable(b, 1) }
 
-// BenchmarkDurable8 records from 8 goroutines: group commit.
-func BenchmarkDurable8(b *testing.B) { benchDurable(b, 8) }
+// BenchmarkDurable64 records from 64 goroutines (many lanes, or a burst):
+// their records share commits (group commit).
+func BenchmarkDurable64(b *testing.B) { benchDurable(b, 64) }
+
+// BenchmarkDurable256 records from 256 goroutines.
+func BenchmarkDurable256(b *testing.B) { benchDurable(b, 256) }
 
 // BenchmarkBacklogDrain100k fills a durable outbox with 100,000 events
 // while the broker is unreachable, then measures how long the publisher

@@ -105,18 +105,30 @@ func (d *Durable) quarantine(seqs []uint64) error {
 
 // Ack removes the oldest record, whose sequence number must be seq.
 func (d *Durable) Ack(seq uint64) error {
-	return d.ack(seq, true)
+	return d.ack(seq)
 }
 
 // AckThrough removes every record with a sequence number up to seq, in one
-// transaction: the publisher acknowledges a run of PUBACKs at once.
+// transaction: the publisher acknowledges a run of PUBACKs at once. The
+// deletes share a commit with records being recorded at the same time.
 func (d *Durable) AckThrough(seq uint64) error {
-	return d.ack(seq, false)
+	p := &pending{ack: true, ackSeq: seq, wake: make(chan struct{}, 1)}
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return ErrClosed
+	}
+	d.queue = append(d.queue, p)
+	d.mu.Unlock()
+	if err := d.wait(p); err != nil {
+		return fmt.Errorf("outbox: ack through %d: %w", seq, err)
+	}
+	return nil
 }
 
 var errNotOldest = errors.New("is not the oldest record")
 
-func (d *Durable) ack(seq uint64, oldestOnly bool) error {
+func (d *Durable) ack(seq uint64) error {
 	d.commitMu.Lock()
 	defer d.commitMu.Unlock()
 	d.mu.Lock()
@@ -129,22 +141,11 @@ func (d *Durable) ack(seq uint64, oldestOnly bool) error {
 	n := 0
 	err := d.db.Update(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
-		k, _ := c.First()
-		if oldestOnly {
-			if s, _ := keySeq(k); k == nil || s != seq {
-				return errNotOldest
-			}
+		if s, ok := keySeq(firstKey(c)); !ok || s != seq {
+			return errNotOldest
 		}
-		for ; k != nil; k, _ = c.First() {
-			if s, ok := keySeq(k); !ok || s > seq {
-				break
-			}
-			if err := c.Delete(); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
+		n = 1
+		return c.Delete()
 	})
 	if errors.Is(err, errNotOldest) {
 		return fmt.Errorf("outbox: ack %d: %w", seq, err)
@@ -165,4 +166,9 @@ func (d *Durable) ack(seq uint64, oldestOnly bool) error {
 		d.afterWrite(before)
 	}
 	return nil
+}
+
+func firstKey(c *bolt.Cursor) []byte {
+	k, _ := c.First()
+	return k
 }
