@@ -130,7 +130,10 @@ func Open(path string, o *Opts) (d *Durable, err error) {
 	}
 	created := false
 	if f, err := os.Open(path); err == nil {
-		err = precheck(f)
+		var fi os.FileInfo
+		if fi, err = f.Stat(); err == nil {
+			err = precheck(f, fi.Size())
+		}
 		_ = f.Close()
 		if err != nil {
 			return nil, unreadable(path, err)

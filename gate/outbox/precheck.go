@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"os"
 )
 
 // bbolt's meta page, as laid out by go.etcd.io/bbolt (internal/common/meta.go):
@@ -40,12 +39,8 @@ type boltMeta struct {
 // the file holds every page the newest valid meta page claims. bbolt maps the
 // file and would fault (SIGBUS, fatal in Go) on a page past the end of a
 // truncated file; this turns that into an error naming the problem.
-func precheck(f *os.File) error {
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if fi.Size() == 0 {
+func precheck(f io.ReaderAt, size int64) error {
+	if size == 0 {
 		return nil // bbolt initialises an empty file
 	}
 	m0 := readMeta(f, 0)
@@ -60,13 +55,13 @@ func precheck(f *os.File) error {
 	if !best.valid {
 		return fmt.Errorf("both meta pages are invalid: %s; %s", m0.problem, m1.problem)
 	}
-	if need := int64(best.pgid) * best.pageSize; fi.Size() < need {
-		return fmt.Errorf("truncated: %d bytes, but its pages need %d", fi.Size(), need)
+	if need := int64(best.pgid) * best.pageSize; best.pgid > 1<<40 || size < need {
+		return fmt.Errorf("truncated: %d bytes, but its pages need %d", size, need)
 	}
 	return nil
 }
 
-func readMeta(f *os.File, off int64) boltMeta {
+func readMeta(f io.ReaderAt, off int64) boltMeta {
 	buf := make([]byte, metaEnd)
 	if _, err := f.ReadAt(buf, off); err != nil {
 		if errors.Is(err, io.EOF) {

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,13 +37,7 @@ func TestPrecheck(t *testing.T) {
 		{"one meta damaged", damage(data, 40), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
-			if err := os.WriteFile(path, tc.content, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			f, _ := os.Open(path)
-			defer f.Close()
-			err := precheck(f)
+			err := precheck(bytes.NewReader(tc.content), int64(len(tc.content)))
 			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 				t.Errorf("precheck = %v, want %q", err, tc.want)
 			}
@@ -73,15 +68,6 @@ func FuzzPrecheck(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte("not a database"))
 	f.Fuzz(func(t *testing.T, content []byte) {
-		path := filepath.Join(t.TempDir(), "f.db")
-		if err := os.WriteFile(path, content, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		file, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer file.Close()
-		_ = precheck(file)
+		_ = precheck(bytes.NewReader(content), int64(len(content)))
 	})
 }
