@@ -73,7 +73,7 @@ type Options struct {
 	Info []byte
 	Log  *slog.Logger
 	// Window is how many QoS 1 publishes may await their PUBACK at once
-	// (default 256); 1 publishes one message at a time.
+	// (default 1024); 1 publishes one message at a time.
 	Window int
 	// RetryMin and RetryMax bound the wait between connection attempts
 	// (defaults 500ms and 30s); it doubles after each failure.
@@ -123,7 +123,7 @@ func New(o Options, src Source) *Publisher {
 		o.ConnectTimeout = 10 * time.Second
 	}
 	if o.Window <= 0 {
-		o.Window = 256
+		o.Window = 1024
 	}
 	if o.RetryMin <= 0 {
 		o.RetryMin = 500 * time.Millisecond
