@@ -57,9 +57,10 @@ type options struct {
 // build wires every part; on error it closes what it opened.
 func build(cfg *configs.Config, log *slog.Logger, opt options) (d *daemon, err error) {
 	d = &daemon{cfg: cfg, log: log, inputs: map[gate.InputKind]*input.Dev{}, simPins: map[string]*sim.Pin{}}
+	opened := d // `return nil, err` sets d to nil before this runs
 	defer func() {
 		if err != nil {
-			d.close()
+			opened.close()
 			d = nil
 		}
 	}()
