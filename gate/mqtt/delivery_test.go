@@ -99,6 +99,9 @@ func TestReplayedFlagAndDepth(t *testing.T) {
 			waitEmpty(t, ob)
 			recordEvents(t, ob, 61, 100) // while connected
 			waitEmpty(t, ob)
+			waitFor(t, central, func(m mqtttest.Message) bool {
+				return strings.HasSuffix(m.Topic, "/state") && strings.Contains(string(m.Payload), `"outbox_depth":0`)
+			})
 			stop()
 			var next uint64 = 1
 			lastDepth := -1
@@ -134,5 +137,23 @@ func TestReplayedFlagAndDepth(t *testing.T) {
 				t.Errorf("stats %+v", s)
 			}
 		})
+	}
+}
+
+// waitFor waits until central has received a message that satisfies ok.
+func waitFor(t *testing.T, central *mqtttest.Central, ok func(mqtttest.Message) bool) {
+	t.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		for _, m := range central.Messages() {
+			if ok(m) {
+				return
+			}
+		}
+		select {
+		case <-central.Notify():
+		case <-timeout:
+			t.Fatal("central never received the message waited for")
+		}
 	}
 }

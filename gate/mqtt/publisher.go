@@ -78,6 +78,10 @@ type Options struct {
 	// RetryMin and RetryMax bound the wait between connection attempts
 	// (defaults 500ms and 30s); it doubles after each failure.
 	RetryMin, RetryMax time.Duration
+	// OnConnect, when set, is called after every successful connection
+	// (Run reconnects itself, with a clean session, so subscriptions must be
+	// made again each time). It runs on paho's goroutine and must not block.
+	OnConnect func(c paho.Client)
 }
 
 // Publisher drains an outbox to a broker. Create it with New and run it with Run.
@@ -97,7 +101,8 @@ type Publisher struct {
 
 	// Owned by Run's goroutine.
 	replayThrough uint64 // messages up to this seq are published as replayed
-	stateDepth    int    // outbox depth in the last state published; -1 when none
+	stateDepth    int       // outbox depth in the last state published; -1 when none
+	stateAt       time.Time // when the last state was published
 	stats         Stats
 }
 
@@ -160,9 +165,12 @@ func New(o Options, src Source) *Publisher {
 		SetAutoReconnect(false).
 		SetConnectRetry(false).
 		SetWill(o.Prefix+"/"+gate.TopicAvailability, "offline", 1, true).
-		SetOnConnectHandler(func(paho.Client) {
+		SetOnConnectHandler(func(c paho.Client) {
 			p.log.Info("connected", "broker", o.Broker)
 			kick(p.connected)
+			if o.OnConnect != nil {
+				o.OnConnect(c)
+			}
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			p.epoch.Add(1)
@@ -249,6 +257,10 @@ func (p *Publisher) connect(ctx context.Context) error {
 
 var errLost = errors.New("mqtt: connection lost")
 
+// depthEvery bounds how often a changed outbox depth alone republishes the
+// retained state.
+const depthEvery = time.Second
+
 // session announces the gate and drains the outbox until the connection
 // fails (its error) or ctx ends (nil).
 func (p *Publisher) session(ctx context.Context) error {
@@ -261,6 +273,11 @@ func (p *Publisher) session(ctx context.Context) error {
 	if err := p.announce(ctx, epoch); err != nil {
 		return fmt.Errorf("announce: %w", err)
 	}
+	// A changed outbox depth is republished at most once per depthEvery.
+	depthDue := time.NewTimer(time.Hour)
+	depthDue.Stop()
+	defer depthDue.Stop()
+	armed := false
 	for {
 		more, err := p.drain(ctx, epoch)
 		if err != nil {
@@ -269,18 +286,32 @@ func (p *Publisher) session(ctx context.Context) error {
 			}
 			return err
 		}
-		if d := p.win.Depth(); d != p.stateDepth {
-			if err := p.publishState(ctx, epoch); err != nil {
-				return err
-			}
+		if d := p.win.Depth(); d != p.stateDepth && !armed {
+			depthDue.Reset(max(depthEvery-time.Since(p.stateAt), 0))
+			armed = true
 		}
 		if more {
+			select {
+			case <-depthDue.C:
+				armed = false
+				if err := p.publishState(ctx, epoch); err != nil {
+					return err
+				}
+			default:
+			}
 			continue
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-p.src.Ready():
+		case <-depthDue.C:
+			armed = false
+			if p.win.Depth() != p.stateDepth {
+				if err := p.publishState(ctx, epoch); err != nil {
+					return err
+				}
+			}
 		case <-p.stateKick:
 			if err := p.publishState(ctx, epoch); err != nil {
 				return err
@@ -325,7 +356,7 @@ func (p *Publisher) publishState(ctx context.Context, epoch uint64) error {
 	if err := p.publish(ctx, epoch, gate.TopicState, true, s); err != nil {
 		return err
 	}
-	p.stateDepth = depth
+	p.stateDepth, p.stateAt = depth, time.Now()
 	return nil
 }
 
