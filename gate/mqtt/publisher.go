@@ -100,7 +100,7 @@ type Publisher struct {
 	state []byte
 
 	// Owned by Run's goroutine.
-	replayThrough uint64 // messages up to this seq are published as replayed
+	replayThrough uint64    // messages up to this seq are published as replayed
 	stateDepth    int       // outbox depth in the last state published; -1 when none
 	stateAt       time.Time // when the last state was published
 	stats         Stats
