@@ -157,3 +157,80 @@ func waitFor(t *testing.T, central *mqtttest.Central, ok func(mqtttest.Message) 
 		}
 	}
 }
+
+// logWatch is a slog handler that reports messages containing a text.
+type logWatch struct {
+	slog.Handler
+	text string
+	seen chan struct{}
+}
+
+func (w *logWatch) Handle(ctx context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, w.text) {
+		select {
+		case w.seen <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+func (w *logWatch) WithAttrs([]slog.Attr) slog.Handler { return w }
+
+// TestHungBrokerTimesOutAndResends freezes the broker with publishes in
+// flight: no PUBACK comes, so the publisher must give up on the connection
+// after PublishTimeout, reconnect once the broker answers again, and resend
+// from the oldest unacknowledged message, losing nothing.
+func TestHungBrokerTimesOutAndResends(t *testing.T) {
+	broker := mqtttest.Start(t, mqtttest.SessionConfig(t))
+	central := mqtttest.Connect(t, broker.URL, "central-hung", "gateguard/v1/s/g/event/#")
+	ob := outbox.NewMemory(1000)
+	watch := &logWatch{Handler: slog.NewTextHandler(io.Discard, nil), text: "connection dropped", seen: make(chan struct{}, 1)}
+	p := New(Options{Broker: broker.URL, ClientID: "gate-hung", Prefix: "gateguard/v1/s/g",
+		KeepAlive: 30 * time.Second, ConnectTimeout: time.Second, PublishTimeout: 500 * time.Millisecond,
+		Window: 8, RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond, Log: slog.New(watch)}, ob)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = p.Run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	recordEvents(t, ob, 1, 20)
+	waitEmpty(t, ob)
+	broker.Pause(t)
+	recordEvents(t, ob, 21, 40)
+	select {
+	case <-watch.seen:
+	case <-time.After(time.Minute):
+		t.Fatal("the publisher never gave up on the hung broker")
+	}
+	if ob.Depth() == 0 {
+		t.Fatal("messages were removed from the outbox without a PUBACK")
+	}
+	broker.Resume(t)
+	waitEmpty(t, ob)
+	waitFor(t, central, func(m mqtttest.Message) bool { return strings.Contains(string(m.Payload), `"seq":40,`) })
+	seen := map[uint64]bool{}
+	var last uint64
+	for _, m := range central.Messages() {
+		var ev gate.Event
+		if err := json.Unmarshal(m.Payload, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if seen[ev.Seq] {
+			continue // a resend
+		}
+		seen[ev.Seq] = true
+		if ev.Seq < last {
+			t.Errorf("seq %d after %d", ev.Seq, last)
+		}
+		last = ev.Seq
+	}
+	if len(seen) != 40 {
+		t.Errorf("central got %d distinct events, want 40", len(seen))
+	}
+}
