@@ -1,15 +1,5 @@
 package outbox
 
-// Why bbolt (go.etcd.io/bbolt) and not SQLite: the outbox is an append-only
-// queue keyed by sequence number, read in key order and deleted from the
-// front — exactly a B+tree bucket. bbolt is pure Go (no cgo: the package
-// cross-compiles for the gate and keeps the gate core free of C), keeps
-// everything in one file, and every read-write transaction is copy-on-write
-// and fdatasync'ed on commit, so a power cut leaves either the old or the new
-// state, never a torn one. SQLite would add a C library (or a large
-// transpiled one), a SQL layer and WAL/checkpoint tuning for no feature the
-// outbox uses.
-
 import (
 	"context"
 	"errors"

@@ -1,7 +1,3 @@
-// Package outbox keeps the gate's events and alerts until the publisher has
-// delivered them. The gate records a message before it acts on it; the
-// publisher reads the oldest messages, publishes them in order and acknowledges
-// each one only after the broker has.
 package outbox
 
 import (
