@@ -211,9 +211,10 @@ type Outbox struct {
 	// MaxEvents is how many unpublished events the outbox holds.
 	MaxEvents int `yaml:"max_events"`
 	// MaxBytes is the disk budget of the outbox file at Path, in bytes
-	// (16 MiB–1 TiB; 256 MiB by default, room for about 300,000 typical events; outbox.max_events also caps the count).
-	// Past 90% it drops stored snapshots, oldest first, and raises an outbox
-	// alert; when full, records are refused and the gate denies entries.
+	// (16 MiB–1 TiB; 256 MiB by default, room for about 300,000 typical
+	// events; MaxEvents also caps the count). Past 90% of either it drops
+	// stored snapshots, oldest first, and raises an outbox alert; when full,
+	// records are refused and the gate denies entries.
 	MaxBytes int64 `yaml:"max_bytes"`
 }
 
