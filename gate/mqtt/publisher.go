@@ -223,17 +223,29 @@ func (p *Publisher) Run(ctx context.Context) error {
 			wait = min(2*wait, p.o.RetryMax)
 			continue
 		}
-		wait = p.o.RetryMin
 		p.stats.Connects++
+		began, published := time.Now(), p.stats.Published
 		err := p.session(ctx)
 		if ctx.Err() != nil {
 			break
 		}
-		p.log.Warn("connection dropped; reconnecting", "err", err)
 		// Fail every token still in flight on this connection, and make
 		// sure none is trusted if it completes anyway.
 		p.epoch.Add(1)
 		p.client.Disconnect(0)
+		if p.stats.Published > published || time.Since(began) > p.o.RetryMax {
+			wait = p.o.RetryMin // the connection worked: retry at once
+			p.log.Warn("connection dropped; reconnecting", "err", err)
+			continue
+		}
+		// A connection that achieved nothing (an outbox read error, a
+		// broker that drops us at once): back off as after a failed connect.
+		p.log.Warn("connection dropped; reconnecting", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, p.o.RetryMax)
 	}
 	if p.client.IsConnectionOpen() {
 		t := p.client.Publish(p.topic(gate.TopicAvailability), 1, true, "offline")
