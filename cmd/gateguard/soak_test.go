@@ -212,33 +212,47 @@ outbox: {path: %q}
 		}
 	}()
 
-	// The disruptions, spread evenly: broker restarts with the kills among them.
+	res := soakResult{}
+	// The disruptions, spread evenly: broker restarts with the kills among
+	// them. With two kills or more, the last one happens while the broker is
+	// down, so that the restarted daemon finds events recorded offline.
 	var actions []string
 	for range plan.brokerRestarts {
 		actions = append(actions, "broker")
 	}
-	for i := range plan.kills {
-		at := (i + 1) * len(actions) / (plan.kills + 1)
+	kills := plan.kills
+	if kills >= 2 && plan.brokerRestarts > 0 {
+		actions[len(actions)-1] = "broker+kill"
+		kills--
+	}
+	for i := range kills {
+		at := (i + 1) * len(actions) / (kills + 1)
 		actions = append(actions[:at], append([]string{"kill"}, actions[at:]...)...)
 	}
-	res := soakResult{}
+	kill := func(p *synthProc) *synthProc {
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-p.done
+		res.kills++
+		return s.start()
+	}
 	p := s.start()
 	for i, a := range actions {
 		s.waitAcked(p, plan.events*uint64(i+1)/uint64(len(actions)+1))
 		switch a {
-		case "broker":
+		case "broker", "broker+kill":
 			broker.Stop()
 			// Keep it down while the daemon records about half a second of events.
-			s.waitAcked(p, min(s.acked.Load()+uint64(plan.rate/2), plan.events))
+			s.waitAcked(p, min(s.acked.Load()+uint64(plan.rate/4), plan.events))
+			if a == "broker+kill" {
+				p = kill(p)
+			}
+			s.waitAcked(p, min(s.acked.Load()+uint64(plan.rate/4), plan.events))
 			broker.StartAgain(t)
 			res.brokerRestarts++
 		case "kill":
-			if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			<-p.done
-			res.kills++
-			p = s.start()
+			p = kill(p)
 		}
 	}
 	select {
