@@ -71,8 +71,9 @@ func TestDeliveryAcrossRestartsAndKill(t *testing.T) {
 }
 
 // TestSoakMQTT is make soak-mqtt: at least 10,000 events, the broker
-// restarted 6 times and the daemon killed twice. It runs only when
-// GATEGUARD_SOAK is set; the result line goes to GATEGUARD_SOAK_RESULT.
+// restarted 6 times and the daemon killed twice (once while the broker is
+// down). It runs only when GATEGUARD_SOAK is set; the result line goes to
+// GATEGUARD_SOAK_RESULT.
 func TestSoakMQTT(t *testing.T) {
 	if os.Getenv("GATEGUARD_SOAK") == "" {
 		t.Skip("set GATEGUARD_SOAK=1 (make soak-mqtt)")
