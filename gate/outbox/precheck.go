@@ -13,26 +13,24 @@ import (
 // the root bucket (root pgid, sequence), the freelist pgid, the high-water
 // pgid, the txid and an FNV-64a checksum of the meta fields before it.
 const (
-	boltMagic     = 0xED0CDAED
-	boltVersion   = 2
-	metaOffset    = 16
-	metaPageSize  = metaOffset + 8
-	metaPgid      = metaOffset + 40
-	metaTxid      = metaOffset + 48
-	metaChecksum  = metaOffset + 56
-	metaEnd       = metaChecksum + 8
-	minBoltPage   = 512
-	maxBoltPage   = 1 << 16
-	firstMetaRead = 4096
+	boltMagic    = 0xED0CDAED
+	boltVersion  = 2
+	metaOffset   = 16
+	metaPageSize = metaOffset + 8
+	metaPgid     = metaOffset + 40
+	metaTxid     = metaOffset + 48
+	metaChecksum = metaOffset + 56
+	metaEnd      = metaChecksum + 8
+	minBoltPage  = 512
+	maxBoltPage  = 1 << 16
 )
 
 type boltMeta struct {
-	pageSize  int64
-	pgid      uint64
-	txid      uint64
-	valid     bool
-	problem   string
-	offsetted int64
+	pageSize int64
+	pgid     uint64
+	txid     uint64
+	valid    bool
+	problem  string
 }
 
 // precheck reads the two meta pages of an existing bbolt file and checks that
@@ -71,7 +69,7 @@ func readMeta(f io.ReaderAt, off int64) boltMeta {
 	}
 	le := binary.LittleEndian
 	m := boltMeta{pageSize: int64(le.Uint32(buf[metaPageSize:])), pgid: le.Uint64(buf[metaPgid:]),
-		txid: le.Uint64(buf[metaTxid:]), offsetted: off}
+		txid: le.Uint64(buf[metaTxid:])}
 	if le.Uint32(buf[metaOffset:]) != boltMagic {
 		return boltMeta{problem: fmt.Sprintf("meta page at %d: bad magic", off)}
 	}
