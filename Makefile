@@ -86,3 +86,21 @@ QR_DIRS ?= ../shared/testdata/qr-zxing/qrcode-1 ../shared/testdata/qr-zxing/qrco
 bench-qr:
 	@GATEGUARD_EXTRA_PACKAGES="zbar-tools zxing-cpp-tools $(GATEGUARD_EXTRA_PACKAGES)" scripts/deps.sh
 	$(GO) run ./cmd/bench-qr $(QR_DIRS)
+.PHONY: soak-mqtt bench-mqtt
+
+# Delivery soak: >= 10,000 events through the daemon's durable outbox and
+# publisher (the hidden `gateguard synth` subcommand, run as a separate
+# process) while the harness restarts Mosquitto 6 times and SIGKILLs the
+# daemon twice; a persistent-session consumer de-duplicates by event id.
+# The last line is the result.
+SOAK_RESULT := bin/soak-mqtt.txt
+soak-mqtt: deps
+	@mkdir -p bin && rm -f $(SOAK_RESULT)
+	GATEGUARD_SOAK=1 GATEGUARD_SOAK_RESULT=$(CURDIR)/$(SOAK_RESULT) \
+		$(GO) test -count=1 -timeout 30m -run '^TestSoakMQTT$$' -v ./cmd/gateguard
+	@cat $(SOAK_RESULT)
+
+# Durable events/s and 100,000-event backlog drain, side by side with a plain
+# non-durable paho QoS 1 publish loop on the same broker.
+bench-mqtt: deps
+	$(GO) test -count=1 -timeout 30m -run '^$$' -bench 'Durable|Plain|Backlog' -benchtime 1x ./gate/mqtt

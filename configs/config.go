@@ -258,6 +258,12 @@ type Outbox struct {
 	Path string `yaml:"path"`
 	// MaxEvents is how many unpublished events the outbox holds.
 	MaxEvents int `yaml:"max_events"`
+	// MaxBytes is the disk budget of the outbox file at Path, in bytes
+	// (16 MiB–1 TiB; 256 MiB by default, room for about 300,000 typical
+	// events; MaxEvents also caps the count). Past 90% of either it drops
+	// stored snapshots, oldest first, and raises an outbox alert; when full,
+	// records are refused and the gate denies entries.
+	MaxBytes int64 `yaml:"max_bytes"`
 }
 
 // Default returns the configuration used for every key a file leaves out.
@@ -318,7 +324,7 @@ func Default() *Config {
 			PublishTimeout: 10 * time.Second,
 			HomeAssistant:  HomeAssistant{Prefix: "homeassistant"},
 		},
-		Outbox: Outbox{MaxEvents: 100000},
+		Outbox: Outbox{MaxEvents: 100000, MaxBytes: 256 << 20},
 
 		Commands: Commands{MaxBytes: 4096, MaxTTL: 5 * time.Minute},
 	}

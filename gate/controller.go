@@ -82,6 +82,10 @@ type Controller struct {
 	devices   map[string]string
 	faults    map[string]string // device → alert id of an open fault
 	remote    remoteState
+	// outboxLost is the message of an outbox alert that could not be
+	// recorded because the outbox refused records; it is recorded first
+	// once the outbox takes records again.
+	outboxLost string
 }
 
 type attempt struct {
@@ -632,22 +636,33 @@ func (c *Controller) onHealth(h deviceHealth) {
 	}
 	c.devices[h.name] = status
 	id, open := c.faults[h.name]
+	typ, msg := AlertDeviceFault, "device fault: "+status
+	if h.name == "outbox" {
+		typ, msg = AlertOutbox, status
+		if open && c.outboxLost != "" {
+			a := c.alertBase(id, AlertOutbox, AlertNew, "critical", c.outboxLost)
+			a.Device = h.name
+			if c.record(TopicAlert, a.ID, &a.Seq, &a) == nil {
+				c.outboxLost = ""
+			}
+		}
+	}
 	switch {
 	case h.err != nil && !open:
 		id = newID()
 		c.faults[h.name] = id
 		c.log.Error("device fault", "device", h.name, "err", h.err)
-		a := c.alertBase(id, AlertDeviceFault, AlertNew, "critical", "device fault: "+status)
+		a := c.alertBase(id, typ, AlertNew, "critical", msg)
 		a.Device = h.name
 		_ = c.record(TopicAlert, a.ID, &a.Seq, &a)
 	case h.err != nil && open:
-		a := c.alertBase(id, AlertDeviceFault, AlertUpdate, "critical", "device fault: "+status)
+		a := c.alertBase(id, typ, AlertUpdate, "critical", msg)
 		a.Device = h.name
 		_ = c.record(TopicAlert, a.ID, &a.Seq, &a)
 	case h.err == nil && open:
 		delete(c.faults, h.name)
 		c.log.Info("device recovered", "device", h.name)
-		a := c.alertBase(id, AlertDeviceFault, AlertEnd, "info", "device recovered")
+		a := c.alertBase(id, typ, AlertEnd, "info", "device recovered")
 		a.Device = h.name
 		_ = c.record(TopicAlert, a.ID, &a.Seq, &a)
 	}
@@ -707,18 +722,30 @@ func (c *Controller) record(topic, id string, seq *uint64, v any) error {
 		c.onRecordError(err)
 		return fmt.Errorf("gate: record %s: %w", topic, err)
 	}
-	if c.devices["outbox"] != "ok" && c.devices["outbox"] != "" {
-		c.devices["outbox"] = "ok"
+	if s := c.devices["outbox"]; s != "ok" && s != "" {
+		// Writable again: end (or update, if still nearly full) the alert.
+		var health error
+		if h, ok := c.o.Recorder.(interface{ Health() error }); ok {
+			health = h.Health()
+		}
+		c.onHealth(deviceHealth{"outbox", health})
 	}
 	return nil
 }
 
+// onRecordError puts the outbox in fault: the state topic and the log carry
+// it at once; the outbox alert is recorded when the outbox takes records again.
 func (c *Controller) onRecordError(err error) {
 	if c.devices["outbox"] == err.Error() {
 		return
 	}
 	c.devices["outbox"] = err.Error()
 	c.log.Error("outbox unwritable: gate in fail mode", "err", err)
+	if _, open := c.faults["outbox"]; !open {
+		c.faults["outbox"] = newID()
+		c.outboxLost = fmt.Sprintf("outbox refused records from %s: %v; entries were denied meanwhile",
+			c.o.Now().UTC().Format(time.RFC3339), err)
+	}
 	c.publishState()
 }
 

@@ -81,6 +81,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdCalibrate(ctx, args[1:])
 	case "pass":
 		return cmdPass(ctx, args[1:], os.Stdout)
+	case "synth": // hidden: synthetic event source for soak tests
+		return cmdSynth(ctx, args[1:], os.Stdout)
 	case "version":
 		fmt.Println("gateguard", version)
 		return nil

@@ -21,7 +21,6 @@ import (
 	"github.com/gateguard/gateguard/device/thermal"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/mqtt"
-	"github.com/gateguard/gateguard/gate/outbox"
 	"github.com/gateguard/gateguard/vision"
 	"github.com/gateguard/gateguard/vision/camera"
 	"github.com/gateguard/gateguard/vision/face"
@@ -40,7 +39,7 @@ type daemon struct {
 	scanner *scan.Scanner
 	thermal thermal.Sensor
 	meter   *fusion.Meter
-	outbox  *outbox.Memory
+	outbox  eventLog
 	pub     *mqtt.Publisher
 	ctrl    *gate.Controller
 	remote  *remote // signed commands and Home Assistant discovery (remote.go)
@@ -80,7 +79,9 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (_ *daemon, err e
 	if err := d.buildMeter(); err != nil {
 		return nil, err
 	}
-	d.outbox = outbox.NewMemory(cfg.Outbox.MaxEvents)
+	if d.outbox, err = d.openOutbox(); err != nil {
+		return nil, err
+	}
 	var rec gate.Recorder = d.outbox
 	if opt.onRecord != nil {
 		rec = teeRecorder{Recorder: d.outbox, fn: opt.onRecord}
@@ -281,9 +282,13 @@ func (d *daemon) buildPublisher() (*mqtt.Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
+	calibration := "" // the synthetic event source (synth) has no thermal camera
+	if d.meter != nil {
+		calibration = d.meter.CalibrationID()
+	}
 	info, _ := json.Marshal(map[string]any{
 		"v": gate.PayloadVersion, "site": c.Site, "gate": c.Gate, "version": version,
-		"config_hash": c.Hash, "calibration_id": d.meter.CalibrationID(), "started": time.Now().UTC(),
+		"config_hash": c.Hash, "calibration_id": calibration, "started": time.Now().UTC(),
 	})
 	return mqtt.New(mqtt.Options{
 		Broker: c.MQTT.Broker, ClientID: c.ClientID(), Username: c.MQTT.Username, Password: pw, TLS: tc,
@@ -313,6 +318,9 @@ func (d *daemon) run(ctx context.Context, drain time.Duration) error {
 		wg.Go(func() { _ = d.pub.Run(pubCtx) })
 	}
 	d.startRemote(&wg, devCtx)
+	if w, ok := d.outbox.(outboxHealth); ok {
+		wg.Go(func() { watchOutbox(devCtx, w, d.ctrl, d.log) })
+	}
 	wg.Go(func() { d.scanner.Run(devCtx, d.ctrl.Observe) })
 	wg.Go(func() { d.thermalLoop(devCtx) })
 	for kind, in := range d.inputs {

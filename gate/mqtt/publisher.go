@@ -6,6 +6,16 @@
 // package's Run goroutine drains the outbox in order with QoS 1, removing a
 // message only after the broker's PUBACK. availability is retained, with an
 // "offline" Last Will; info and state are retained.
+//
+// Delivery is at least once, in order: Run keeps a window of QoS 1 publishes
+// in flight, deletes the acknowledged prefix from the outbox in one
+// transaction, and after any connection problem drops the connection and
+// starts again from the oldest message not deleted. paho's tokens are
+// trusted only within the connection they were issued on (a token can
+// complete across a reconnect without delivery) and paho's own store is not
+// relied on: the outbox is the only queue. Messages that were waiting in the
+// outbox when a connection opened (recorded while disconnected, or sent
+// before and not acknowledged) are published with "replayed": true.
 package mqtt
 
 import (
@@ -15,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -32,6 +43,21 @@ type Source interface {
 	Ready() <-chan struct{}
 }
 
+// WindowSource is a Source that lets the publisher keep many messages in
+// flight and delete a run of them at once; outbox.Memory and outbox.Durable
+// implement it. With a plain Source the publisher falls back to Peek and Ack.
+type WindowSource interface {
+	Source
+	// PeekAfter returns up to n of the oldest messages numbered above seq.
+	PeekAfter(seq uint64, n int) ([]gate.Message, error)
+	// AckThrough removes every message numbered up to seq.
+	AckThrough(seq uint64) error
+	// Depth returns the number of messages not yet removed.
+	Depth() int
+	// LastSeq returns the highest sequence number recorded.
+	LastSeq() uint64
+}
+
 // Options configures a Publisher.
 type Options struct {
 	Broker         string
@@ -46,20 +72,47 @@ type Options struct {
 	// Info is the retained info payload (version, config hash, calibration id).
 	Info []byte
 	Log  *slog.Logger
+	// Window is how many QoS 1 publishes may await their PUBACK at once
+	// (default 1024); 1 publishes one message at a time.
+	Window int
+	// RetryMin and RetryMax bound the wait between connection attempts
+	// (defaults 500ms and 30s); it doubles after each failure.
+	RetryMin, RetryMax time.Duration
+	// OnConnect, when set, is called after every successful connection
+	// (Run reconnects itself, with a clean session, so subscriptions must be
+	// made again each time). It runs on paho's goroutine and must not block.
+	OnConnect func(c paho.Client)
 }
 
 // Publisher drains an outbox to a broker. Create it with New and run it with Run.
 type Publisher struct {
 	o         Options
 	src       Source
+	win       WindowSource // src, or an adapter over a plain Source
 	log       *slog.Logger
 	client    paho.Client
-	connected chan struct{} // signalled on every (re)connect
+	connected chan struct{} // signalled on every connect
+	lostCh    chan struct{} // signalled on every connection loss
 	stateKick chan struct{}
+	epoch     atomic.Uint64 // counts connection losses and resets
 
 	mu        sync.Mutex // guards the fields below
 	state     []byte
 	onConnect []func() // hooks run on every (re)connect; see OnConnect
+
+	// Owned by Run's goroutine.
+	replayThrough uint64    // messages up to this seq are published as replayed
+	stateDepth    int       // outbox depth in the last state published; -1 when none
+	stateAt       time.Time // when the last state was published
+	stats         Stats
+}
+
+// Stats counts what a publisher has done since New.
+type Stats struct {
+	Published uint64 // messages acknowledged by the broker and removed
+	Replayed  uint64 // of which published with "replayed": true
+	Resent    uint64 // publishes abandoned with their connection and sent again
+	Connects  uint64 // successful connections
 }
 
 var _ gate.StateSink = (*Publisher)(nil)
@@ -75,13 +128,32 @@ func New(o Options, src Source) *Publisher {
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 10 * time.Second
 	}
-	p := &Publisher{
-		o:         o,
-		src:       src,
-		log:       o.Log.With("component", "mqtt"),
-		connected: make(chan struct{}, 1),
-		stateKick: make(chan struct{}, 1),
+	if o.Window <= 0 {
+		o.Window = 1024
 	}
+	if o.RetryMin <= 0 {
+		o.RetryMin = 500 * time.Millisecond
+	}
+	if o.RetryMax < o.RetryMin {
+		o.RetryMax = max(o.RetryMin, 30*time.Second)
+	}
+	p := &Publisher{
+		o:          o,
+		src:        src,
+		log:        o.Log.With("component", "mqtt"),
+		connected:  make(chan struct{}, 1),
+		lostCh:     make(chan struct{}, 1),
+		stateKick:  make(chan struct{}, 1),
+		stateDepth: -1,
+	}
+	if w, ok := src.(WindowSource); ok {
+		p.win = w
+	} else {
+		p.win = &plainSource{Source: src, window: o.Window}
+	}
+	// Run reconnects itself (AutoReconnect off): when a connection is lost,
+	// paho then fails every publish still in flight, instead of keeping its
+	// tokens across the reconnect.
 	opts := paho.NewClientOptions().
 		AddBroker(o.Broker).
 		SetClientID(o.ClientID).
@@ -91,18 +163,21 @@ func New(o Options, src Source) *Publisher {
 		SetOrderMatters(false).
 		SetKeepAlive(o.KeepAlive).
 		SetConnectTimeout(o.ConnectTimeout).
-		SetAutoReconnect(true).
-		SetConnectRetry(true).
-		SetConnectRetryInterval(time.Second).
-		SetMaxReconnectInterval(30*time.Second).
+		SetAutoReconnect(false).
+		SetConnectRetry(false).
 		SetWill(o.Prefix+"/"+gate.TopicAvailability, "offline", 1, true).
-		SetOnConnectHandler(func(paho.Client) {
+		SetOnConnectHandler(func(c paho.Client) {
 			p.log.Info("connected", "broker", o.Broker)
 			kick(p.connected)
 			p.runOnConnect()
+			if o.OnConnect != nil {
+				o.OnConnect(c)
+			}
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			p.epoch.Add(1)
 			p.log.Warn("connection lost", "err", err)
+			kick(p.lostCh)
 		})
 	if o.TLS != nil {
 		opts.SetTLSConfig(o.TLS)
@@ -137,7 +212,8 @@ func (p *Publisher) runOnConnect() {
 }
 
 // SetState stores the latest state payload; it is published, retained, as
-// soon as the connection allows. It never blocks.
+// soon as the connection allows, with outbox_depth kept current. It never
+// blocks.
 func (p *Publisher) SetState(payload []byte) {
 	p.mu.Lock()
 	p.state = payload
@@ -145,52 +221,137 @@ func (p *Publisher) SetState(payload []byte) {
 	kick(p.stateKick)
 }
 
-// Run connects (retrying in the background), publishes availability, info
-// and state on every connect, and drains the outbox until ctx ends. On the
-// way out it publishes availability "offline" and disconnects.
+// Stats returns the publisher's counters. Call it after Run has returned.
+func (p *Publisher) Stats() Stats { return p.stats }
+
+// Run connects, publishes availability, info and state on every connect,
+// and drains the outbox until ctx ends, reconnecting with backoff whenever
+// the connection fails. On the way out it publishes availability "offline"
+// and disconnects.
 func (p *Publisher) Run(ctx context.Context) error {
-	p.client.Connect() // with ConnectRetry, completion is signalled through OnConnect
-	defer func() {
-		if p.client.IsConnectionOpen() {
-			t := p.client.Publish(p.topic(gate.TopicAvailability), 1, true, "offline")
-			t.WaitTimeout(2 * time.Second)
-		}
-		p.client.Disconnect(250)
-	}()
-	online := false
-	for {
-		if !online || !p.client.IsConnectionOpen() {
-			online = false
+	wait := p.o.RetryMin
+	for ctx.Err() == nil {
+		if err := p.connect(ctx); err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			p.log.Warn("connect failed", "broker", p.o.Broker, "err", err, "retry_in", wait)
 			select {
 			case <-ctx.Done():
-				return nil
-			case <-p.connected:
+			case <-time.After(wait):
 			}
-			if err := p.announce(ctx); err != nil {
-				p.log.Warn("announce failed", "err", err)
-				continue
-			}
-			online = true
+			wait = min(2*wait, p.o.RetryMax)
+			continue
 		}
-		if err := p.drain(ctx); err != nil {
+		p.stats.Connects++
+		began, published := time.Now(), p.stats.Published
+		err := p.session(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		// Fail every token still in flight on this connection, and make
+		// sure none is trusted if it completes anyway.
+		p.epoch.Add(1)
+		p.client.Disconnect(0)
+		if p.stats.Published > published || time.Since(began) > p.o.RetryMax {
+			wait = p.o.RetryMin // the connection worked: retry at once
+			p.log.Warn("connection dropped; reconnecting", "err", err)
+			continue
+		}
+		// A connection that achieved nothing (an outbox read error, a
+		// broker that drops us at once): back off as after a failed connect.
+		p.log.Warn("connection dropped; reconnecting", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, p.o.RetryMax)
+	}
+	if p.client.IsConnectionOpen() {
+		t := p.client.Publish(p.topic(gate.TopicAvailability), 1, true, "offline")
+		t.WaitTimeout(2 * time.Second)
+		p.client.Disconnect(250)
+	}
+	return nil
+}
+
+// connect makes one connection attempt, bounded by ConnectTimeout.
+func (p *Publisher) connect(ctx context.Context) error {
+	t := p.client.Connect()
+	select {
+	case <-t.Done():
+	case <-ctx.Done():
+		t.WaitTimeout(p.o.ConnectTimeout)
+		return ctx.Err()
+	}
+	return t.Error()
+}
+
+var errLost = errors.New("mqtt: connection lost")
+
+// depthEvery bounds how often a changed outbox depth alone republishes the
+// retained state.
+const depthEvery = time.Second
+
+// session announces the gate and drains the outbox until the connection
+// fails (its error) or ctx ends (nil).
+func (p *Publisher) session(ctx context.Context) error {
+	epoch := p.epoch.Load()
+	if !p.client.IsConnectionOpen() {
+		return errLost
+	}
+	// Everything already in the outbox is sent late: mark it replayed.
+	p.replayThrough = p.win.LastSeq()
+	if err := p.announce(ctx, epoch); err != nil {
+		return fmt.Errorf("announce: %w", err)
+	}
+	// A changed outbox depth is republished at most once per depthEvery.
+	depthDue := time.NewTimer(time.Hour)
+	depthDue.Stop()
+	defer depthDue.Stop()
+	armed := false
+	for {
+		more, err := p.drain(ctx, epoch)
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			p.log.Warn("publish failed; waiting for the connection", "err", err)
-			online = false
+			return err
+		}
+		if d := p.win.Depth(); d != p.stateDepth && !armed {
+			depthDue.Reset(max(depthEvery-time.Since(p.stateAt), 0))
+			armed = true
+		}
+		if more {
+			select {
+			case <-depthDue.C:
+				armed = false
+				if err := p.publishState(ctx, epoch); err != nil {
+					return err
+				}
+			default:
+			}
 			continue
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-p.src.Ready():
-		case <-p.stateKick:
-			if err := p.publishState(ctx); err != nil {
-				online = false
+		case <-depthDue.C:
+			armed = false
+			if p.win.Depth() != p.stateDepth {
+				if err := p.publishState(ctx, epoch); err != nil {
+					return err
+				}
 			}
-		case <-p.connected:
-			online = false
-			kick(p.connected)
+		case <-p.stateKick:
+			if err := p.publishState(ctx, epoch); err != nil {
+				return err
+			}
+		case <-p.lostCh:
+			if p.epoch.Load() != epoch {
+				return errLost
+			}
 		}
 	}
 }
@@ -198,64 +359,68 @@ func (p *Publisher) Run(ctx context.Context) error {
 func (p *Publisher) topic(rel string) string { return p.o.Prefix + "/" + rel }
 
 // announce publishes the retained availability, info and state.
-func (p *Publisher) announce(ctx context.Context) error {
-	if err := p.publish(ctx, gate.TopicAvailability, true, []byte("online")); err != nil {
+func (p *Publisher) announce(ctx context.Context, epoch uint64) error {
+	if err := p.publish(ctx, epoch, gate.TopicAvailability, true, []byte("online")); err != nil {
 		return err
 	}
 	if len(p.o.Info) > 0 {
-		if err := p.publish(ctx, gate.TopicInfo, true, p.o.Info); err != nil {
+		if err := p.publish(ctx, epoch, gate.TopicInfo, true, p.o.Info); err != nil {
 			return err
 		}
 	}
-	return p.publishState(ctx)
+	return p.publishState(ctx, epoch)
 }
 
-func (p *Publisher) publishState(ctx context.Context) error {
+// publishState publishes the latest state with the current outbox depth.
+func (p *Publisher) publishState(ctx context.Context, epoch uint64) error {
 	p.mu.Lock()
 	s := p.state
 	p.mu.Unlock()
 	if s == nil {
 		return nil
 	}
-	return p.publish(ctx, gate.TopicState, true, s)
-}
-
-// drain publishes outbox messages in order until it is empty.
-func (p *Publisher) drain(ctx context.Context) error {
-	for {
-		batch, err := p.src.Peek(64)
-		if err != nil {
-			return fmt.Errorf("mqtt: read outbox: %w", err)
-		}
-		if len(batch) == 0 {
-			return nil
-		}
-		for _, m := range batch {
-			if err := p.publish(ctx, m.Topic, false, m.Payload); err != nil {
-				return err
-			}
-			if err := p.src.Ack(m.Seq); err != nil {
-				return fmt.Errorf("mqtt: ack %d: %w", m.Seq, err)
-			}
-		}
+	depth := p.win.Depth()
+	if patched, err := setDepth(s, depth); err == nil {
+		s = patched
+	} else {
+		p.log.Warn("state payload: outbox_depth not updated", "err", err)
 	}
+	if err := p.publish(ctx, epoch, gate.TopicState, true, s); err != nil {
+		return err
+	}
+	p.stateDepth, p.stateAt = depth, time.Now()
+	return nil
 }
 
-// publish sends one QoS 1 message and waits for its PUBACK.
-func (p *Publisher) publish(ctx context.Context, rel string, retained bool, payload []byte) error {
+// publish sends one QoS 1 message and waits for its PUBACK on this connection.
+func (p *Publisher) publish(ctx context.Context, epoch uint64, rel string, retained bool, payload []byte) error {
 	if !p.client.IsConnectionOpen() {
 		return errors.New("mqtt: not connected")
 	}
 	t := p.client.Publish(p.topic(rel), 1, retained, payload)
+	timer := time.NewTimer(p.o.PublishTimeout)
+	defer timer.Stop()
+	if err := p.await(ctx, epoch, t, timer); err != nil {
+		return fmt.Errorf("mqtt: publish %s: %w", rel, err)
+	}
+	return nil
+}
+
+// await waits for t and reports whether it completed without error on the
+// connection it was issued on (epoch).
+func (p *Publisher) await(ctx context.Context, epoch uint64, t paho.Token, timer *time.Timer) error {
 	select {
 	case <-t.Done():
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-time.After(p.o.PublishTimeout):
-		return fmt.Errorf("mqtt: publish %s: no PUBACK within %v", rel, p.o.PublishTimeout)
+	case <-timer.C:
+		return fmt.Errorf("no PUBACK within %v", p.o.PublishTimeout)
 	}
 	if err := t.Error(); err != nil {
-		return fmt.Errorf("mqtt: publish %s: %w", rel, err)
+		return err
+	}
+	if p.epoch.Load() != epoch {
+		return errLost // completed, but across a connection loss: not trusted
 	}
 	return nil
 }

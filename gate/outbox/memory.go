@@ -1,13 +1,11 @@
-// Package outbox keeps the gate's events and alerts until the publisher has
-// delivered them. The gate records a message before it acts on it; the
-// publisher reads the oldest messages, publishes them in order and acknowledges
-// each one only after the broker has.
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/gateguard/gateguard/gate"
@@ -80,6 +78,34 @@ func (m *Memory) Peek(n int) ([]gate.Message, error) {
 	defer m.mu.Unlock()
 	n = min(n, len(m.queue))
 	return append([]gate.Message(nil), m.queue[:n]...), nil
+}
+
+// PeekAfter returns up to n of the oldest messages numbered above seq.
+func (m *Memory) PeekAfter(seq uint64, n int) ([]gate.Message, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, _ := slices.BinarySearchFunc(m.queue, seq+1, func(e gate.Message, s uint64) int { return cmp.Compare(e.Seq, s) })
+	end := min(i+max(n, 0), len(m.queue))
+	return append([]gate.Message(nil), m.queue[i:end]...), nil
+}
+
+// AckThrough removes every message numbered up to seq.
+func (m *Memory) AckThrough(seq uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for n < len(m.queue) && m.queue[n].Seq <= seq {
+		m.queue[n] = gate.Message{}
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	m.queue = m.queue[n:]
+	if len(m.queue) == 0 {
+		close(m.empty)
+	}
+	return nil
 }
 
 // Ack removes the message with sequence number seq, which must be the oldest.

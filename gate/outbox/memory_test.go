@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/gateguard/gateguard/gate"
@@ -37,5 +38,38 @@ func TestMemoryOrderAckAndFull(t *testing.T) {
 	_ = m.Ack(2)
 	if err := m.WaitEmpty(context.Background()); err != nil || m.Depth() != 0 {
 		t.Fatalf("WaitEmpty: %v depth %d", err, m.Depth())
+	}
+}
+
+func TestMemoryPeekAfterAckThrough(t *testing.T) {
+	m := NewMemory(10)
+	for seq := uint64(1); seq <= 5; seq++ {
+		_ = m.Record(gate.Message{Seq: seq * 2}) // 2, 4, 6, 8, 10
+	}
+	for _, tc := range []struct {
+		after uint64
+		n     int
+		want  []uint64
+	}{
+		{0, 2, []uint64{2, 4}},
+		{4, 10, []uint64{6, 8, 10}},
+		{5, 1, []uint64{6}},
+		{10, 3, nil},
+		{3, 0, nil},
+	} {
+		got, _ := m.PeekAfter(tc.after, tc.n)
+		var seqs []uint64
+		for _, g := range got {
+			seqs = append(seqs, g.Seq)
+		}
+		if fmt.Sprint(seqs) != fmt.Sprint(tc.want) {
+			t.Errorf("PeekAfter(%d, %d) = %v, want %v", tc.after, tc.n, seqs, tc.want)
+		}
+	}
+	if err := m.AckThrough(7); err != nil || m.Depth() != 2 {
+		t.Fatalf("AckThrough(7): %v, depth %d", err, m.Depth())
+	}
+	if err := m.AckThrough(100); err != nil || m.Depth() != 0 || m.WaitEmpty(context.Background()) != nil {
+		t.Fatalf("AckThrough(100): %v, depth %d", err, m.Depth())
 	}
 }

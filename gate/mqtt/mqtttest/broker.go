@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -170,4 +171,36 @@ func Subscribe(t testing.TB, url, filter string) *Subscriber {
 	}
 	t.Cleanup(func() { s.client.Disconnect(100) })
 	return s
+}
+
+// StartAgain starts a stopped broker again, on the same port with the same
+// config (and persistence file, if the config asks for one).
+func (b *Broker) StartAgain(t testing.TB) {
+	t.Helper()
+	if b.cmd == nil {
+		b.start(t)
+	}
+}
+
+// Pause freezes the broker (SIGSTOP): connections stay open but nothing is
+// answered, as with a hung broker or a dead network path. Resume undoes it.
+func (b *Broker) Pause(t testing.TB) {
+	t.Helper()
+	if err := b.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	// A stopped broker would never stop: make sure it runs again.
+	t.Cleanup(func() {
+		if b.cmd != nil {
+			_ = b.cmd.Process.Signal(syscall.SIGCONT)
+		}
+	})
+}
+
+// Resume continues a paused broker (SIGCONT).
+func (b *Broker) Resume(t testing.TB) {
+	t.Helper()
+	if err := b.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
 }

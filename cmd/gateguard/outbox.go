@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/gateguard/gateguard/gate"
+	"github.com/gateguard/gateguard/gate/mqtt"
+	"github.com/gateguard/gateguard/gate/outbox"
+)
+
+// eventLog is the outbox the gate records into and the publisher drains:
+// outbox.Durable when outbox.path is set, outbox.Memory otherwise.
+type eventLog interface {
+	gate.Recorder
+	mqtt.WindowSource
+	WaitEmpty(ctx context.Context) error
+}
+
+var (
+	_ eventLog = (*outbox.Durable)(nil)
+	_ eventLog = (*outbox.Memory)(nil)
+)
+
+// openOutbox opens the durable outbox the config names (closed by d.close,
+// after the publisher has stopped), or makes a memory one.
+func (d *daemon) openOutbox() (eventLog, error) {
+	c := d.cfg.Outbox
+	if c.Path == "" {
+		d.log.Warn("outbox.path is empty: events are kept in memory and lost if the daemon stops before publishing them")
+		return outbox.NewMemory(c.MaxEvents), nil
+	}
+	ob, err := outbox.Open(c.Path, &outbox.Opts{MaxBytes: c.MaxBytes, MaxEvents: c.MaxEvents})
+	if err != nil {
+		return nil, err
+	}
+	d.closers = append(d.closers, ob.Close)
+	st := ob.Stats()
+	d.log.Info("outbox opened", "path", c.Path, "depth", st.Depth, "last_seq", st.LastSeq,
+		"used_mib", st.LiveBytes>>20, "max_mib", st.MaxBytes>>20)
+	return ob, nil
+}
+
+// outboxHealth is an outbox that reports pressure and write failures.
+type outboxHealth interface {
+	Health() error
+	Changed() <-chan struct{}
+}
+
+// watchOutbox reports the outbox's health to the controller as the "outbox"
+// device (raising and ending outbox alerts) whenever it changes.
+func watchOutbox(ctx context.Context, ob outboxHealth, ctrl *gate.Controller, log *slog.Logger) {
+	var last error
+	report := func() {
+		h := ob.Health()
+		if (h == nil) == (last == nil) && (h == nil || h.Error() == last.Error()) {
+			return
+		}
+		if h != nil {
+			log.Warn("outbox", "health", h)
+		} else {
+			log.Info("outbox healthy again")
+		}
+		last = h
+		ctrl.DeviceHealth(ctx, "outbox", h)
+	}
+	report()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ob.Changed():
+			report()
+		}
+	}
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gateguard/gateguard/configs"
+	"github.com/gateguard/gateguard/gate"
+	"github.com/gateguard/gateguard/gate/outbox"
+)
+
+// TestDurableOutboxWiring: with outbox.path set the daemon records into the
+// durable outbox, continues its numbering after a restart, and refuses to
+// start on an unreadable file, naming it and leaving it as it was.
+func TestDurableOutboxWiring(t *testing.T) {
+	cfg, err := configs.Load("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MQTT.Enabled = false
+	cfg.Outbox.Path = filepath.Join(t.TempDir(), "outbox.db")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	d, err := build(cfg, log, options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, ok := d.outbox.(*outbox.Durable)
+	if !ok {
+		t.Fatalf("outbox is %T, want *outbox.Durable", d.outbox)
+	}
+	if err := ob.Record(gate.Message{Seq: 1, ID: "a", Topic: gate.TopicAccess, Payload: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	d.close() // closes the outbox: the file lock is released
+	if err := ob.Record(gate.Message{Seq: 2}); !errors.Is(err, outbox.ErrClosed) {
+		t.Fatalf("record after close: %v", err)
+	}
+
+	d, err = build(cfg, log, options{})
+	if err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	if got := d.outbox.LastSeq(); got != 1 || d.outbox.Depth() != 1 {
+		t.Fatalf("after restart: last seq %d depth %d, want 1 and 1", got, d.outbox.Depth())
+	}
+	d.close()
+
+	bad := filepath.Join(t.TempDir(), "damaged.db")
+	junk := []byte(strings.Repeat("junk", 4096))
+	if err := os.WriteFile(bad, junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Outbox.Path = bad
+	if _, err := build(cfg, log, options{}); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Fatalf("build with a damaged outbox: %v, want an error naming %s", err, bad)
+	}
+	if after, _ := os.ReadFile(bad); string(after) != string(junk) {
+		t.Error("the damaged outbox file was changed")
+	}
+}
