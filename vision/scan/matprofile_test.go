@@ -3,21 +3,10 @@
 package scan
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
-	"gocv.io/x/gocv"
+	"github.com/gateguard/gateguard/vision/mattest"
 )
 
-// TestMain fails the package when a test leaves a gocv Mat open (run with
-// -tags matprofile).
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if n := gocv.MatProfile.Count(); n != 0 {
-		fmt.Fprintf(os.Stderr, "scan: %d gocv Mats not closed:\n", n)
-		_ = gocv.MatProfile.WriteTo(os.Stderr, 1)
-		code = 1
-	}
-	os.Exit(code)
-}
+// TestMain fails the package when a test leaves a gocv Mat open.
+func TestMain(m *testing.M) { mattest.Main(m, "scan") }
