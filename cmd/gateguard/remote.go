@@ -208,16 +208,24 @@ func isLive(key string) bool {
 // liveOf is the controller's live configuration from a config.
 func liveOf(c *configs.Config) gate.Live {
 	return gate.Live{
-		Policy: gate.Policy{
-			FeverC: c.Thermal.FeverC, ColdC: c.Thermal.ColdC, MinSkinC: c.Thermal.MinSkinC,
-			FeverLogOnly:       c.Policy.FeverAction == "log",
-			RequireFace:        c.Policy.RequireFace,
-			RequireTemperature: c.Policy.RequireTemperature,
-		},
+		Policy:         policyOf(c),
 		CheckTimeout:   c.Policy.CheckTimeout,
 		PassageTimeout: c.Policy.PassageTimeout,
 		RepeatSuppress: c.Policy.RepeatSuppress,
 		ThermalMaxAge:  c.Thermal.MaxAge,
+	}
+}
+
+// policyOf is the decision policy a config sets. build and reload both use
+// it, so that a reload keeps every policy field it does not change.
+func policyOf(c *configs.Config) gate.Policy {
+	return gate.Policy{
+		FeverC: c.Thermal.FeverC, ColdC: c.Thermal.ColdC, MinSkinC: c.Thermal.MinSkinC,
+		FeverLogOnly:       c.Policy.FeverAction == "log",
+		RequireFace:        c.Policy.RequireFace,
+		RequireTemperature: c.Policy.RequireTemperature,
+		BorderlineC:        c.Thermal.BorderlineC,
+		ThermalFailOpen:    c.Thermal.FailMode == "admit",
 	}
 }
 

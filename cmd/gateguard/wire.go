@@ -99,14 +99,7 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (_ *daemon, err e
 	}
 	d.ctrl, err = gate.New(gate.Options{
 		Site: cfg.Site, Gate: cfg.Gate,
-		Policy: gate.Policy{
-			FeverC: cfg.Thermal.FeverC, ColdC: cfg.Thermal.ColdC, MinSkinC: cfg.Thermal.MinSkinC,
-			FeverLogOnly:       cfg.Policy.FeverAction == "log",
-			RequireFace:        cfg.Policy.RequireFace,
-			RequireTemperature: cfg.Policy.RequireTemperature,
-			BorderlineC:        cfg.Thermal.BorderlineC,
-			ThermalFailOpen:    cfg.Thermal.FailMode == "admit",
-		},
+		Policy:         policyOf(cfg),
 		CheckTimeout:   cfg.Policy.CheckTimeout,
 		PassageTimeout: cfg.Policy.PassageTimeout,
 		RepeatSuppress: cfg.Policy.RepeatSuppress,
