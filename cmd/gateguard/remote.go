@@ -175,7 +175,7 @@ func (d *daemon) reload(ctx context.Context) command.Result {
 	}
 	running := *old
 	running.Thermal.FeverC, running.Thermal.ColdC = next.Thermal.FeverC, next.Thermal.ColdC
-	running.Thermal.MinSkinC, running.Thermal.MaxAge = next.Thermal.MinSkinC, next.Thermal.MaxAge
+	running.Thermal.MaxAge = next.Thermal.MaxAge
 	running.Policy = next.Policy
 	running.Commands.Operators = next.Commands.Operators
 	if err := d.ctrl.Reconfigure(ctx, liveOf(&running)); err != nil {
@@ -191,8 +191,9 @@ func (d *daemon) reload(ctx context.Context) command.Result {
 }
 
 // liveKeys are the config keys a reload applies without a restart; a key
-// ending in "." covers its whole section.
-var liveKeys = []string{"thermal.fever_c", "thermal.cold_c", "thermal.min_skin_c", "thermal.max_age",
+// ending in "." covers its whole section. thermal.min_skin_c is not one:
+// the thermometer's liveness check, built at start, uses it too.
+var liveKeys = []string{"thermal.fever_c", "thermal.cold_c", "thermal.max_age",
 	"policy.", "commands.operators"}
 
 func isLive(key string) bool {
