@@ -2,12 +2,15 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"periph.io/x/conn/v3/gpio"
 
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate"
@@ -62,5 +65,39 @@ func TestDurableOutboxWiring(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(bad); string(after) != string(junk) {
 		t.Error("the damaged outbox file was changed")
+	}
+}
+
+// TestCloseLeavesRelaySafe: a daemon closed without running (a start that
+// failed after the relay was set up) leaves the relay in its configured safe
+// state, not merely de-energised.
+func TestCloseLeavesRelaySafe(t *testing.T) {
+	for _, tc := range []struct {
+		safe      string
+		activeLow bool
+		want      gpio.Level
+	}{
+		{"locked", false, gpio.Low},
+		{"locked", true, gpio.High},
+		{"open", false, gpio.High},
+		{"open", true, gpio.Low},
+	} {
+		t.Run(fmt.Sprintf("%s active_low=%v", tc.safe, tc.activeLow), func(t *testing.T) {
+			cfg, err := configs.Load("../../configs/demo.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.MQTT.Enabled = false
+			cfg.GPIO.Relay.SafeState, cfg.GPIO.Relay.ActiveLow = tc.safe, tc.activeLow
+			d, err := build(cfg, slog.New(slog.DiscardHandler), options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pin := d.simPins[cfg.GPIO.Relay.Pin]
+			d.close()
+			if got := pin.Read(); got != tc.want {
+				t.Errorf("relay pin %v after close, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -380,7 +380,15 @@ func (d *daemon) thermalLoop(ctx context.Context) {
 	}
 }
 
+// close halts the relay in its safe state and the devices, and closes what
+// build opened. run halts the relay first to report its error; a build that
+// fails half-way relies on close.
 func (d *daemon) close() {
+	if d.relay != nil {
+		if err := d.relay.Halt(); err != nil {
+			d.log.Warn("halt relay", "err", err)
+		}
+	}
 	if d.thermal != nil {
 		_ = d.thermal.Halt()
 	}
