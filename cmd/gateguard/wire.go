@@ -364,7 +364,7 @@ func (d *daemon) thermalLoop(ctx context.Context) {
 			if err != nil {
 				reported = fmt.Errorf("thermal %s: %w", d.thermal, err)
 			}
-			d.ctrl.DeviceHealth(ctx, "thermal", reported)
+			d.ctrl.DeviceHealth(ctx, gate.DeviceThermal, reported)
 		}
 		last = err
 		if err != nil {
