@@ -124,3 +124,26 @@ func TestTeeRecorderHealth(t *testing.T) {
 		t.Errorf("health %v, want the outbox's %v", got, want)
 	}
 }
+
+// TestNoBrokerNoOutboxFile: with mqtt off and no outbox file nothing drains
+// the memory outbox; it must not fill up and make the gate deny everyone.
+func TestNoBrokerNoOutboxFile(t *testing.T) {
+	cfg, err := configs.Load("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MQTT.Enabled, cfg.Outbox.Path, cfg.Outbox.MaxEvents = false, "", 1000
+	d, err := build(cfg, slog.New(slog.DiscardHandler), options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	for seq := uint64(1); seq <= 1500; seq++ {
+		if err := d.outbox.Record(gate.Message{Seq: seq, ID: fmt.Sprint(seq), Topic: gate.TopicAccess, Payload: []byte(`{}`)}); err != nil {
+			t.Fatalf("record %d: %v", seq, err)
+		}
+	}
+	if d.outbox.LastSeq() != 1500 || d.outbox.Depth() != 0 {
+		t.Errorf("last seq %d depth %d, want 1500 and 0", d.outbox.LastSeq(), d.outbox.Depth())
+	}
+}
