@@ -82,6 +82,9 @@ func (c *Config) validateSecurity(v *validator) {
 		v.add("mqtt.tls.cert_file", "and mqtt.tls.key_file must be given together")
 	}
 	if m.HomeAssistant.Enabled {
+		if !m.Enabled {
+			v.add("mqtt.homeassistant.enabled", "needs mqtt.enabled: discovery is published over MQTT")
+		}
 		v.required("mqtt.homeassistant.prefix", m.HomeAssistant.Prefix)
 		if strings.ContainsAny(m.HomeAssistant.Prefix, "#+") {
 			v.add("mqtt.homeassistant.prefix", "%q must not contain MQTT wildcards", m.HomeAssistant.Prefix)

@@ -226,7 +226,8 @@ type Policy struct {
 
 // MQTT is the broker connection.
 type MQTT struct {
-	// Enabled turns publishing on. Events are kept in the outbox either way.
+	// Enabled turns publishing on. Events are kept in the outbox file
+	// (outbox.path) either way; with neither, they are only logged.
 	Enabled bool `yaml:"enabled"`
 	// Broker is the broker URL: tcp://host:1883, ssl://host:8883 or ws://.
 	Broker string `yaml:"broker"`

@@ -29,6 +29,21 @@ func TestShippedFiles(t *testing.T) {
 	}
 }
 
+// TestRaspberryPiIsRealHardware: the installer's example drives real
+// devices; a simulated part on a real gate would screen nobody.
+func TestRaspberryPiIsRealHardware(t *testing.T) {
+	c, err := Load("raspberrypi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, v := range map[string]string{"gpio.driver": c.GPIO.Driver, "camera.source": c.Camera.Source,
+		"thermal.sensor": c.Thermal.Sensor} {
+		if v == "simulated" {
+			t.Errorf("raspberrypi.yaml: %s is simulated", key)
+		}
+	}
+}
+
 // TestBadFiles checks that each file under testdata/bad fails with exactly
 // the messages in its .err file, in order.
 func TestBadFiles(t *testing.T) {

@@ -357,7 +357,15 @@ func (c *Controller) gather(o vision.Observation, now time.Time) {
 		return
 	}
 	c.att.faceSeen = true
-	if c.o.Thermometer == nil || c.tframe == nil {
+	if c.o.Thermometer == nil {
+		return
+	}
+	if c.thermalFaulty() {
+		// No frame will come (or only a stale one): the fail mode decides.
+		c.att.th.unavailable = true
+		return
+	}
+	if c.tframe == nil {
 		return
 	}
 	// Only a thermal frame taken after the credential was seen shows the

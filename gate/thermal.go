@@ -30,6 +30,17 @@ const (
 // health is reported in the state and in device-fault alerts.
 const DeviceBlackbody = "thermal.blackbody"
 
+// DeviceThermal is the device name under which the thermal camera's health
+// is reported (DeviceHealth). While it is faulty screening is unavailable:
+// attempts go to the thermal fail mode at once.
+const DeviceThermal = "thermal"
+
+// thermalFaulty reports whether the thermal camera was last reported faulty.
+func (c *Controller) thermalFaulty() bool {
+	s, known := c.devices[DeviceThermal]
+	return known && s != "ok"
+}
+
 // FrameChecker is implemented by a Thermometer that checks every thermal
 // frame, such as one reading a blackbody reference. The controller calls it
 // for each frame it receives, from its own goroutine, and reports the result

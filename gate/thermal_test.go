@@ -1,6 +1,7 @@
 package gate_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -222,4 +223,33 @@ func TestBlackbodyHealth(t *testing.T) {
 		}
 		h.shutdown()
 	})
+}
+
+// TestThermalCameraFault: while the thermal camera is reported faulty (a
+// corrupt EEPROM, a lost bus) an attempt goes to the thermal fail mode as
+// soon as a face is seen, as for a lost blackbody, instead of waiting out
+// the check timeout on a stale frame and denying for no_temperature.
+func TestThermalCameraFault(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		mutate func(*gate.Options)
+		want   []string
+	}{
+		{"fail mode deny", nil, []string{"alert:device_fault:new", "entry:denied:thermal_unavailable"}},
+		{"fail mode admit", func(o *gate.Options) { o.Policy.ThermalFailOpen = true },
+			[]string{"alert:device_fault:new", "entry:admitted:unscreened,insecure_credential"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h, _, _ := screenHarness(t, tt.mutate)
+				h.frame()                   // the last frame before the camera failed,
+				time.Sleep(2 * time.Second) // now stale (fake time)
+				h.ctrl.DeviceHealth(context.Background(), gate.DeviceThermal, errors.New("mlx90640: EEPROM reads 0xffff"))
+				synctest.Wait()
+				h.observe("p", true)
+				h.want(tt.want...)
+				h.shutdown()
+			})
+		})
+	}
 }

@@ -142,9 +142,9 @@ steps:
 
 func TestCheckCalibrationFile(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, cal string) string {
+	write := func(name, sensor, cal string) string {
 		p := filepath.Join(dir, name)
-		cfg := "site: s\ngate: g\ncredentials: {mode: presence}\nthermal: {calibration_file: " + cal + "}\n"
+		cfg := "site: s\ngate: g\ncredentials: {mode: presence}\nthermal: {sensor: " + sensor + ", calibration_file: " + cal + "}\n"
 		if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -154,20 +154,24 @@ func TestCheckCalibrationFile(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(`{"version": 1, "id": "x"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	good := "../../vision/fusion/testdata/calibration.json" // 640x480 → 32x24
 	tests := []struct {
-		name, cal string
-		wantErr   error
-		want      string
+		name, sensor, cal string
+		wantErr           error
+		want              string
 	}{
-		{"good calibration", "../../vision/fusion/testdata/calibration.json", nil, "calibration cal-20261127-7ce11c35"},
-		{"bad calibration", bad, errInvalidConfig, "thermal.calibration_file: " + bad + ": fusion: bad calibration"},
-		{"missing calibration", filepath.Join(dir, "none.json"), errInvalidConfig, "no such file"},
+		{"good calibration", "mlx90640", good, nil, "calibration cal-20261127-7ce11c35"},
+		{"bad calibration", "mlx90640", bad, errInvalidConfig, "thermal.calibration_file: " + bad + ": fusion: bad calibration"},
+		{"missing calibration", "mlx90640", filepath.Join(dir, "none.json"), errInvalidConfig, "no such file"},
+		// The daemon would refuse it at start: check says so first.
+		{"calibration for another sensor", "amg8833", good, errInvalidConfig,
+			"thermal.calibration_file: calibration cal-20261127-7ce11c35 is for a (32,24) thermal frame, the amg8833 gives (8,8)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			cal, _ := filepath.Abs(tt.cal)
-			err := cmdCheck([]string{"-c", write(tt.name+".yaml", cal)}, &out)
+			err := cmdCheck([]string{"-c", write(tt.name+".yaml", tt.sensor, cal)}, &out)
 			if !errors.Is(err, tt.wantErr) || !strings.Contains(out.String(), tt.want) {
 				t.Fatalf("err = %v, output %q; want %v and %q", err, out.String(), tt.wantErr, tt.want)
 			}

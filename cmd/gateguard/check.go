@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
 	"io"
 	"strings"
 
@@ -41,6 +42,12 @@ func cmdCheck(args []string, out io.Writer) error {
 		cal, err := fusion.LoadCalibration(f)
 		if err != nil {
 			fmt.Fprintf(out, "%s: thermal.calibration_file: %v\n", *path, err)
+			return fmt.Errorf("%s: %w", *path, errInvalidConfig)
+		}
+		// The daemon refuses to start on a calibration for another sensor.
+		if size := (&daemon{cfg: cfg}).thermalSize(); size != (image.Point{}) && size != cal.Thermal() {
+			fmt.Fprintf(out, "%s: thermal.calibration_file: calibration %s is for a %v thermal frame, the %s gives %v\n",
+				*path, cal.ID, cal.Thermal(), cfg.Thermal.Sensor, size)
 			return fmt.Errorf("%s: %w", *path, errInvalidConfig)
 		}
 		fmt.Fprintf(out, "%s: calibration %s (%v → %v, %.3f px)\n", f, cal.ID, cal.Visible(), cal.Thermal(), cal.RMSErrorPx)

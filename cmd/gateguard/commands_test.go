@@ -74,12 +74,17 @@ func TestCommandUsage(t *testing.T) {
 		{"-key", key, "-operator", "o", "-broker", "tcp://x:1", "-site", "s", "-gate", "g", "open", "now"},
 		{"-key", key, "-broker", "tcp://x:1", "-site", "s", "-gate", "g", "open"},
 		{"-key", key, "-operator", "o", "-site", "s", "-gate", "g", "open"},
+		// A password in the broker URL would be printed in its errors.
+		{"-key", key, "-operator", "o", "-broker", "tcp://u:s3cret@127.0.0.1:1", "-site", "s", "-gate", "g", "open"},
 	} {
 		t.Setenv("GATEGUARD_OPERATOR", "")
 		err := cmdCommand(context.Background(), args, io.Discard)
 		var u usageError
 		if !errors.As(err, &u) {
 			t.Errorf("%v: err = %v, want a usage error", args, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%v: the error shows the password: %v", args, err)
 		}
 	}
 	for _, args := range [][]string{{}, {"-o"}, {"-o", key, "extra"}} {

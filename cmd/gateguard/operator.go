@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -199,6 +200,10 @@ func (f *commandFlags) fromConfig() error {
 	f.prefix = strings.TrimSuffix(or(f.prefix, "gateguard/v1"), "/")
 	if f.broker == "" || f.site == "" || f.gate == "" {
 		return usageError{"command: the broker, site and gate come from -c CONFIG or -broker, -site and -gate"}
+	}
+	// The URL is printed in errors: a password in it would be too.
+	if u, err := url.Parse(f.broker); err == nil && u.User != nil {
+		return usageError{"command: -broker must not hold credentials: use -username and -password-env or -password-file"}
 	}
 	return nil
 }

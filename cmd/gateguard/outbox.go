@@ -26,6 +26,12 @@ var (
 // after the publisher has stopped), or makes a memory one.
 func (d *daemon) openOutbox() (eventLog, error) {
 	c := d.cfg.Outbox
+	if c.Path == "" && !d.cfg.MQTT.Enabled {
+		// Nothing would ever drain a memory outbox: once full it would
+		// refuse records and the gate would deny everyone.
+		d.log.Warn("mqtt.enabled is false and outbox.path is empty: events are logged only, not kept")
+		return unkeptLog{outbox.NewMemory(c.MaxEvents)}, nil
+	}
 	if c.Path == "" {
 		d.log.Warn("outbox.path is empty: events are kept in memory and lost if the daemon stops before publishing them")
 		return outbox.NewMemory(c.MaxEvents), nil
@@ -73,4 +79,16 @@ func watchOutbox(ctx context.Context, ob outboxHealth, ctrl *gate.Controller, lo
 			report()
 		}
 	}
+}
+
+// unkeptLog is the event log of a gate with neither a broker nor an outbox
+// file: it numbers events like an outbox and forgets them at once.
+type unkeptLog struct{ *outbox.Memory }
+
+// Record takes m and removes it again.
+func (u unkeptLog) Record(m gate.Message) error {
+	if err := u.Memory.Record(m); err != nil {
+		return err
+	}
+	return u.Memory.AckThrough(m.Seq)
 }

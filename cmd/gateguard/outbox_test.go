@@ -2,12 +2,15 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"periph.io/x/conn/v3/gpio"
 
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate"
@@ -62,5 +65,85 @@ func TestDurableOutboxWiring(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(bad); string(after) != string(junk) {
 		t.Error("the damaged outbox file was changed")
+	}
+}
+
+// TestCloseLeavesRelaySafe: a daemon closed without running (a start that
+// failed after the relay was set up) leaves the relay in its configured safe
+// state, not merely de-energised.
+func TestCloseLeavesRelaySafe(t *testing.T) {
+	for _, tc := range []struct {
+		safe      string
+		activeLow bool
+		want      gpio.Level
+	}{
+		{"locked", false, gpio.Low},
+		{"locked", true, gpio.High},
+		{"open", false, gpio.High},
+		{"open", true, gpio.Low},
+	} {
+		t.Run(fmt.Sprintf("%s active_low=%v", tc.safe, tc.activeLow), func(t *testing.T) {
+			cfg, err := configs.Load("../../configs/demo.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.MQTT.Enabled = false
+			cfg.GPIO.Relay.SafeState, cfg.GPIO.Relay.ActiveLow = tc.safe, tc.activeLow
+			d, err := build(cfg, slog.New(slog.DiscardHandler), options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pin := d.simPins[cfg.GPIO.Relay.Pin]
+			d.close()
+			if got := pin.Read(); got != tc.want {
+				t.Errorf("relay pin %v after close, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestTeeRecorderHealth: the simulator's recorder passes the durable
+// outbox's health on to the controller, as the outbox itself does under run.
+func TestTeeRecorderHealth(t *testing.T) {
+	ob, err := outbox.Open(filepath.Join(t.TempDir(), "outbox.db"), &outbox.Opts{MaxEvents: 1000, MaxBytes: 16 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Close()
+	var rec gate.Recorder = teeRecorder{Recorder: ob, fn: func(gate.Message) {}}
+	h, ok := rec.(interface{ Health() error })
+	if !ok {
+		t.Fatal("the simulator's recorder hides the outbox's health")
+	}
+	for i := range uint64(950) { // past 90% of max_events: nearly full
+		if err := rec.Record(gate.Message{Seq: i + 1, ID: fmt.Sprint(i), Topic: gate.TopicAccess, Payload: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := h.Health(), ob.Health(); got == nil || got.Error() != want.Error() {
+		t.Errorf("health %v, want the outbox's %v", got, want)
+	}
+}
+
+// TestNoBrokerNoOutboxFile: with mqtt off and no outbox file nothing drains
+// the memory outbox; it must not fill up and make the gate deny everyone.
+func TestNoBrokerNoOutboxFile(t *testing.T) {
+	cfg, err := configs.Load("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MQTT.Enabled, cfg.Outbox.Path, cfg.Outbox.MaxEvents = false, "", 1000
+	d, err := build(cfg, slog.New(slog.DiscardHandler), options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	for seq := uint64(1); seq <= 1500; seq++ {
+		if err := d.outbox.Record(gate.Message{Seq: seq, ID: fmt.Sprint(seq), Topic: gate.TopicAccess, Payload: []byte(`{}`)}); err != nil {
+			t.Fatalf("record %d: %v", seq, err)
+		}
+	}
+	if d.outbox.LastSeq() != 1500 || d.outbox.Depth() != 0 {
+		t.Errorf("last seq %d depth %d, want 1500 and 0", d.outbox.LastSeq(), d.outbox.Depth())
 	}
 }

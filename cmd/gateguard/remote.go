@@ -175,7 +175,7 @@ func (d *daemon) reload(ctx context.Context) command.Result {
 	}
 	running := *old
 	running.Thermal.FeverC, running.Thermal.ColdC = next.Thermal.FeverC, next.Thermal.ColdC
-	running.Thermal.MinSkinC, running.Thermal.MaxAge = next.Thermal.MinSkinC, next.Thermal.MaxAge
+	running.Thermal.MaxAge = next.Thermal.MaxAge
 	running.Policy = next.Policy
 	running.Commands.Operators = next.Commands.Operators
 	if err := d.ctrl.Reconfigure(ctx, liveOf(&running)); err != nil {
@@ -191,8 +191,9 @@ func (d *daemon) reload(ctx context.Context) command.Result {
 }
 
 // liveKeys are the config keys a reload applies without a restart; a key
-// ending in "." covers its whole section.
-var liveKeys = []string{"thermal.fever_c", "thermal.cold_c", "thermal.min_skin_c", "thermal.max_age",
+// ending in "." covers its whole section. thermal.min_skin_c is not one:
+// the thermometer's liveness check, built at start, uses it too.
+var liveKeys = []string{"thermal.fever_c", "thermal.cold_c", "thermal.max_age",
 	"policy.", "commands.operators"}
 
 func isLive(key string) bool {
@@ -208,16 +209,24 @@ func isLive(key string) bool {
 // liveOf is the controller's live configuration from a config.
 func liveOf(c *configs.Config) gate.Live {
 	return gate.Live{
-		Policy: gate.Policy{
-			FeverC: c.Thermal.FeverC, ColdC: c.Thermal.ColdC, MinSkinC: c.Thermal.MinSkinC,
-			FeverLogOnly:       c.Policy.FeverAction == "log",
-			RequireFace:        c.Policy.RequireFace,
-			RequireTemperature: c.Policy.RequireTemperature,
-		},
+		Policy:         policyOf(c),
 		CheckTimeout:   c.Policy.CheckTimeout,
 		PassageTimeout: c.Policy.PassageTimeout,
 		RepeatSuppress: c.Policy.RepeatSuppress,
 		ThermalMaxAge:  c.Thermal.MaxAge,
+	}
+}
+
+// policyOf is the decision policy a config sets. build and reload both use
+// it, so that a reload keeps every policy field it does not change.
+func policyOf(c *configs.Config) gate.Policy {
+	return gate.Policy{
+		FeverC: c.Thermal.FeverC, ColdC: c.Thermal.ColdC, MinSkinC: c.Thermal.MinSkinC,
+		FeverLogOnly:       c.Policy.FeverAction == "log",
+		RequireFace:        c.Policy.RequireFace,
+		RequireTemperature: c.Policy.RequireTemperature,
+		BorderlineC:        c.Thermal.BorderlineC,
+		ThermalFailOpen:    c.Thermal.FailMode == "admit",
 	}
 }
 

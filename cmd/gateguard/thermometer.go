@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"image"
 
+	"github.com/gateguard/gateguard/device/thermal/amg8833"
+	"github.com/gateguard/gateguard/device/thermal/lepton"
+	"github.com/gateguard/gateguard/device/thermal/mlx90640"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/vision/fusion"
 )
@@ -60,10 +63,19 @@ func (d *daemon) buildMeter() error {
 }
 
 // thermalSize returns the thermal camera's frame size when it is known
-// before the first frame.
+// before the first frame: the simulator's, or a fixed-size sensor's. A UVC
+// camera's is known only from its frames.
 func (d *daemon) thermalSize() image.Point {
 	if d.simThermal != nil {
 		return d.simThermal.Size()
+	}
+	switch d.cfg.Thermal.Sensor {
+	case "mlx90640":
+		return image.Pt(mlx90640.Width, mlx90640.Height)
+	case "amg8833":
+		return image.Pt(amg8833.Width, amg8833.Height)
+	case "lepton":
+		return image.Pt(lepton.Width, lepton.Height)
 	}
 	return image.Point{}
 }

@@ -99,14 +99,7 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (_ *daemon, err e
 	}
 	d.ctrl, err = gate.New(gate.Options{
 		Site: cfg.Site, Gate: cfg.Gate,
-		Policy: gate.Policy{
-			FeverC: cfg.Thermal.FeverC, ColdC: cfg.Thermal.ColdC, MinSkinC: cfg.Thermal.MinSkinC,
-			FeverLogOnly:       cfg.Policy.FeverAction == "log",
-			RequireFace:        cfg.Policy.RequireFace,
-			RequireTemperature: cfg.Policy.RequireTemperature,
-			BorderlineC:        cfg.Thermal.BorderlineC,
-			ThermalFailOpen:    cfg.Thermal.FailMode == "admit",
-		},
+		Policy:         policyOf(cfg),
 		CheckTimeout:   cfg.Policy.CheckTimeout,
 		PassageTimeout: cfg.Policy.PassageTimeout,
 		RepeatSuppress: cfg.Policy.RepeatSuppress,
@@ -371,7 +364,7 @@ func (d *daemon) thermalLoop(ctx context.Context) {
 			if err != nil {
 				reported = fmt.Errorf("thermal %s: %w", d.thermal, err)
 			}
-			d.ctrl.DeviceHealth(ctx, "thermal", reported)
+			d.ctrl.DeviceHealth(ctx, gate.DeviceThermal, reported)
 		}
 		last = err
 		if err != nil {
@@ -387,7 +380,15 @@ func (d *daemon) thermalLoop(ctx context.Context) {
 	}
 }
 
+// close halts the relay in its safe state and the devices, and closes what
+// build opened. run halts the relay first to report its error; a build that
+// fails half-way relies on close.
 func (d *daemon) close() {
+	if d.relay != nil {
+		if err := d.relay.Halt(); err != nil {
+			d.log.Warn("halt relay", "err", err)
+		}
+	}
 	if d.thermal != nil {
 		_ = d.thermal.Halt()
 	}
@@ -413,6 +414,15 @@ func verifier(cfg *configs.Config, log *slog.Logger) (gate.Verifier, gate.Admiss
 type teeRecorder struct {
 	gate.Recorder
 	fn func(gate.Message)
+}
+
+// Health passes on the outbox's health (the controller asks for it when the
+// outbox takes records again), or nil when the outbox does not report one.
+func (t teeRecorder) Health() error {
+	if h, ok := t.Recorder.(interface{ Health() error }); ok {
+		return h.Health()
+	}
+	return nil
 }
 
 func (t teeRecorder) Record(m gate.Message) error {

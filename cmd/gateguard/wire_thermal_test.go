@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,5 +85,39 @@ func TestFaultedSensor(t *testing.T) {
 	}
 	if len(f.C) != 0 || s.String() != "MLX90640{x, 0x33}" || s.Halt() != nil {
 		t.Errorf("frame %v, name %q", f.C, s)
+	}
+}
+
+// TestMeterWithoutCalibrationFile: a fixed-size hardware sensor without
+// thermal.calibration_file runs on the shared field of view (scaled-fov), as
+// raspberrypi.yaml and the README say; only a UVC camera, whose size is
+// known from its frames alone, needs the file.
+func TestMeterWithoutCalibrationFile(t *testing.T) {
+	for _, tt := range []struct {
+		sensor, wantErr string
+	}{
+		{"mlx90640", ""},
+		{"amg8833", ""},
+		{"lepton", ""},
+		{"uvc", "thermal.calibration_file: required for the uvc sensor"},
+	} {
+		t.Run(tt.sensor, func(t *testing.T) {
+			cfg := configs.Default()
+			cfg.Thermal.Sensor = tt.sensor
+			d := &daemon{cfg: cfg, log: slog.New(slog.DiscardHandler)}
+			err := d.buildMeter()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("buildMeter: %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("buildMeter: %v", err)
+			}
+			if id := d.meter.CalibrationID(); id != scaledFOV {
+				t.Errorf("calibration id %q, want %q", id, scaledFOV)
+			}
+		})
 	}
 }

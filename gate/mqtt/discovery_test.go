@@ -95,4 +95,30 @@ func TestHomeAssistantDiscovery(t *testing.T) {
 			t.Fatal("retained configs missing")
 		}
 	}
+
+	// The broker restarts and forgets the retained configs: the gate sends
+	// them again when it reconnects, and subscribes to Home Assistant's
+	// status again, so that a later "online" still brings them.
+	b.Restart(t)
+	again := mqtttest.Subscribe(t, b.URL, "homeassistant/+/+/+/config")
+	distinct := func(what string, live bool) {
+		t.Helper()
+		seen := map[string]bool{}
+		for len(seen) < len(want) {
+			select {
+			case m := <-again.C:
+				if !live || !m.Retained {
+					seen[m.Topic] = true
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatalf("%s: got only %d configs", what, len(seen))
+			}
+		}
+	}
+	distinct("after the broker restarted", false)
+	ha = mqtttest.Subscribe(t, b.URL, "homeassistant/none")
+	if tok := ha.Client().Publish("homeassistant/status", 1, false, "online"); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	distinct("online after the broker restarted", true)
 }
