@@ -343,6 +343,7 @@ func Load(path string) (*Config, error) {
 		return nil, err
 	}
 	c.Path = path
+	c.resolvePaths()
 	return c, nil
 }
 

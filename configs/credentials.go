@@ -78,13 +78,18 @@ func defaultCredentials() Credentials {
 	}
 }
 
-// Resolve returns path relative to the config file's folder when it is
-// relative and the config was loaded from a file.
+// Resolve returns path made absolute from the config file's folder when it
+// is relative and the config was loaded from a file. Load resolves every
+// path key this way; a resolved path resolves to itself.
 func (c *Config) Resolve(path string) string {
 	if path == "" || filepath.IsAbs(path) || c.Path == "" {
 		return path
 	}
-	return filepath.Join(filepath.Dir(c.Path), path)
+	p := filepath.Join(filepath.Dir(c.Path), path)
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }
 
 // Accepts reports whether the credentials section accepts kind.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"time"
 
 	"github.com/gateguard/gateguard/configs"
 )
@@ -26,5 +27,12 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return d.run(ctx, 0)
+	// A durable outbox keeps what is not yet published across the restart;
+	// an in-memory one gets a few seconds to publish it before the process
+	// ends (the systemd unit allows 15 s to stop).
+	var drain time.Duration
+	if cfg.MQTT.Enabled && cfg.Outbox.Path == "" {
+		drain = 5 * time.Second
+	}
+	return d.run(ctx, drain)
 }

@@ -1,0 +1,23 @@
+package configs
+
+// resolvePaths makes every file and folder key that holds a relative path
+// relative to the config file's folder, so a gate started by systemd (whose
+// working directory is /) finds the same files as `gateguard check` run from
+// anywhere. Paths that are empty or already absolute are left alone.
+func (c *Config) resolvePaths() {
+	for _, p := range []*string{
+		&c.Vision.FaceModel, &c.Vision.HaarCascade,
+		&c.Thermal.CalibrationFile, &c.Thermal.SnapshotDir,
+		&c.Outbox.Path,
+		&c.MQTT.PasswordFile, &c.MQTT.TLS.CAFile, &c.MQTT.TLS.CertFile, &c.MQTT.TLS.KeyFile,
+		&c.Commands.NonceFile,
+		&c.Credentials.SitePass.RevocationList, &c.Credentials.HealthCode.CAFile,
+	} {
+		*p = c.Resolve(*p)
+	}
+	for _, list := range [][]string{c.Credentials.SitePass.PublicKeys, c.Credentials.DCC.TrustList} {
+		for i := range list {
+			list[i] = c.Resolve(list[i])
+		}
+	}
+}
