@@ -1,0 +1,266 @@
+package gate
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gateguard/gateguard/vision"
+)
+
+// One attempt: a credential seen, its verification, the face and temperature
+// gathered for it, the decision, and the opening that follows.
+
+func (c *Controller) onObservation(ctx context.Context, o vision.Observation) {
+	if o.Err != nil {
+		c.onHealth(deviceHealth{"camera", o.Err})
+		return
+	}
+	if c.devices["camera"] != "ok" {
+		c.onHealth(deviceHealth{"camera", nil})
+	}
+	now := c.o.Now()
+	if c.lane == LaneIdle {
+		code, ok := c.newCode(o.Codes, now)
+		if !ok {
+			return
+		}
+		c.startAttempt(ctx, code, now)
+	}
+	if c.lane != LaneChecking {
+		return
+	}
+	c.gather(o, now)
+	if c.complete() {
+		c.finish(false)
+	}
+}
+
+// newCode returns the first code not decided on within RepeatSuppress.
+func (c *Controller) newCode(codes []vision.Code, now time.Time) (vision.Code, bool) {
+	for k, until := range c.attempts {
+		if now.After(until) {
+			delete(c.attempts, k)
+		}
+	}
+	for _, code := range codes {
+		if code.Text == "" {
+			continue
+		}
+		if _, seen := c.attempts[code.Text]; !seen {
+			return code, true
+		}
+	}
+	return vision.Code{}, false
+}
+
+func (c *Controller) startAttempt(ctx context.Context, code vision.Code, now time.Time) {
+	a := &attempt{id: newID(), code: code, started: now}
+	if c.o.Verifier != nil {
+		// Verification may call an online service: it runs beside the loop,
+		// bounded by the check timeout, so inputs (the fire alarm above all)
+		// are never held up by it.
+		a.pending = true
+		vctx, cancel := context.WithTimeout(ctx, c.o.CheckTimeout)
+		c.verifies.Add(1)
+		go func() {
+			defer c.verifies.Done()
+			defer cancel()
+			v := verdictFor{attempt: a.id, cred: c.o.Verifier.Verify(vctx, code)}
+			select {
+			case c.verified <- v:
+			case <-ctx.Done():
+			}
+		}()
+	} else {
+		a.cred = Credential{Status: StatusCheckFailed, Kind: "unverified", Holder: code.Text,
+			Reasons: []string{"no credential verifier configured"}}
+	}
+	c.att = a
+	c.deadline = now.Add(c.o.CheckTimeout)
+	c.log.Debug("credential seen", "attempt", a.id)
+	c.setLane(LaneChecking)
+}
+
+// onVerified takes a credential verdict for the current attempt.
+func (c *Controller) onVerified(v verdictFor) {
+	if c.att == nil || c.att.id != v.attempt {
+		return // the attempt ended (timeout, fire alarm) before its verdict
+	}
+	c.att.cred, c.att.pending = v.cred, false
+	c.log.Debug("credential verified", "attempt", v.attempt, "holder", v.cred.Holder, "status", v.cred.Status)
+	if c.complete() {
+		c.finish(false)
+	}
+}
+
+// gather takes the subject's face and, with a fresh thermal frame, its
+// temperature from an observation.
+func (c *Controller) gather(o vision.Observation, now time.Time) {
+	face, ok := o.Subject()
+	if !ok {
+		return
+	}
+	if q := face.Quality; q.Assessed && !q.Good {
+		// Too small, blurred or turned away: wait for a better frame, and
+		// say why if none comes.
+		c.att.poorFace = true
+		c.log.Debug("face not good enough", "attempt", c.att.id, "why", q.Reasons)
+		return
+	}
+	c.att.faceSeen = true
+	if c.o.Thermometer == nil {
+		return
+	}
+	if c.thermalFaulty() {
+		// No frame will come (or only a stale one): the fail mode decides.
+		c.att.th.unavailable = true
+		return
+	}
+	if c.tframe == nil {
+		return
+	}
+	// Only a thermal frame taken after the credential was seen shows the
+	// person now at the gate, not the one before.
+	if c.tframe.Time.Before(c.att.started) || now.Sub(c.tframe.Time) > c.o.ThermalMaxAge {
+		return
+	}
+	c.measure(face, o.Size)
+}
+
+// complete reports whether the attempt has everything it needs.
+func (c *Controller) complete() bool {
+	a := c.att
+	if a.pending {
+		return false
+	}
+	if a.cred.Status != StatusGreen {
+		return true // already denied; no need to wait
+	}
+	p := c.o.Policy
+	if p.RequireFace && !a.faceSeen {
+		return false
+	}
+	if p.RequireTemperature && c.o.Thermometer != nil && a.reading == nil && !a.th.unavailable {
+		return false
+	}
+	return true
+}
+
+func (c *Controller) finish(timedOut bool) {
+	a := c.att
+	c.att = nil
+	c.deadline = time.Time{}
+	if a.pending {
+		a.cred = Credential{Status: StatusTimedOut, Reasons: []string{"verification did not finish in time"}}
+	}
+	if c.o.RepeatSuppress > 0 {
+		c.attempts[a.code.Text] = c.o.Now().Add(c.o.RepeatSuppress)
+	}
+	at := Attempt{
+		Mode:       c.mode,
+		Credential: &a.cred,
+		FaceSeen:   a.faceSeen,
+		PoorFace:   a.poorFace && !a.faceSeen,
+		Reading:    a.reading,
+		TimedOut:   timedOut,
+	}
+	if c.o.Thermometer == nil {
+		at.Reading = nil
+	}
+	a.applyThermal(&at)
+	v := Decide(c.o.Policy, at)
+	c.noteVerdict(v)
+	if v.Fever {
+		c.snapshot(a)
+	}
+	if c.fireOn || c.fireAlert != "" {
+		v.Admit = false
+		v.Reasons = append(v.Reasons, ReasonFireAlarm)
+	}
+	ev := c.event(KindEntry, v)
+	ev.ID = a.id
+	ev.Holder = a.cred.Holder
+	ev.Credential = &a.cred
+	if a.code.Colour != vision.ColourUnknown {
+		ev.Colour = a.code.Colour.String()
+	}
+	ev.FaceSeen = a.faceSeen
+	ev.Reading = a.reading
+	admit := v.Admit
+	if err := c.record(TopicAccess, ev.ID, &ev.Seq, &ev); err != nil {
+		admit = false
+		c.log.Error("entry not recorded: denied", "attempt", a.id, "err", err)
+	}
+	c.logDecision(ev, admit)
+	if v.Fever {
+		c.alert(AlertFever, AlertNew, "warning", ev, feverMessage(a.reading, c.o.Policy))
+	}
+	if v.Spoof {
+		c.alert(AlertSpoof, AlertNew, "warning", ev, spoofMessage(a.reading))
+	}
+	if !admit {
+		c.setLane(LaneIdle)
+		return
+	}
+	if err := c.o.Turnstile.Release(); err != nil {
+		c.onHealth(deviceHealth{"relay", err})
+		c.setLane(LaneIdle)
+		return
+	}
+	c.openedBy = ev.ID
+	if c.o.Admissions != nil {
+		c.o.Admissions.Admitted(a.cred, ev.Time)
+	}
+	c.deadline = c.o.Now().Add(c.o.PassageTimeout)
+	c.setLane(LaneOpen)
+}
+
+func (c *Controller) logDecision(ev Event, admit bool) {
+	msg := "denied"
+	if admit {
+		msg = "admitted"
+	}
+	args := []any{"attempt", ev.ID, "holder", ev.Holder, "reasons", joinReasons(ev.Reasons)}
+	if c := ev.Credential; c != nil && c.Status != StatusGreen {
+		args = append(args, "credential", c.Status)
+	}
+	if ev.Reading != nil {
+		args = append(args, "skin_c", fmt.Sprintf("%.1f", ev.Reading.SkinC))
+	}
+	c.log.Info(msg, args...)
+}
+
+func (c *Controller) onTimer() {
+	if c.deadline.IsZero() || c.o.Now().Before(c.deadline) {
+		return
+	}
+	switch c.lane {
+	case LaneChecking:
+		c.finish(true)
+	case LaneOpen:
+		c.passage(false)
+	default:
+		c.deadline = time.Time{}
+	}
+}
+
+// passage closes an opening.
+func (c *Controller) passage(passed bool) {
+	v := Verdict{}
+	decision := "not_passed"
+	if passed {
+		decision = "passed"
+	}
+	ev := c.event(KindPassage, v)
+	ev.Decision = decision
+	ev.Attempt = c.openedBy
+	_ = c.record(TopicAccess, ev.ID, &ev.Seq, &ev)
+	c.log.Info("passage", "attempt", c.openedBy, "result", decision)
+	if err := c.o.Turnstile.Secure(); err != nil {
+		c.onHealth(deviceHealth{"relay", err})
+	}
+	c.openedBy = ""
+	c.deadline = time.Time{}
+	c.setLane(LaneIdle)
+}

@@ -1,0 +1,93 @@
+package gate
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Events and alerts: building, numbering, recording, and the retained state.
+
+func (c *Controller) event(kind string, v Verdict) Event {
+	decision := "denied"
+	if v.Admit {
+		decision = "admitted"
+	}
+	reasons := v.Reasons
+	if reasons == nil {
+		reasons = []Reason{}
+	}
+	return Event{V: PayloadVersion, ID: newID(), Site: c.o.Site, Gate: c.o.Gate,
+		Time: c.o.Now().UTC(), Kind: kind, Decision: decision, Reasons: reasons, Mode: c.mode}
+}
+
+func (c *Controller) alert(typ, state, severity string, ev Event, msg string) {
+	c.alertWithID(newID(), typ, state, severity, ev, msg)
+}
+
+func (c *Controller) alertWithID(id, typ, state, severity string, ev Event, msg string) {
+	a := c.alertBase(id, typ, state, severity, msg)
+	a.Event, a.Holder, a.Reading = ev.ID, ev.Holder, ev.Reading
+	if err := c.record(TopicAlert, a.ID, &a.Seq, &a); err != nil {
+		c.log.Error("alert not recorded", "type", typ, "err", err)
+	}
+}
+
+func (c *Controller) alertBase(id, typ, state, severity, msg string) Alert {
+	return Alert{V: PayloadVersion, ID: newID(), AlertID: id, Site: c.o.Site, Gate: c.o.Gate,
+		Time: c.o.Now().UTC(), Type: typ, State: state, Severity: severity, Message: msg}
+}
+
+// record numbers a message (setting *seq before marshalling v, a pointer to
+// the message) and stores it.
+func (c *Controller) record(topic, id string, seq *uint64, v any) error {
+	c.seq++
+	*seq = c.seq
+	err := c.o.Recorder.Record(Message{Seq: c.seq, ID: id, Topic: topic, Payload: marshal(v)})
+	if err != nil {
+		c.seq-- // the number was not used
+		c.onRecordError(err)
+		return fmt.Errorf("gate: record %s: %w", topic, err)
+	}
+	if s := c.devices["outbox"]; s != "ok" && s != "" {
+		// Writable again: end (or update, if still nearly full) the alert.
+		var health error
+		if h, ok := c.o.Recorder.(interface{ Health() error }); ok {
+			health = h.Health()
+		}
+		c.onHealth(deviceHealth{"outbox", health})
+	}
+	return nil
+}
+
+// onRecordError puts the outbox in fault: the state topic and the log carry
+// it at once; the outbox alert is recorded when the outbox takes records again.
+func (c *Controller) onRecordError(err error) {
+	if c.devices["outbox"] == err.Error() {
+		return
+	}
+	c.devices["outbox"] = err.Error()
+	c.log.Error("outbox unwritable: gate in fail mode", "err", err)
+	if _, open := c.faults["outbox"]; !open {
+		c.faults["outbox"] = newID()
+		c.outboxLost = fmt.Sprintf("outbox refused records from %s: %v; entries were denied meanwhile",
+			c.o.Now().UTC().Format(time.RFC3339), err)
+	}
+	c.publishState()
+}
+
+func (c *Controller) publishState() {
+	if c.o.State == nil {
+		return
+	}
+	devices := make(map[string]string, len(c.devices))
+	for k, v := range c.devices {
+		devices[k] = v
+	}
+	c.o.State.SetState(marshal(State{V: PayloadVersion, Site: c.o.Site, Gate: c.o.Gate,
+		Time: c.o.Now().UTC(), Mode: c.mode, Lane: c.lane, FireAlarm: c.fireAlert != "",
+		Devices: devices, OutboxDepth: c.o.Recorder.Depth()}))
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
