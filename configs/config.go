@@ -216,6 +216,10 @@ type Policy struct {
 	PassageTimeout time.Duration `yaml:"passage_timeout"`
 	// RepeatSuppress is how long the same code is ignored after a decision.
 	RepeatSuppress time.Duration `yaml:"repeat_suppress"`
+	// AlertWindow rate-limits fever and spoof alerts per person (never
+	// globally): repeats by one person within it update that person's alert
+	// at most once per window instead of raising new ones; 0 turns it off.
+	AlertWindow time.Duration `yaml:"alert_window"`
 	// FeverAction is "deny" (deny and alert) or "log" (admit and alert).
 	FeverAction string `yaml:"fever_action"`
 	// RequireFace denies when no face is seen with the credential.
@@ -312,6 +316,7 @@ func Default() *Config {
 			CheckTimeout:       3 * time.Second,
 			PassageTimeout:     5 * time.Second,
 			RepeatSuppress:     5 * time.Second,
+			AlertWindow:        time.Minute,
 			FeverAction:        "deny",
 			RequireFace:        true,
 			RequireTemperature: true,

@@ -193,11 +193,15 @@ func (c *Controller) finish(timedOut bool) {
 		c.log.Error("entry not recorded: denied", "attempt", a.id, "err", err)
 	}
 	c.logDecision(ev, admit)
+	person := a.cred.Holder
+	if person == "" {
+		person = a.code.Text // an unverified credential still names one person
+	}
 	if v.Fever {
-		c.alert(AlertFever, AlertNew, "warning", ev, feverMessage(a.reading, c.o.Policy))
+		c.personalAlert(AlertFever, "warning", person, ev, feverMessage(a.reading, c.o.Policy))
 	}
 	if v.Spoof {
-		c.alert(AlertSpoof, AlertNew, "warning", ev, spoofMessage(a.reading))
+		c.personalAlert(AlertSpoof, "warning", person, ev, spoofMessage(a.reading))
 	}
 	if !admit {
 		c.setLane(LaneIdle)

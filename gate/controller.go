@@ -29,6 +29,9 @@ type Options struct {
 	PassageTimeout time.Duration
 	// RepeatSuppress is how long the same code text is ignored after a decision.
 	RepeatSuppress time.Duration
+	// AlertWindow rate-limits fever and spoof alerts per person (personal.go);
+	// zero raises a new alert for every occurrence.
+	AlertWindow time.Duration
 	// ThermalMaxAge is how old a thermal frame may be when measuring.
 	ThermalMaxAge time.Duration
 	// CalibrationID names the camera registration; it goes into readings.
@@ -78,6 +81,7 @@ type Controller struct {
 	tframe    *thermal.Frame
 	devices   map[string]string
 	faults    map[string]string // device → alert id of an open fault
+	personal  map[personKey]*personAlert
 	remote    remoteState
 	// outboxLost is the message of an outbox alert that could not be
 	// recorded because the outbox refused records; it is recorded first
@@ -144,6 +148,7 @@ func New(o Options) (*Controller, error) {
 		seq:      o.Recorder.LastSeq(),
 		devices:  map[string]string{},
 		faults:   map[string]string{},
+		personal: map[personKey]*personAlert{},
 	}, nil
 }
 
@@ -204,6 +209,12 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.publishState()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	sweepEvery := time.Hour
+	if c.o.AlertWindow > 0 {
+		sweepEvery = max(c.o.AlertWindow/4, time.Second)
+	}
+	sweep := time.NewTicker(sweepEvery)
+	defer sweep.Stop()
 	for {
 		c.armTimer(timer)
 		select {
@@ -227,6 +238,8 @@ func (c *Controller) Run(ctx context.Context) error {
 			f()
 		case <-timer.C:
 			c.onTimer()
+		case <-sweep.C:
+			c.sweepPersonal()
 		}
 	}
 }

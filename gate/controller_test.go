@@ -3,6 +3,7 @@ package gate_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	"io"
 	"log/slog"
@@ -348,6 +349,61 @@ func TestPoorFaceIsNotMeasured(t *testing.T) {
 		synctest.Wait()
 		h.want("entry:denied:face_quality_remeasure,check_timeout")
 		h.wantCalls()
+		h.shutdown()
+	})
+}
+
+func TestFeverAlertsAreRateLimitedPerPerson(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, func(o *gate.Options) {
+			o.AlertWindow = time.Minute
+			o.RepeatSuppress = time.Second
+		})
+		h.therm.Set(gate.Reading{SkinC: 38.2, CoreC: 38.2}, nil)
+		attempt := func(who string, then time.Duration) {
+			h.thermal()
+			h.observe(who, true)
+			time.Sleep(then) // fake clock
+		}
+		attempt("bob", 10*time.Second)   // t=0: new
+		attempt("carol", 10*time.Second) // t=10: another person is never held back
+		attempt("bob", 20*time.Second)   // t=20: counted, rate-limited
+		attempt("bob", 20*time.Second)   // t=40: counted
+		attempt("bob", 0)                // t=60: a window after bob's new: one update
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+		var got []string
+		ids := map[string]string{}
+		for _, m := range h.rec.Messages() {
+			if m.Topic != gate.TopicAlert {
+				continue
+			}
+			var a gate.Alert
+			if err := json.Unmarshal(m.Payload, &a); err != nil {
+				t.Fatal(err)
+			}
+			if prev, ok := ids[a.Holder]; ok && prev != a.AlertID {
+				t.Errorf("%s's alert id changed within its lifecycle", a.Holder)
+			}
+			ids[a.Holder] = a.AlertID
+			got = append(got, fmt.Sprintf("%s:%s:%d", a.Holder, a.State, a.Count))
+		}
+		want := []string{"bob:new:1", "carol:new:1", "bob:update:4", "carol:end:1", "bob:end:4"}
+		if !slices.Equal(got, want) {
+			t.Errorf("alerts:\n got %v\nwant %v", got, want)
+		}
+		if ids["bob"] == ids["carol"] {
+			t.Error("two people share an alert")
+		}
+		entries := 0
+		for _, e := range h.events() {
+			if strings.HasPrefix(e, "entry:denied:fever") {
+				entries++
+			}
+		}
+		if entries != 5 {
+			t.Errorf("%d fever entry events, want 5 (rate limiting thins alerts, not the entry log)", entries)
+		}
 		h.shutdown()
 	})
 }

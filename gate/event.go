@@ -89,6 +89,9 @@ type Alert struct {
 	Holder  string   `json:"holder,omitempty"`
 	Device  string   `json:"device,omitempty"`
 	Reading *Reading `json:"temperature,omitempty"`
+	// Count is how often a per-person alert (fever, spoof) occurred since it
+	// was raised; see Options.AlertWindow.
+	Count int `json:"count,omitempty"`
 	// Replayed is set by the publisher on alerts sent after a reconnect.
 	Replayed bool `json:"replayed"`
 }

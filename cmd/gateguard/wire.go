@@ -103,6 +103,7 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (_ *daemon, err e
 		CheckTimeout:   cfg.Policy.CheckTimeout,
 		PassageTimeout: cfg.Policy.PassageTimeout,
 		RepeatSuppress: cfg.Policy.RepeatSuppress,
+		AlertWindow:    cfg.Policy.AlertWindow,
 		ThermalMaxAge:  cfg.Thermal.MaxAge,
 		CalibrationID:  d.meter.CalibrationID(),
 		Snapshots:      d.snapshots(),
