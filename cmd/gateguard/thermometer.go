@@ -85,7 +85,7 @@ func (d *daemon) snapshots() gate.Snapshotter {
 	if d.cfg.Thermal.SnapshotDir == "" {
 		return nil
 	}
-	return &fusion.Snapshots{Dir: d.cfg.Thermal.SnapshotDir}
+	return &fusion.Snapshots{Dir: d.cfg.Thermal.SnapshotDir, MaxBytes: d.cfg.Thermal.SnapshotMaxBytes}
 }
 
 // simThermalFPS is the simulated thermal camera's frame rate (an MLX90640 at 8 Hz).

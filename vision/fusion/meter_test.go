@@ -325,3 +325,43 @@ func TestYaw(t *testing.T) {
 		t.Error("yaw without landmarks")
 	}
 }
+
+func TestSnapshotFolderIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	s := &Snapshots{Dir: dir}
+	var names []string
+	var size int64
+	for i := range 4 {
+		f := scene{ambient: 24, skin: 37, canthus: 37.5 + float64(i)*0.3}.frame(t0)
+		h, err := s.Save(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h)
+		info, err := os.Stat(filepath.Join(dir, h+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		size = max(size, info.Size())
+		// Distinct, increasing modification times without waiting.
+		mod := t0.Add(time.Duration(i) * time.Minute)
+		if err := os.Chtimes(filepath.Join(dir, h+".png"), mod, mod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Room for two: a fifth save keeps itself and the newest older one.
+	s.MaxBytes = 2*size + size/2
+	f := scene{ambient: 24, skin: 37, canthus: 39}.frame(t0)
+	h5, err := s.Save(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := map[string]bool{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		kept[strings.TrimSuffix(e.Name(), ".png")] = true
+	}
+	if len(kept) != 2 || !kept[h5] || !kept[names[3]] {
+		t.Errorf("kept %v; want the new %s and the newest older %s", kept, h5[:8], names[3][:8])
+	}
+}

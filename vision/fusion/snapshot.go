@@ -12,6 +12,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
+	"time"
 
 	"github.com/gateguard/gateguard/device/thermal"
 )
@@ -28,6 +30,9 @@ type Snapshots struct {
 	// MinC and MaxC are the temperatures at the ends of the colour map;
 	// 20–40 °C when both are zero, so that snapshots compare with each other.
 	MinC, MaxC float64
+	// MaxBytes bounds the folder: after each save the oldest snapshots are
+	// removed until the rest fit (the newest is always kept). 0: no bound.
+	MaxBytes int64
 }
 
 // inferno is a perceptually uniform dark-to-bright colour map (the
@@ -102,5 +107,52 @@ func (s *Snapshots) Save(tf *thermal.Frame) (string, error) {
 	if err := writeAtomic(path, buf.Bytes()); err != nil {
 		return "", err
 	}
+	if err := s.prune(path); err != nil {
+		return name, err // the snapshot is kept; the folder is over its bound
+	}
 	return name, nil
+}
+
+// prune removes the oldest snapshots (by modification time) until the
+// folder's PNG files fit in MaxBytes, never removing keep.
+func (s *Snapshots) prune(keep string) error {
+	if s.MaxBytes <= 0 {
+		return nil
+	}
+	entries, err := os.ReadDir(s.Dir)
+	if err != nil {
+		return fmt.Errorf("fusion: snapshot folder: %w", err)
+	}
+	type snap struct {
+		path string
+		size int64
+		mod  time.Time
+	}
+	var snaps []snap
+	var total int64
+	for _, e := range entries {
+		if e.IsDir() || filepath.Ext(e.Name()) != ".png" {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		snaps = append(snaps, snap{filepath.Join(s.Dir, e.Name()), info.Size(), info.ModTime()})
+		total += info.Size()
+	}
+	sort.Slice(snaps, func(i, j int) bool { return snaps[i].mod.Before(snaps[j].mod) })
+	for _, sn := range snaps {
+		if total <= s.MaxBytes {
+			break
+		}
+		if sn.path == keep {
+			continue
+		}
+		if err := os.Remove(sn.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("fusion: prune snapshots: %w", err)
+		}
+		total -= sn.size
+	}
+	return nil
 }
