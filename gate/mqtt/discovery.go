@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
+	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
@@ -58,10 +59,18 @@ func (d *Discovery) Run(ctx context.Context) error {
 	if d.p.client.IsConnectionOpen() {
 		kick(d.resub)
 	}
+	// A failed subscription is retried, as commands' is: without it Home
+	// Assistant restarting would not get the configs again until the next
+	// reconnect.
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-retry.C:
+			kick(d.resub)
 		case <-d.resub:
 			t := d.p.client.Subscribe(d.StatusTopic(), 1, func(_ paho.Client, m paho.Message) {
 				if string(m.Payload()) == "online" {
@@ -69,7 +78,8 @@ func (d *Discovery) Run(ctx context.Context) error {
 				}
 			})
 			if err := d.p.awaitToken(ctx, t, "subscribe "+d.StatusTopic()); err != nil {
-				d.log.Warn("subscribe failed", "err", err)
+				d.log.Warn("subscribe failed; retrying", "topic", d.StatusTopic(), "err", err)
+				retry.Reset(5 * time.Second)
 			}
 			d.publish(ctx)
 		case <-d.kick:
