@@ -203,6 +203,9 @@ func (c *Controller) finish(timedOut bool) {
 	if v.Spoof {
 		c.personalAlert(AlertSpoof, "warning", person, ev, spoofMessage(a.reading))
 	}
+	if msg, ok := passbackViolation(a.cred); ok {
+		c.personalAlert(AlertPassback, "warning", person, ev, msg)
+	}
 	if !admit {
 		c.setLane(LaneIdle)
 		return

@@ -407,3 +407,33 @@ func TestFeverAlertsAreRateLimitedPerPerson(t *testing.T) {
 		h.shutdown()
 	})
 }
+
+func TestPassbackViolationsAlert(t *testing.T) {
+	tests := []struct {
+		name string
+		cred gate.Credential
+		want []string
+	}{
+		{"hard or timed: denied", gate.Credential{Status: gate.StatusAntiPassback, Verified: true, Holder: "ann"},
+			[]string{"entry:denied:credential_rejected", "alert:passback:new"}},
+		{"soft: admitted and alerted", gate.Credential{Status: gate.StatusGreen, Verified: true, Holder: "ann",
+			Reasons: []string{gate.PassbackSoftReason + ": used 20s ago"}},
+			[]string{"entry:admitted:", "alert:passback:new"}},
+		{"no violation", gate.Credential{Status: gate.StatusGreen, Verified: true, Holder: "ann"},
+			[]string{"entry:admitted:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t, func(o *gate.Options) {
+					o.Verifier = gate.VerifierFunc(func(context.Context, vision.Code) gate.Credential { return tt.cred })
+				})
+				h.therm.Set(gate.Reading{SkinC: 36.5, CoreC: 36.5}, nil)
+				h.thermal()
+				h.observe("pass", true)
+				h.want(tt.want...)
+				h.shutdown()
+			})
+		})
+	}
+}

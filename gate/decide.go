@@ -64,7 +64,15 @@ const (
 	StatusForged        CredentialStatus = "forged"
 	StatusCheckFailed   CredentialStatus = "check_failed"
 	StatusTimedOut      CredentialStatus = "timed_out"
+	// StatusAntiPassback is a credential re-used against the site's
+	// anti-passback rule (hard or timed).
+	StatusAntiPassback CredentialStatus = "anti_passback"
 )
+
+// PassbackSoftReason starts a credential reason that reports a soft
+// anti-passback violation: the pass was used twice within the window but the
+// site only logs it.
+const PassbackSoftReason = "anti_passback_soft"
 
 // Credential is a verified credential as the gate sees it.
 type Credential struct {

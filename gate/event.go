@@ -61,6 +61,7 @@ const (
 	AlertFireAlarm   = "fire_alarm"
 	AlertDeviceFault = "device_fault"
 	AlertOutbox      = "outbox"
+	AlertPassback    = "passback" // the same pass used twice in the anti-passback window
 )
 
 // Alert states in an alert's lifecycle.

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -80,4 +81,18 @@ func (c *Controller) alertWithCount(id, typ, state, severity string, ev Event, m
 	if err := c.record(TopicAlert, a.ID, &a.Seq, &a); err != nil {
 		c.log.Error("alert not recorded", "type", typ, "err", err)
 	}
+}
+
+// passbackViolation reports a credential used twice within the site's
+// anti-passback window, denied (hard, timed) or only logged (soft).
+func passbackViolation(c Credential) (string, bool) {
+	if c.Status == StatusAntiPassback {
+		return "the same pass was used again within the anti-passback window: denied", true
+	}
+	for _, r := range c.Reasons {
+		if strings.HasPrefix(r, PassbackSoftReason) {
+			return "the same pass was used again within the anti-passback window (soft: admitted, logged): " + r, true
+		}
+	}
+	return "", false
 }

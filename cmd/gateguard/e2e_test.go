@@ -141,7 +141,7 @@ func TestEndToEnd(t *testing.T) {
 	if !slices.Equal(access, want) {
 		t.Errorf("access events:\n got %v\nwant %v", access, want)
 	}
-	wantAlerts := []string{"fever/new", "spoof/new", "fire_alarm/new", "fire_alarm/end"}
+	wantAlerts := []string{"passback/new", "fever/new", "spoof/new", "fire_alarm/new", "fire_alarm/end"}
 	if !slices.Equal(alerts, wantAlerts) {
 		t.Errorf("alerts: got %v, want %v", alerts, wantAlerts)
 	}

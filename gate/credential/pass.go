@@ -46,7 +46,7 @@ const (
 // gate denies them.
 const (
 	StatusWrongGate gate.CredentialStatus = "gate_not_allowed"
-	StatusPassback  gate.CredentialStatus = "anti_passback"
+	StatusPassback  gate.CredentialStatus = gate.StatusAntiPassback
 )
 
 // Errors of site passes.

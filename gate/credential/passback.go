@@ -28,7 +28,7 @@ const (
 )
 
 // ReasonPassbackSoft starts the credential reason of a soft violation.
-const ReasonPassbackSoft = "anti_passback_soft"
+const ReasonPassbackSoft = gate.PassbackSoftReason
 
 // maxPassbackEntries bounds the tracker's memory; the oldest half is
 // dropped when it is reached.
