@@ -20,7 +20,7 @@ build: deps
 
 test: deps
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" >&2; exit 1)
+	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "$$unformatted" >&2; echo "gofmt: files above need formatting" >&2; exit 1; fi
 	$(GO) test -race -count=1 $(PURE)
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags matprofile ./vision/...
@@ -32,7 +32,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 lint: deps
-	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" >&2; exit 1)
+	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "$$unformatted" >&2; echo "gofmt: files above need formatting" >&2; exit 1; fi
 	$(GO) vet ./...
 
 fmt:
