@@ -19,6 +19,7 @@ type personKey struct{ typ, person string }
 // personAlert is an open per-person alert.
 type personAlert struct {
 	id       string
+	holder   string // the events' holder; empty for an unverified credential
 	severity string
 	last     time.Time // the last occurrence
 	sent     time.Time // the last message sent
@@ -40,7 +41,7 @@ func (c *Controller) personalAlert(typ, severity, person string, ev Event, msg s
 		open = false
 	}
 	if !open {
-		pa = &personAlert{id: newID(), severity: severity, last: now, sent: now, count: 1}
+		pa = &personAlert{id: newID(), holder: ev.Holder, severity: severity, last: now, sent: now, count: 1}
 		c.personal[k] = pa
 		c.alertWithCount(pa.id, typ, AlertNew, severity, ev, msg, 1)
 		return
@@ -69,7 +70,7 @@ func (c *Controller) endPersonal(k personKey, pa *personAlert) {
 	delete(c.personal, k)
 	msg := fmt.Sprintf("no repeat within %v; %d occurrence(s) in all", c.o.AlertWindow, pa.count)
 	a := c.alertBase(pa.id, k.typ, AlertEnd, "info", msg)
-	a.Holder, a.Count = k.person, pa.count
+	a.Holder, a.Count = pa.holder, pa.count // never the raw payload that keyed it
 	if err := c.record(TopicAlert, a.ID, &a.Seq, &a); err != nil {
 		c.log.Error("alert not recorded", "type", k.typ, "err", err)
 	}
