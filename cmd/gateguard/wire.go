@@ -251,7 +251,7 @@ func (d *daemon) buildVision() error {
 func (d *daemon) buildThermal() error {
 	switch d.cfg.Thermal.Sensor {
 	case "simulated":
-		t, err := sim.NewThermal(32, 24, simThermalFPS)
+		t, err := sim.NewThermal(simThermalW, simThermalH, simThermalFPS)
 		if err != nil {
 			return err
 		}
