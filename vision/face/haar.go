@@ -45,10 +45,15 @@ func (h *Haar) Close() error {
 	return errors.Join(h.cc.Close(), h.grey.Close(), h.lap.Close())
 }
 
-// Detect returns the faces in img (BGR).
+// Detect returns the faces in img (8-bit BGR, at most MaxSide a side).
 func (h *Haar) Detect(img gocv.Mat) ([]vision.Face, error) {
-	if img.Empty() || img.Channels() != 3 {
-		return nil, fmt.Errorf("face: want a BGR image, got %dx%d with %d channels", img.Cols(), img.Rows(), img.Channels())
+	// The cascade takes 8-bit images only (anything else is an OpenCV
+	// exception, which aborts the process).
+	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {
+		return nil, fmt.Errorf("face: want an 8-bit BGR image, got %dx%d of type %v", img.Cols(), img.Rows(), img.Type())
+	}
+	if img.Cols() > MaxSide || img.Rows() > MaxSide {
+		return nil, fmt.Errorf("face: frame %dx%d exceeds %d pixels a side", img.Cols(), img.Rows(), MaxSide)
 	}
 	gocv.CvtColor(img, &h.grey, gocv.ColorBGRToGray)
 	rects := h.cc.DetectMultiScaleWithParams(h.grey, 1.1, 5, 0,
