@@ -171,6 +171,11 @@ func passVerify(ctx context.Context, args []string, out io.Writer) error {
 	}
 	v := &credential.PassVerifier{Keys: keys, Gate: *gateID, Skew: time.Minute}
 	if *revoked != "" {
+		// A gate treats a missing list as nothing revoked yet; here a
+		// mistyped -revoked would report a revoked pass green.
+		if _, err := os.Stat(*revoked); err != nil {
+			return fmt.Errorf("pass verify: -revoked: %w", err)
+		}
 		if v.Revoked, err = credential.OpenRevocationList(*revoked); err != nil {
 			return err
 		}

@@ -69,13 +69,14 @@ func TestPassCommands(t *testing.T) {
 		t.Fatalf("after revoke: %+v", c)
 	}
 	for _, bad := range [][]string{
-		{"issue", "-key", key, "-holder", "x"},                      // no validity
-		{"issue", "-key", key, "-valid", "1h"},                      // no holder
-		{"verify", "-pub", pub},                                     // nothing to verify
-		{"revoke", "-list", list},                                   // no id
-		{"frobnicate"},                                              // unknown
-		{"issue", "-key", pub, "-holder", "x", "-valid", "1h"},      // not a private key
-		{"issue", "-key", key, "-holder", "x", "-until", "someday"}, // bad time
+		{"issue", "-key", key, "-holder", "x"},                                       // no validity
+		{"issue", "-key", key, "-valid", "1h"},                                       // no holder
+		{"verify", "-pub", pub},                                                      // nothing to verify
+		{"verify", "-pub", pub, "-gate", "lane-1", "-revoked", list + ".typo", text}, // no such list
+		{"revoke", "-list", list},                                                    // no id
+		{"frobnicate"},                                                               // unknown
+		{"issue", "-key", pub, "-holder", "x", "-valid", "1h"},                       // not a private key
+		{"issue", "-key", key, "-holder", "x", "-until", "someday"},                  // bad time
 	} {
 		if _, err := run(bad...); err == nil {
 			t.Errorf("pass %v: no error", bad)
