@@ -128,7 +128,15 @@ func passIssue(args []string, out io.Writer) error {
 		p.NotAfter = p.NotBefore.Add(*valid)
 	}
 	if *gates != "" {
-		p.Gates = strings.Split(*gates, ",")
+		// "lane-1, lane-2" must open lane-2, not a gate named " lane-2".
+		for _, g := range strings.Split(*gates, ",") {
+			if g = strings.TrimSpace(g); g != "" {
+				p.Gates = append(p.Gates, g)
+			}
+		}
+		if len(p.Gates) == 0 {
+			return usageError{fmt.Sprintf("pass issue: -gates %q names no gate", *gates)}
+		}
 	}
 	text, err := credential.IssuePass(p, key)
 	if err != nil {
