@@ -54,6 +54,7 @@ func (d *daemon) buildMeter() error {
 	if err := blackbodyFits(t.Blackbody, frame); err != nil {
 		return err
 	}
+	o.ThermalSize = frame
 	if b := t.Blackbody; b != nil {
 		if d.simThermal != nil {
 			d.simThermal.SetBlackbody(b.Region(), b.SetpointC)

@@ -357,6 +357,9 @@ func (d *daemon) thermalLoop(ctx context.Context) {
 		if err == nil {
 			err = f.Check()
 		}
+		if err == nil && d.meter != nil {
+			err = d.meter.CheckSize(&f) // a camera of another size than calibrated
+		}
 		if ctx.Err() != nil {
 			return
 		}

@@ -164,3 +164,23 @@ func TestBlackbodyOutsideFrame(t *testing.T) {
 		})
 	}
 }
+
+// TestMeterKnowsTheThermalFrameSize: the thermal loop refuses frames of
+// another size than the registration's (thermalLoop calls CheckSize).
+func TestMeterKnowsTheThermalFrameSize(t *testing.T) {
+	cfg := configs.Default()
+	cfg.Thermal.Sensor = "mlx90640"
+	d := &daemon{cfg: cfg, log: slog.New(slog.DiscardHandler)}
+	if err := d.buildMeter(); err != nil {
+		t.Fatal(err)
+	}
+	var f thermal.Frame
+	f.Resize(mlx90640.Width, mlx90640.Height)
+	if err := d.meter.CheckSize(&f); err != nil {
+		t.Errorf("%dx%d frame: %v", f.W, f.H, err)
+	}
+	f.Resize(160, 120)
+	if err := d.meter.CheckSize(&f); !errors.Is(err, thermal.ErrUnavailable) {
+		t.Errorf("160x120 frame from a 32x24 sensor: %v", err)
+	}
+}
