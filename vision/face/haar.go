@@ -27,6 +27,7 @@ type Haar struct {
 	minSize int
 	grey    gocv.Mat
 	lap     gocv.Mat
+	closed  bool
 }
 
 // NewHaar loads the cascade at path; faces narrower than minSize pixels are
@@ -40,13 +41,20 @@ func NewHaar(path string, minSize int) (*Haar, error) {
 	return &Haar{Quality: vision.DefaultQuality, cc: cc, minSize: minSize, grey: gocv.NewMat(), lap: gocv.NewMat()}, nil
 }
 
-// Close frees the cascade and buffers.
+// Close frees the cascade and buffers; it is idempotent.
 func (h *Haar) Close() error {
+	if h.closed {
+		return nil
+	}
+	h.closed = true
 	return errors.Join(h.cc.Close(), h.grey.Close(), h.lap.Close())
 }
 
 // Detect returns the faces in img (8-bit BGR, at most MaxSide a side).
 func (h *Haar) Detect(img gocv.Mat) ([]vision.Face, error) {
+	if h.closed {
+		return nil, errors.New("face: haar: detector closed")
+	}
 	// The cascade takes 8-bit images only (anything else is an OpenCV
 	// exception, which aborts the process).
 	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {

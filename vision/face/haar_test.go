@@ -58,4 +58,16 @@ func TestHaarErrors(t *testing.T) {
 		}
 		m.Close()
 	}
+	// After Close: an error, not a call into the freed cascade.
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	img := gocv.NewMatWithSize(100, 100, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	if _, err := h.Detect(img); err == nil {
+		t.Error("Detect after Close: no error")
+	}
 }
