@@ -157,3 +157,18 @@ func (v *validator) credentials(c Credentials) {
 		v.duration("credentials.anti_passback.window", a.Window, time.Second, 7*24*time.Hour)
 	}
 }
+
+// onlineTimeout checks the health-code online call against the gate's check
+// timeout: the gate gives up on an attempt at policy.check_timeout, so an
+// online call allowed as long or longer is cut off by the gate first, and
+// the offline policy (colour_only) never gets to apply.
+func (v *validator) onlineTimeout(c *Config) {
+	h := c.Credentials.HealthCode
+	if !c.Credentials.Accepts(KindHealthCode) || h.ColourOnlyInsecure || h.Timeout <= 0 || h.Timeout > 30*time.Second {
+		return
+	}
+	if h.Timeout >= c.Policy.CheckTimeout {
+		v.add("credentials.health_code.timeout", "%v must be shorter than policy.check_timeout (%v), or the gate gives up before the offline policy applies",
+			h.Timeout, c.Policy.CheckTimeout)
+	}
+}

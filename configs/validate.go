@@ -100,6 +100,7 @@ func (c *Config) Validate() error {
 
 	p := c.Policy
 	v.duration("policy.check_timeout", p.CheckTimeout, 500*time.Millisecond, 30*time.Second)
+	v.onlineTimeout(c)
 	v.duration("policy.passage_timeout", p.PassageTimeout, time.Second, 60*time.Second)
 	v.duration("policy.repeat_suppress", p.RepeatSuppress, 0, 10*time.Minute)
 	v.duration("policy.alert_window", p.AlertWindow, 0, 24*time.Hour)

@@ -9,6 +9,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -54,13 +56,7 @@ func cmdCalibrate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := *outPath
-	if out == "" {
-		out = cfg.Thermal.CalibrationFile
-	}
-	if out == "" {
-		out = "calibration.json"
-	}
+	out, hint := calibrationOut(cfg, *outPath)
 	d := &daemon{cfg: cfg, log: newLogger(cfg.Log)}
 	defer d.close()
 	cam, err := d.openCalibrationCamera()
@@ -99,8 +95,8 @@ func cmdCalibrate(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("calibration %s: %d positions, reprojection error %.3f thermal pixels, written to %s\n",
 		cal.ID, len(pairs), cal.RMSErrorPx, out)
-	if cfg.Thermal.CalibrationFile != out {
-		fmt.Printf("set thermal.calibration_file: %s in %s to use it\n", out, *path)
+	if hint != "" {
+		fmt.Printf("set thermal.calibration_file: %s in %s to use it\n", hint, *path)
 	}
 	return nil
 }
@@ -263,4 +259,36 @@ func detectPair(m, grey *gocv.Mat, tf *thermal.Frame, o calOpts) (fusion.Pair, e
 		return fusion.Pair{}, fmt.Errorf("thermal: %w", err)
 	}
 	return fusion.Pair{Visible: v, Thermal: t}, nil
+}
+
+// calibrationOut returns the file calibrate writes — -o as given (relative to
+// the working directory, like any command-line path), else
+// thermal.calibration_file, else calibration.json next to the config file —
+// and, when the config does not already use that file, the value to set in
+// thermal.calibration_file, which is read relative to the config's folder.
+func calibrationOut(cfg *configs.Config, flagOut string) (out, hint string) {
+	switch {
+	case flagOut != "":
+		out = flagOut
+	case cfg.Thermal.CalibrationFile != "":
+		return cfg.Thermal.CalibrationFile, ""
+	default:
+		out = cfg.Resolve("calibration.json")
+	}
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		abs = out
+	}
+	if cfg.Thermal.CalibrationFile != "" && filepath.Clean(cfg.Thermal.CalibrationFile) == abs {
+		return out, ""
+	}
+	hint = abs
+	if cfg.Path != "" {
+		if dir, err := filepath.Abs(filepath.Dir(cfg.Path)); err == nil {
+			if rel, err := filepath.Rel(dir, abs); err == nil && !strings.HasPrefix(rel, "..") {
+				hint = rel
+			}
+		}
+	}
+	return out, hint
 }

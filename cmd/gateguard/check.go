@@ -52,6 +52,17 @@ func cmdCheck(args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "%s: calibration %s (%v → %v, %.3f px)\n", f, cal.ID, cal.Visible(), cal.Thermal(), cal.RMSErrorPx)
 	}
+	// The daemon refuses to start with a blackbody outside the thermal frame.
+	frame := (&daemon{cfg: cfg}).thermalSize()
+	if frame == (image.Point{}) && cfg.Thermal.CalibrationFile != "" {
+		if cal, err := fusion.LoadCalibration(cfg.Thermal.CalibrationFile); err == nil {
+			frame = cal.Thermal()
+		}
+	}
+	if err := blackbodyFits(cfg.Thermal.Blackbody, frame); err != nil {
+		fmt.Fprintf(out, "%s: %v\n", *path, err)
+		return fmt.Errorf("%s: %w", *path, errInvalidConfig)
+	}
 	fmt.Fprintf(out, "%s: ok (site %s, gate %s, config %s)\n", *path, cfg.Site, cfg.Gate, cfg.Hash[:12])
 	return nil
 }

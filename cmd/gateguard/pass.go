@@ -128,7 +128,15 @@ func passIssue(args []string, out io.Writer) error {
 		p.NotAfter = p.NotBefore.Add(*valid)
 	}
 	if *gates != "" {
-		p.Gates = strings.Split(*gates, ",")
+		// "lane-1, lane-2" must open lane-2, not a gate named " lane-2".
+		for _, g := range strings.Split(*gates, ",") {
+			if g = strings.TrimSpace(g); g != "" {
+				p.Gates = append(p.Gates, g)
+			}
+		}
+		if len(p.Gates) == 0 {
+			return usageError{fmt.Sprintf("pass issue: -gates %q names no gate", *gates)}
+		}
 	}
 	text, err := credential.IssuePass(p, key)
 	if err != nil {
@@ -171,6 +179,11 @@ func passVerify(ctx context.Context, args []string, out io.Writer) error {
 	}
 	v := &credential.PassVerifier{Keys: keys, Gate: *gateID, Skew: time.Minute}
 	if *revoked != "" {
+		// A gate treats a missing list as nothing revoked yet; here a
+		// mistyped -revoked would report a revoked pass green.
+		if _, err := os.Stat(*revoked); err != nil {
+			return fmt.Errorf("pass verify: -revoked: %w", err)
+		}
 		if v.Revoked, err = credential.OpenRevocationList(*revoked); err != nil {
 			return err
 		}

@@ -68,14 +68,24 @@ func TestPassCommands(t *testing.T) {
 	if c := verify("-gate", "lane-1", "-revoked", list, text); c.Status != gate.StatusRevoked {
 		t.Fatalf("after revoke: %+v", c)
 	}
+	// Gate lists as people type them: spaces after the commas.
+	spaced, err := run("issue", "-key", key, "-holder", "visitor-8", "-gates", "lane-1, lane-2", "-valid", "1h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := verify("-gate", "lane-2", strings.TrimSpace(spaced)); c.Status != gate.StatusGreen {
+		t.Fatalf("-gates with a space: %+v", c)
+	}
 	for _, bad := range [][]string{
-		{"issue", "-key", key, "-holder", "x"},                      // no validity
-		{"issue", "-key", key, "-valid", "1h"},                      // no holder
-		{"verify", "-pub", pub},                                     // nothing to verify
-		{"revoke", "-list", list},                                   // no id
-		{"frobnicate"},                                              // unknown
-		{"issue", "-key", pub, "-holder", "x", "-valid", "1h"},      // not a private key
-		{"issue", "-key", key, "-holder", "x", "-until", "someday"}, // bad time
+		{"issue", "-key", key, "-holder", "x", "-valid", "1h", "-gates", " , "},      // no gate
+		{"issue", "-key", key, "-holder", "x"},                                       // no validity
+		{"issue", "-key", key, "-valid", "1h"},                                       // no holder
+		{"verify", "-pub", pub},                                                      // nothing to verify
+		{"verify", "-pub", pub, "-gate", "lane-1", "-revoked", list + ".typo", text}, // no such list
+		{"revoke", "-list", list},                                                    // no id
+		{"frobnicate"},                                                               // unknown
+		{"issue", "-key", pub, "-holder", "x", "-valid", "1h"},                       // not a private key
+		{"issue", "-key", key, "-holder", "x", "-until", "someday"},                  // bad time
 	} {
 		if _, err := run(bad...); err == nil {
 			t.Errorf("pass %v: no error", bad)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 
+	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/device/thermal/amg8833"
 	"github.com/gateguard/gateguard/device/thermal/lepton"
 	"github.com/gateguard/gateguard/device/thermal/mlx90640"
@@ -26,6 +27,7 @@ func (d *daemon) buildMeter() error {
 		MinSkinC: t.MinSkinC, MinSkinFraction: t.MinSkinFraction, MinSkinSpreadC: t.MinSkinSpreadC,
 		FaceWidthMin: t.FaceWidthMin, FaceWidthMax: t.FaceWidthMax, MaxYawDeg: t.MaxYawDeg,
 	}
+	var frame image.Point // the thermal frame size the meter works in
 	if t.CalibrationFile != "" {
 		cal, err := fusion.LoadCalibration(t.CalibrationFile)
 		if err != nil {
@@ -36,17 +38,23 @@ func (d *daemon) buildMeter() error {
 				cal.ID, cal.Thermal(), size)
 		}
 		o.Homography, o.VisibleSize, o.CalibrationID = cal.Homography, cal.Visible(), cal.ID
+		frame = cal.Thermal()
 	} else {
 		size := d.thermalSize()
 		if size == (image.Point{}) {
 			return fmt.Errorf("thermal.calibration_file: required for the %s sensor", t.Sensor)
 		}
 		o.Homography, o.CalibrationID = fusion.Scale(visible, size), scaledFOV
+		frame = size
 		if t.Sensor != "simulated" {
 			d.log.Warn("thermal camera not calibrated: assuming a shared field of view; run gateguard calibrate",
 				"key", "thermal.calibration_file")
 		}
 	}
+	if err := blackbodyFits(t.Blackbody, frame); err != nil {
+		return err
+	}
+	o.ThermalSize = frame
 	if b := t.Blackbody; b != nil {
 		if d.simThermal != nil {
 			d.simThermal.SetBlackbody(b.Region(), b.SetpointC)
@@ -70,6 +78,8 @@ func (d *daemon) thermalSize() image.Point {
 		return d.simThermal.Size()
 	}
 	switch d.cfg.Thermal.Sensor {
+	case "simulated":
+		return image.Pt(simThermalW, simThermalH)
 	case "mlx90640":
 		return image.Pt(mlx90640.Width, mlx90640.Height)
 	case "amg8833":
@@ -80,6 +90,19 @@ func (d *daemon) thermalSize() image.Point {
 	return image.Point{}
 }
 
+// blackbodyFits reports a blackbody region that is not wholly inside the
+// thermal frame: the meter would find the blackbody missing in every frame
+// and screening would never start.
+func blackbodyFits(b *configs.Blackbody, frame image.Point) error {
+	if b == nil || frame == (image.Point{}) {
+		return nil
+	}
+	if r := b.Region(); !r.In(image.Rect(0, 0, frame.X, frame.Y)) {
+		return fmt.Errorf("thermal.blackbody.rect: %v is not inside the %dx%d thermal frame", r, frame.X, frame.Y)
+	}
+	return nil
+}
+
 // snapshots returns where fever snapshots are kept, or nil for none.
 func (d *daemon) snapshots() gate.Snapshotter {
 	if d.cfg.Thermal.SnapshotDir == "" {
@@ -87,6 +110,10 @@ func (d *daemon) snapshots() gate.Snapshotter {
 	}
 	return &fusion.Snapshots{Dir: d.cfg.Thermal.SnapshotDir, MaxBytes: d.cfg.Thermal.SnapshotMaxBytes}
 }
+
+// simThermalW and simThermalH are the simulated thermal camera's frame
+// size (an MLX90640's).
+const simThermalW, simThermalH = 32, 24
 
 // simThermalFPS is the simulated thermal camera's frame rate (an MLX90640 at 8 Hz).
 const simThermalFPS = 8

@@ -251,7 +251,7 @@ func (d *daemon) buildVision() error {
 func (d *daemon) buildThermal() error {
 	switch d.cfg.Thermal.Sensor {
 	case "simulated":
-		t, err := sim.NewThermal(32, 24, simThermalFPS)
+		t, err := sim.NewThermal(simThermalW, simThermalH, simThermalFPS)
 		if err != nil {
 			return err
 		}
@@ -356,6 +356,9 @@ func (d *daemon) thermalLoop(ctx context.Context) {
 		err := d.thermal.NextFrame(&f)
 		if err == nil {
 			err = f.Check()
+		}
+		if err == nil && d.meter != nil {
+			err = d.meter.CheckSize(&f) // a camera of another size than calibrated
 		}
 		if ctx.Err() != nil {
 			return

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -119,5 +121,66 @@ func TestMeterWithoutCalibrationFile(t *testing.T) {
 				t.Errorf("calibration id %q, want %q", id, scaledFOV)
 			}
 		})
+	}
+}
+
+// TestBlackbodyOutsideFrame: a blackbody region beyond the sensor's frame
+// would read as missing in every frame, pausing screening for good; the
+// daemon refuses it at start and check reports it.
+func TestBlackbodyOutsideFrame(t *testing.T) {
+	bb := &configs.Blackbody{Rect: [4]int{28, 1, 31, 4}, SetpointC: 35}
+	for _, tt := range []struct {
+		sensor, wantErr string
+	}{
+		{"mlx90640", ""},
+		{"simulated", ""},
+		{"lepton", ""},
+		{"amg8833", "thermal.blackbody.rect: (28,1)-(31,4) is not inside the 8x8 thermal frame"},
+	} {
+		t.Run(tt.sensor, func(t *testing.T) {
+			cfg := configs.Default()
+			cfg.Thermal.Sensor, cfg.Thermal.Blackbody = tt.sensor, bb
+			d := &daemon{cfg: cfg, log: slog.New(slog.DiscardHandler)}
+			err := d.buildMeter()
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("buildMeter: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("buildMeter: %v, want %q", err, tt.wantErr)
+			}
+			p := filepath.Join(t.TempDir(), "gate.yaml")
+			yaml := "site: s\ngate: g\ncredentials: {mode: presence}\nthermal: {sensor: " + tt.sensor +
+				", blackbody: {rect: [28, 1, 31, 4], setpoint_c: 35}}\n"
+			if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if err := cmdCheck([]string{"-c", p}, &out); !errors.Is(err, errInvalidConfig) || !strings.Contains(out.String(), tt.wantErr) {
+				t.Errorf("check: %v, output %q; want %q", err, out.String(), tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestMeterKnowsTheThermalFrameSize: the thermal loop refuses frames of
+// another size than the registration's (thermalLoop calls CheckSize).
+func TestMeterKnowsTheThermalFrameSize(t *testing.T) {
+	cfg := configs.Default()
+	cfg.Thermal.Sensor = "mlx90640"
+	d := &daemon{cfg: cfg, log: slog.New(slog.DiscardHandler)}
+	if err := d.buildMeter(); err != nil {
+		t.Fatal(err)
+	}
+	var f thermal.Frame
+	f.Resize(mlx90640.Width, mlx90640.Height)
+	if err := d.meter.CheckSize(&f); err != nil {
+		t.Errorf("%dx%d frame: %v", f.W, f.H, err)
+	}
+	f.Resize(160, 120)
+	if err := d.meter.CheckSize(&f); !errors.Is(err, thermal.ErrUnavailable) {
+		t.Errorf("160x120 frame from a 32x24 sensor: %v", err)
 	}
 }

@@ -98,9 +98,12 @@ func NewPassID() string {
 
 // IssuePass signs p with key and returns the QR text.
 func IssuePass(p Pass, key ed25519.PrivateKey) (string, error) {
+	// The id must be one a revocation list can hold, or the pass could
+	// never be revoked.
+	if err := checkPassID(p.ID); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrPass, err)
+	}
 	switch {
-	case p.ID == "" || len(p.ID) > 64:
-		return "", fmt.Errorf("%w: id must be 1–64 characters", ErrPass)
 	case p.Holder == "" || len(p.Holder) > 128:
 		return "", fmt.Errorf("%w: holder must be 1–128 characters", ErrPass)
 	case p.NotAfter.IsZero() || !p.NotAfter.After(p.NotBefore):

@@ -123,6 +123,10 @@ func TestIssuePassRejects(t *testing.T) {
 		"no id":        {Holder: "h", NotAfter: testClock},
 		"no holder":    {ID: "p", NotAfter: testClock},
 		"empty window": {ID: "p", Holder: "h", NotBefore: testClock, NotAfter: testClock},
+		// Ids a revocation list cannot hold: such a pass could never be revoked.
+		"id with a space": {ID: "p 1", Holder: "h", NotAfter: testClock},
+		"id with a tab":   {ID: "p\t1", Holder: "h", NotAfter: testClock},
+		"id with a #":     {ID: "p#1", Holder: "h", NotAfter: testClock},
 	} {
 		if _, err := IssuePass(p, key); err == nil {
 			t.Errorf("%s: issued", name)

@@ -15,6 +15,9 @@ import (
 // timeout.
 var ErrStalled = errors.New("camera: stalled")
 
+// ErrClosed is returned by Live.Read after Close.
+var ErrClosed = errors.New("camera: closed")
+
 // Grabber is an open frame source: a VideoCapture (see Open) or a fake.
 type Grabber interface {
 	// Grab reads the next frame into m; false when the source failed or ended.
@@ -100,6 +103,10 @@ func (l *Live) Start(ctx context.Context) {
 // comes within the stall timeout.
 func (l *Live) Read(ctx context.Context, m *gocv.Mat) error {
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrClosed, l.o.Name)
+	}
 	if l.seq > l.readSeq {
 		l.readSeq = l.seq
 		l.frame.CopyTo(m)
@@ -116,6 +123,9 @@ func (l *Live) Read(ctx context.Context, m *gocv.Mat) error {
 	case <-ch:
 		l.mu.Lock()
 		defer l.mu.Unlock()
+		if l.closed {
+			return fmt.Errorf("%w: %s", ErrClosed, l.o.Name)
+		}
 		l.readSeq = l.seq
 		l.frame.CopyTo(m)
 		return nil

@@ -161,5 +161,12 @@ func TestLiveCloseStopsCapture(t *testing.T) {
 		if err := l.Close(); err != nil {
 			t.Errorf("second Close: %v", err)
 		}
+		// A frame was captured but never read: Read after Close must not
+		// copy from the freed frame.
+		m := gocv.NewMat()
+		defer m.Close()
+		if err := l.Read(t.Context(), &m); !errors.Is(err, ErrClosed) {
+			t.Errorf("Read after Close: %v, want ErrClosed", err)
+		}
 	})
 }

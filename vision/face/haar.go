@@ -27,6 +27,7 @@ type Haar struct {
 	minSize int
 	grey    gocv.Mat
 	lap     gocv.Mat
+	closed  bool
 }
 
 // NewHaar loads the cascade at path; faces narrower than minSize pixels are
@@ -40,15 +41,27 @@ func NewHaar(path string, minSize int) (*Haar, error) {
 	return &Haar{Quality: vision.DefaultQuality, cc: cc, minSize: minSize, grey: gocv.NewMat(), lap: gocv.NewMat()}, nil
 }
 
-// Close frees the cascade and buffers.
+// Close frees the cascade and buffers; it is idempotent.
 func (h *Haar) Close() error {
+	if h.closed {
+		return nil
+	}
+	h.closed = true
 	return errors.Join(h.cc.Close(), h.grey.Close(), h.lap.Close())
 }
 
-// Detect returns the faces in img (BGR).
+// Detect returns the faces in img (8-bit BGR, at most MaxSide a side).
 func (h *Haar) Detect(img gocv.Mat) ([]vision.Face, error) {
-	if img.Empty() || img.Channels() != 3 {
-		return nil, fmt.Errorf("face: want a BGR image, got %dx%d with %d channels", img.Cols(), img.Rows(), img.Channels())
+	if h.closed {
+		return nil, errors.New("face: haar: detector closed")
+	}
+	// The cascade takes 8-bit images only (anything else is an OpenCV
+	// exception, which aborts the process).
+	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {
+		return nil, fmt.Errorf("face: want an 8-bit BGR image, got %dx%d of type %v", img.Cols(), img.Rows(), img.Type())
+	}
+	if img.Cols() > MaxSide || img.Rows() > MaxSide {
+		return nil, fmt.Errorf("face: frame %dx%d exceeds %d pixels a side", img.Cols(), img.Rows(), MaxSide)
 	}
 	gocv.CvtColor(img, &h.grey, gocv.ColorBGRToGray)
 	rects := h.cc.DetectMultiScaleWithParams(h.grey, 1.1, 5, 0,

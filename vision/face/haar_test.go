@@ -46,4 +46,28 @@ func TestHaarErrors(t *testing.T) {
 	if _, err := h.Detect(grey); err == nil {
 		t.Error("accepted a grey image")
 	}
+	// Frames YuNet refuses must be errors here too, not an OpenCV
+	// exception that aborts the process.
+	for name, m := range map[string]gocv.Mat{
+		"16-bit BGR": gocv.NewMatWithSize(100, 100, gocv.MatTypeCV16UC3),
+		"float BGR":  gocv.NewMatWithSize(100, 100, gocv.MatTypeCV32FC3),
+		"huge":       gocv.NewMatWithSize(MaxSide+1, 8, gocv.MatTypeCV8UC3),
+	} {
+		if _, err := h.Detect(m); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+		m.Close()
+	}
+	// After Close: an error, not a call into the freed cascade.
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	img := gocv.NewMatWithSize(100, 100, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	if _, err := h.Detect(img); err == nil {
+		t.Error("Detect after Close: no error")
+	}
 }

@@ -20,6 +20,10 @@ type Options struct {
 	VisibleSize image.Point
 	// CalibrationID names the registration; it goes into every reading.
 	CalibrationID string
+	// ThermalSize is the thermal frame size the homography maps into;
+	// frames of another size are not measured (their pixels are not where
+	// the homography points). Zero accepts any size.
+	ThermalSize image.Point
 	// CoreOffsetC is added to the skin temperature for the core estimate.
 	CoreOffsetC float64
 	// AmbientK is the ambient compensation coefficient k of the arterial
@@ -85,6 +89,16 @@ func NewMeter(o Options) (*Meter, error) {
 // CalibrationID returns the registration's id.
 func (m *Meter) CalibrationID() string { return m.o.CalibrationID }
 
+// CheckSize returns an error wrapping thermal.ErrUnavailable when tf is not
+// of the thermal frame size the registration is for (Options.ThermalSize).
+func (m *Meter) CheckSize(tf *thermal.Frame) error {
+	if ts := m.o.ThermalSize; ts != (image.Point{}) && (tf.W != ts.X || tf.H != ts.Y) {
+		return fmt.Errorf("fusion: thermal frame is %dx%d, calibration %s is for %dx%d: %w",
+			tf.W, tf.H, m.o.CalibrationID, ts.X, ts.Y, thermal.ErrUnavailable)
+	}
+	return nil
+}
+
 // CheckFrame reads the blackbody in a new thermal frame and returns an
 // error wrapping thermal.ErrUnavailable while it is missing or unstable;
 // nil without a blackbody. Call it for every frame, in order.
@@ -106,6 +120,9 @@ func (m *Meter) Measure(tf *thermal.Frame, face vision.Face, size image.Point) (
 	}
 	if size.X <= 0 || size.Y <= 0 {
 		return thermal.Reading{}, fmt.Errorf("fusion: visible frame size %v", size)
+	}
+	if err := m.CheckSize(tf); err != nil {
+		return thermal.Reading{}, err
 	}
 	var r thermal.Reading
 	r.CalibrationID = m.o.CalibrationID

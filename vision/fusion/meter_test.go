@@ -365,3 +365,32 @@ func TestSnapshotFolderIsBounded(t *testing.T) {
 		t.Errorf("kept %v; want the new %s and the newest older %s", kept, h5[:8], names[3][:8])
 	}
 }
+
+// TestMeterThermalSize: a frame of another size than the registration's
+// (a UVC camera not the one calibrated) has its pixels elsewhere than the
+// homography points; it is not measured.
+func TestMeterThermalSize(t *testing.T) {
+	for _, tt := range []struct {
+		size image.Point
+		err  error
+	}{
+		{image.Point{}, nil},
+		{image.Pt(32, 24), nil},
+		{image.Pt(160, 120), thermal.ErrUnavailable},
+	} {
+		o := testOptions()
+		o.ThermalSize = tt.size
+		m, err := NewMeter(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := scene{ambient: 24, skin: 34.5, canthus: 36.5}.frame(t0)
+		if err := m.CheckSize(f); !errors.Is(err, tt.err) {
+			t.Errorf("size %v: CheckSize = %v, want %v", tt.size, err, tt.err)
+		}
+		_ = m.CheckFrame(f)
+		if _, err := m.Measure(f, yunet, visSize); !errors.Is(err, tt.err) {
+			t.Errorf("size %v: Measure = %v, want %v", tt.size, err, tt.err)
+		}
+	}
+}

@@ -34,6 +34,10 @@ type Opts struct {
 	Width, Height int
 }
 
+// MaxSide is the largest frame side NextFrame accepts (radiometric cameras
+// are at most 640×512).
+const MaxSide = 2048
+
 // DefaultOpts are the options Open uses when given nil: the Lepton 3.5's
 // 160×120.
 var DefaultOpts = Opts{Width: 160, Height: 120}
@@ -142,6 +146,11 @@ func (d *Dev) NextFrame(f *thermal.Frame) error {
 	w, h, raw, err := d.pixels()
 	if err != nil {
 		return err
+	}
+	if w > MaxSide || h > MaxSide {
+		// No radiometric camera is this large: a corrupt or foreign
+		// recording, whose copies below would take gigabytes.
+		return fmt.Errorf("%w: %dx%d frame exceeds %d pixels a side", ErrBadData, w, h, MaxSide)
 	}
 	if d.last != nil && string(raw) == string(d.last) {
 		d.repeats++

@@ -90,6 +90,21 @@ func TestBadFrames(t *testing.T) {
 			t.Error("frame filled")
 		}
 	})
+	t.Run("huge frame", func(t *testing.T) {
+		pattern := writeSequence(t, 1, MaxSide+1, 2, func(int, int, int) uint16 { return 30715 })
+		d, err := Open(pattern, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Halt()
+		var f thermal.Frame
+		if err := d.NextFrame(&f); !errors.Is(err, ErrBadData) {
+			t.Errorf("NextFrame = %v, want ErrBadData", err)
+		}
+		if len(f.C) != 0 {
+			t.Error("frame filled")
+		}
+	})
 	t.Run("8-bit image", func(t *testing.T) {
 		dir := t.TempDir()
 		m := gocv.NewMatWithSize(120, 160, gocv.MatTypeCV8UC3)

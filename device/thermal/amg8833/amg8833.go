@@ -25,10 +25,12 @@ const (
 	regPCTL  = 0x00 // power control: 0x00 normal, 0x10 sleep
 	regRST   = 0x01 // reset: 0x3F initial, 0x30 flags
 	regFPSC  = 0x02 // frame rate: 0x00 10 fps, 0x01 1 fps
-	regSTAT  = 0x04 // status: bit 1 temperature output overflow, bit 2 thermistor overflow
-	regSCLR  = 0x05 // status clear
+	regSTAT  = 0x04 // status: bit 1 INTF interrupt, bit 2 OVF_IRS pixel overflow, bit 3 OVF_THS thermistor overflow
+	regSCLR  = 0x05 // status clear: bit 1 INTCLR, bit 2 OVS_CLR, bit 3 OVT_CLR
 	regTTHL  = 0x0E // thermistor, 2 bytes little-endian
 	regPixel = 0x80 // 64 pixels, 2 bytes each, little-endian
+
+	statOverflow = 0x0C // OVF_IRS | OVF_THS (and OVS_CLR | OVT_CLR in SCLR)
 
 	pctlNormal = 0x00
 	pctlSleep  = 0x10
@@ -148,8 +150,8 @@ func (d *Dev) NextFrame(f *thermal.Frame) error {
 	if err := d.c.Tx([]byte{regSTAT}, stat[:]); err != nil {
 		return fmt.Errorf("amg8833: read status: %w", err)
 	}
-	if stat[0]&0x06 != 0 {
-		if err := d.c.Tx([]byte{regSCLR, 0x06}, nil); err != nil {
+	if stat[0]&statOverflow != 0 {
+		if err := d.c.Tx([]byte{regSCLR, statOverflow}, nil); err != nil {
 			return fmt.Errorf("amg8833: clear status: %w", err)
 		}
 		return fmt.Errorf("%w: output overflow (status %#02x)", ErrBadData, stat[0])

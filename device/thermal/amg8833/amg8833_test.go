@@ -132,7 +132,9 @@ func TestBadInput(t *testing.T) {
 		msg  string
 	}{
 		{"bus error", nil, nil, "read status"},
-		{"overflow", []i2ctest.IO{io([]byte{0x04}, []byte{0x02}), io([]byte{0x05, 0x06}, nil)}, ErrBadData, "overflow"},
+		// STAT bit 2 OVF_IRS and bit 3 OVF_THS, cleared through SCLR's OVS_CLR and OVT_CLR.
+		{"pixel overflow", []i2ctest.IO{io([]byte{0x04}, []byte{0x04}), io([]byte{0x05, 0x0C}, nil)}, ErrBadData, "overflow"},
+		{"thermistor overflow", []i2ctest.IO{io([]byte{0x04}, []byte{0x08}), io([]byte{0x05, 0x0C}, nil)}, ErrBadData, "overflow"},
 		{"stuck bus", frameOps(0, stuck), ErrBadData, "0xff"},
 		{"out of range", frameOps(0, hot), ErrBadData, "pixel (5,0) reads 125"},
 		{"bits above 11", frameOps(0, high), ErrBadData, "above bit 11"},
@@ -176,4 +178,22 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestInterruptFlagIsNotOverflow: STAT bit 1 is INTF (an interrupt
+// outbreak), not an overflow; the frame is good.
+func TestInterruptFlagIsNotOverflow(t *testing.T) {
+	fakeTime(t)
+	ops := append(append([]i2ctest.IO{}, initOps...), frameOps(0x02, pixels(30))...)
+	d, err := New(&i2ctest.Playback{Ops: ops, DontPanic: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f thermal.Frame
+	if err := d.NextFrame(&f); err != nil {
+		t.Fatalf("NextFrame with INTF set: %v", err)
+	}
+	if f.W != Width || f.C[0] != 30 {
+		t.Errorf("frame %dx%d, pixel 0 %v °C; want 8x8, 30", f.W, f.H, f.C[0])
+	}
 }
