@@ -92,7 +92,7 @@ func passbackViolation(c Credential) (string, bool) {
 	}
 	for _, r := range c.Reasons {
 		if strings.HasPrefix(r, PassbackSoftReason) {
-			return "the same pass was used again within the anti-passback window (soft: admitted, logged): " + r, true
+			return "the same pass was used again within the anti-passback window (soft mode: not denied for it): " + r, true
 		}
 	}
 	return "", false

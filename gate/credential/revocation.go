@@ -162,10 +162,14 @@ type RevocationList struct {
 	err  error
 	gen  int // counts loads, for tests and logs
 	seen bool
+	had  bool // a file was loaded once: its disappearance fails closed
 }
 
 // OpenRevocationList loads the list at path. A missing file is an empty
-// list (nothing revoked yet); an unreadable or malformed one is an error.
+// list (nothing revoked yet); an unreadable or malformed one is an error. A
+// file that disappears after it was loaded is an error too (fail closed):
+// deleting the list must not un-revoke every pass; replacing it (even with an
+// empty file) is how it changes.
 func OpenRevocationList(path string) (*RevocationList, error) {
 	r := &RevocationList{path: path}
 	if err := r.Reload(); err != nil {
@@ -186,6 +190,13 @@ func (r *RevocationList) Reload() error {
 
 func (r *RevocationList) load() error {
 	st, err := os.Stat(r.path)
+	if errors.Is(err, fs.ErrNotExist) && r.had {
+		r.st, r.seen = nil, true
+		r.gen++
+		r.err = fmt.Errorf("%w %s: the file was removed; every pass is refused until it is back (an empty file revokes nothing)",
+			ErrRevocationList, r.path)
+		return r.err
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		r.st, r.ids, r.err, r.seen = nil, map[string]Revocation{}, nil, true
 		r.gen++
@@ -209,7 +220,7 @@ func (r *RevocationList) load() error {
 	for _, x := range rs {
 		r.ids[x.ID] = x
 	}
-	r.err = nil
+	r.err, r.had = nil, true
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,8 +75,8 @@ func TestRevocationListReload(t *testing.T) {
 	if err := os.Remove(list); err != nil {
 		t.Fatal(err)
 	}
-	if r, _, err := rl.Check("p-2"); r || err != nil {
-		t.Errorf("removed list: %v %v", r, err)
+	if _, _, err := rl.Check("p-2"); !errors.Is(err, ErrRevocationList) {
+		t.Errorf("removed list: err = %v, want a fail-closed ErrRevocationList", err)
 	}
 	if err := os.WriteFile(list, []byte("bad id\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -100,4 +101,35 @@ func FuzzParseRevocations(f *testing.F) {
 			t.Fatalf("format/parse round trip: %v (%d vs %d)", err, len(again), len(rs))
 		}
 	})
+}
+
+func TestRevocationListDeletedFailsClosed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "revoked.txt")
+	if _, err := Revoke(path, "p1", "lost", testClock); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenRevocationList(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if revoked, _, err := r.Check("p1"); !revoked || err != nil {
+		t.Fatalf("p1: revoked %v, err %v", revoked, err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	// Deleting the list must not un-revoke p1: every check fails.
+	if _, _, err := r.Check("p1"); !errors.Is(err, ErrRevocationList) {
+		t.Fatalf("after delete: err = %v, want ErrRevocationList", err)
+	}
+	if _, _, err := r.Check("p2"); err == nil {
+		t.Fatal("after delete: an unrevoked pass was checked as fine")
+	}
+	// An empty file put back revokes nothing.
+	if err := WriteFileAtomic(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if revoked, _, err := r.Check("p1"); revoked || err != nil {
+		t.Fatalf("after an empty list: revoked %v, err %v", revoked, err)
+	}
 }
