@@ -99,8 +99,20 @@ func TestReplayedFlagAndDepth(t *testing.T) {
 			waitEmpty(t, ob)
 			recordEvents(t, ob, 61, 100) // while connected
 			waitEmpty(t, ob)
-			waitFor(t, central, func(m mqtttest.Message) bool {
-				return strings.HasSuffix(m.Topic, "/state") && strings.Contains(string(m.Payload), `"outbox_depth":0`)
+			// Wait for the last event and for the latest state to say the
+			// outbox is empty (an earlier depth-0 state, after the first
+			// drain, must not end the wait before events 61–100 arrive).
+			waitUntil(t, central, func(msgs []mqtttest.Message) bool {
+				got100, emptyNow := false, false
+				for _, m := range msgs {
+					switch {
+					case strings.HasSuffix(m.Topic, "/event/access") && strings.Contains(string(m.Payload), `"seq":100,`):
+						got100 = true
+					case strings.HasSuffix(m.Topic, "/state"):
+						emptyNow = strings.Contains(string(m.Payload), `"outbox_depth":0`)
+					}
+				}
+				return got100 && emptyNow
 			})
 			stop()
 			var next uint64 = 1
@@ -143,12 +155,23 @@ func TestReplayedFlagAndDepth(t *testing.T) {
 // waitFor waits until central has received a message that satisfies ok.
 func waitFor(t *testing.T, central *mqtttest.Central, ok func(mqtttest.Message) bool) {
 	t.Helper()
+	waitUntil(t, central, func(msgs []mqtttest.Message) bool {
+		for _, m := range msgs {
+			if ok(m) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// waitUntil waits until ok holds for everything central has received.
+func waitUntil(t *testing.T, central *mqtttest.Central, ok func([]mqtttest.Message) bool) {
+	t.Helper()
 	timeout := time.After(time.Minute)
 	for {
-		for _, m := range central.Messages() {
-			if ok(m) {
-				return
-			}
+		if ok(central.Messages()) {
+			return
 		}
 		select {
 		case <-central.Notify():
