@@ -226,7 +226,7 @@ func TestSnapshotsDroppedFirst(t *testing.T) {
 // default budget, from concurrent writers sharing commits.
 func TestHundredThousand(t *testing.T) {
 	if testing.Short() {
-		t.Skip("short")
+		t.Skip("-short: storing 100,000 fsynced events takes several seconds")
 	}
 	d := open(t, filepath.Join(t.TempDir(), "o.db"), nil)
 	const n, writers = 100_000, 50
