@@ -172,15 +172,8 @@ type DCCVerifier struct {
 // its validity window, is green.
 func (v *DCCVerifier) Verify(_ context.Context, code vision.Code) gate.Credential {
 	cred := gate.Credential{Kind: KindDCC}
-	fail := func(st gate.CredentialStatus, err error) gate.Credential {
-		cred.Status = st
-		cred.Reasons = append(cred.Reasons, err.Error())
-		return cred
-	}
-	now := time.Now()
-	if v.Now != nil {
-		now = v.Now()
-	}
+	fail := func(st gate.CredentialStatus, err error) gate.Credential { return rejected(cred, st, err) }
+	now := clockNow(v.Now)
 	s, err := DecodeDCCText(code.Text)
 	if err != nil {
 		return fail(gate.StatusCheckFailed, err)

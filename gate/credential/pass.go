@@ -245,15 +245,8 @@ type PassVerifier struct {
 // Verify returns the verdict on a site pass's QR text.
 func (v *PassVerifier) Verify(_ context.Context, code vision.Code) gate.Credential {
 	cred := gate.Credential{Kind: KindSitePass}
-	fail := func(st gate.CredentialStatus, err error) gate.Credential {
-		cred.Status = st
-		cred.Reasons = append(cred.Reasons, err.Error())
-		return cred
-	}
-	now := time.Now()
-	if v.Now != nil {
-		now = v.Now()
-	}
+	fail := func(st gate.CredentialStatus, err error) gate.Credential { return rejected(cred, st, err) }
+	now := clockNow(v.Now)
 	s, p, err := DecodePass(code.Text)
 	if err != nil {
 		return fail(gate.StatusCheckFailed, err)

@@ -49,12 +49,8 @@ var _ gate.AdmissionSink = (*Verifier)(nil)
 func (v *Verifier) Verify(ctx context.Context, code vision.Code) gate.Credential {
 	c := v.route(ctx, code)
 	if v.Passback != nil {
-		now := time.Now()
-		if v.Now != nil {
-			now = v.Now()
-		}
 		before := len(c.Reasons)
-		c = v.Passback.Apply(c, now)
+		c = v.Passback.Apply(c, clockNow(v.Now))
 		if v.Log != nil && len(c.Reasons) > before {
 			v.Log.Warn("anti-passback", "mode", v.Passback.Mode(), "kind", c.Kind, "id", c.ID,
 				"holder", c.Holder, "status", c.Status, "detail", c.Reasons[len(c.Reasons)-1])
@@ -91,4 +87,19 @@ func (v *Verifier) Admitted(c gate.Credential, at time.Time) {
 	if v.Passback != nil {
 		v.Passback.Admitted(c, at)
 	}
+}
+
+// rejected returns cred with status st and err as one more reason.
+func rejected(cred gate.Credential, st gate.CredentialStatus, err error) gate.Credential {
+	cred.Status = st
+	cred.Reasons = append(cred.Reasons, err.Error())
+	return cred
+}
+
+// clockNow reads a verifier's clock; a nil clock is time.Now.
+func clockNow(now func() time.Time) time.Time {
+	if now == nil {
+		return time.Now()
+	}
+	return now()
 }
