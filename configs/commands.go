@@ -34,7 +34,8 @@ type Operator struct {
 	PublicKey string `yaml:"public_key"`
 	// Allow lists the commands the key may sign (open, set_mode, reload,
 	// get_state) and "override" (open after a fever denial, set_mode during
-	// a fire alarm). Empty allows every command but no override.
+	// a fire alarm). The key may sign only what is listed: an empty list is
+	// a validation error, and allows nothing.
 	Allow []string `yaml:"allow"`
 }
 
@@ -114,6 +115,9 @@ func (c *Config) validateSecurity(v *validator) {
 		seen[op.ID] = true
 		if b, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(op.PublicKey, "ed25519:")); err != nil || len(b) != 32 {
 			v.add(key+".public_key", "must be an Ed25519 public key as `gateguard keygen` prints it (ed25519:<base64 of 32 bytes>)")
+		}
+		if len(op.Allow) == 0 {
+			v.add(key+".allow", "is required: an operator may run only the commands its allow lists (%s)", strings.Join(commandPerms, ", "))
 		}
 		for _, p := range op.Allow {
 			if !slices.Contains(commandPerms, p) {

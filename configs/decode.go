@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -32,25 +33,48 @@ func decodeStrict(data []byte, v any) error {
 	return nil
 }
 
-// checkKeys walks a mapping node alongside the struct type t and records an
-// error for every key that t has no field for.
+// checkKeys walks node n alongside type t, at every depth: mappings against
+// struct fields (or map values), sequences item by item. It records an error
+// for every key that names no field, with its line and full path, list
+// items numbered as in "commands.operators[0].alow".
 func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t.Kind() != reflect.Struct || n.Kind != yaml.MappingNode {
-		return
+	switch {
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for i, item := range n.Content {
+			checkKeys(item, t.Elem(), path+"["+strconv.Itoa(i)+"]", errs)
+		}
+	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			checkKeys(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value), errs)
+		}
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		fields := structFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			full := join(path, k.Value)
+			ft, ok := fields[k.Value]
+			if !ok {
+				*errs = append(*errs, fmt.Errorf("line %d: unknown key %q", k.Line, full))
+				continue
+			}
+			checkKeys(val, ft, full, errs)
+		}
 	}
+}
+
+// structFields maps the YAML keys of struct type t, inline structs' keys
+// included, to their field types.
+func structFields(t reflect.Type) map[string]reflect.Type {
 	fields := map[string]reflect.Type{}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if opts == "inline" && f.Type.Kind() == reflect.Struct {
-			for j := range f.Type.NumField() {
-				g := f.Type.Field(j)
-				if n, _, _ := strings.Cut(g.Tag.Get("yaml"), ","); n != "" && n != "-" {
-					fields[n] = g.Type
-				}
+			for k, ft := range structFields(f.Type) {
+				fields[k] = ft
 			}
 			continue
 		}
@@ -59,18 +83,13 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
 		}
 		fields[name] = f.Type
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
-		key := k.Value
-		full := key
-		if path != "" {
-			full = path + "." + key
-		}
-		ft, ok := fields[key]
-		if !ok {
-			*errs = append(*errs, fmt.Errorf("line %d: unknown key %q", k.Line, full))
-			continue
-		}
-		checkKeys(val, ft, full, errs)
+	return fields
+}
+
+// join appends key to a dotted path.
+func join(path, key string) string {
+	if path == "" {
+		return key
 	}
+	return path + "." + key
 }

@@ -127,7 +127,7 @@ func TestCommandsEndToEnd(t *testing.T) {
 	base = strings.ReplaceAll(base, "[demo/", "["+demoDir+"/")
 	commands := "\ncommands:\n  enabled: true\n  nonce_file: " + filepath.Join(dir, "nonces.json") +
 		"\n  operators:\n    - id: desk\n      public_key: " + pubKey("desk") +
-		"\n      allow: [open, set_mode, get_state]\n    - id: admin\n      public_key: " + pubKey("admin") + "\n"
+		"\n      allow: [open, set_mode, get_state]\n    - id: admin\n      public_key: " + pubKey("admin") + "\n      allow: [get_state, reload]\n"
 	cfgPath := filepath.Join(dir, "gate.yaml")
 	write := func(s string) {
 		if err := os.WriteFile(cfgPath, []byte(s), 0o600); err != nil {

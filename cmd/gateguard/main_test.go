@@ -21,6 +21,10 @@ func TestCheck(t *testing.T) {
 			[]string{`line 7: unknown key "gpio.relay.pluse"`, `line 9: unknown key "mqtt.brokr"`}},
 		{"every range problem", []string{"-c", "../../configs/testdata/bad/ranges.yaml"}, errInvalidConfig,
 			[]string{"gpio.relay.pulse: 50ms is outside", "thermal.fever_c: 39.5 is outside", "policy.fever_action"}},
+		{"unknown key in a list item", []string{"-c", "../../configs/testdata/bad/operator-unknown-key.yaml"}, errInvalidConfig,
+			[]string{`line 12: unknown key "commands.operators[0].alow"`, `line 14: unknown key "commands.operators[1].publickey"`}},
+		{"operator without allow", []string{"-c", "../../configs/testdata/bad/operator-no-allow.yaml"}, errInvalidConfig,
+			[]string{"commands.operators[0].allow: is required", "commands.operators[1].allow: is required"}},
 		{"missing file", []string{"-c", "/nonexistent.yaml"}, errInvalidConfig, []string{"no such file"}},
 	}
 	for _, tt := range tests {

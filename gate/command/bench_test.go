@@ -21,7 +21,7 @@ func BenchmarkVerify(b *testing.B) {
 				ns = f
 			}
 			v, err := NewVerifier(Options{Site: "plant-1", Gate: "lane-1", Nonces: ns,
-				Operators: []Operator{{ID: "alice", Key: aliceSK.Public().(ed25519.PublicKey)}},
+				Operators: []Operator{{ID: "alice", Key: aliceSK.Public().(ed25519.PublicKey), Allow: Names}},
 				Now:       func() time.Time { return t0.Add(time.Second) }})
 			if err != nil {
 				b.Fatal(err)

@@ -198,16 +198,15 @@ type Operator struct {
 	ID string
 	// Key is the operator's Ed25519 public key.
 	Key ed25519.PublicKey
-	// Allow lists the commands the key may sign, and PermOverride; empty
-	// allows every command but not overrides.
+	// Allow lists the commands the key may sign, and PermOverride. The key
+	// may use only what is listed: empty allows nothing (the config refuses
+	// an empty list; this is the second line of defence).
 	Allow []string
 }
 
-// May reports whether the operator may use perm (a command name or PermOverride).
+// May reports whether the operator may use perm (a command name or
+// PermOverride): only when Allow lists it.
 func (o Operator) May(perm string) bool {
-	if len(o.Allow) == 0 {
-		return perm != PermOverride
-	}
 	return slices.Contains(o.Allow, perm)
 }
 

@@ -24,8 +24,13 @@ func body(name string) Body {
 		Issued: t0, Expires: t0.Add(time.Minute)}
 }
 
+// newVerifier lists alice with allow (every command but override when none
+// is given) and guard with open and get_state.
 func newVerifier(t *testing.T, allow ...string) *Verifier {
 	t.Helper()
+	if len(allow) == 0 {
+		allow = Names
+	}
 	v, err := NewVerifier(Options{Site: "plant-1", Gate: "lane-1", Nonces: &MemoryNonces{},
 		Operators: []Operator{
 			{ID: "alice", Key: aliceSK.Public().(ed25519.PublicKey), Allow: allow},
@@ -161,6 +166,41 @@ func TestNotPermittedCommand(t *testing.T) {
 	}
 }
 
+// TestEmptyAllowPermitsNothing: a key may use only what its allow lists;
+// an empty list allows nothing (it used to allow every command but
+// override). The config refuses an empty list too; this is the second line.
+func TestEmptyAllowPermitsNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		allow []string
+		perm  string
+		want  bool
+	}{
+		{"empty: open", nil, Open, false},
+		{"empty: set_mode", nil, SetMode, false},
+		{"empty: reload", nil, Reload, false},
+		{"empty: get_state", nil, GetState, false},
+		{"empty: override", []string{}, PermOverride, false},
+		{"listed", []string{GetState}, GetState, true},
+		{"not listed", []string{GetState}, Open, false},
+	} {
+		if got := (Operator{ID: "x", Allow: tc.allow}).May(tc.perm); got != tc.want {
+			t.Errorf("%s: May(%q) = %v, want %v", tc.name, tc.perm, got, tc.want)
+		}
+	}
+	v, err := NewVerifier(Options{Site: "plant-1", Gate: "lane-1", Nonces: &MemoryNonces{},
+		Operators: []Operator{{ID: "alice", Key: aliceSK.Public().(ed25519.PublicKey)}},
+		Now:       func() time.Time { return t0.Add(time.Second) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.Verify(Open, false, sign(t, body(Open), aliceSK))
+	var rej *Rejection
+	if !errors.As(err, &rej) || rej.Reason != ReasonNotPermitted {
+		t.Fatalf("open from a key with no allow: err = %v, want not_permitted", err)
+	}
+}
+
 func TestOverridePermission(t *testing.T) {
 	v := newVerifier(t, Open, PermOverride)
 	b := body(Open)
@@ -186,7 +226,7 @@ func TestReplay(t *testing.T) {
 			t.Fatal(err)
 		}
 		v, err := NewVerifier(Options{Site: "plant-1", Gate: "lane-1", Nonces: ns,
-			Operators: []Operator{{ID: "alice", Key: aliceSK.Public().(ed25519.PublicKey)}},
+			Operators: []Operator{{ID: "alice", Key: aliceSK.Public().(ed25519.PublicKey), Allow: Names}},
 			Now:       func() time.Time { return t0 }})
 		if err != nil {
 			t.Fatal(err)
@@ -243,7 +283,7 @@ func TestNonceStoreFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := NewVerifier(Options{Site: "plant-1", Gate: "lane-1", Nonces: ns,
-		Operators: []Operator{{ID: "alice", Key: aliceSK.Public().(ed25519.PublicKey)}},
+		Operators: []Operator{{ID: "alice", Key: aliceSK.Public().(ed25519.PublicKey), Allow: Names}},
 		Now:       func() time.Time { return t0 }})
 	if err != nil {
 		t.Fatal(err)
