@@ -65,6 +65,19 @@ type HomeAssistant struct {
 	Prefix string `yaml:"prefix"`
 }
 
+// MaxCommandBytes is the largest commands.max_bytes a config may set: no
+// legitimate command is larger.
+const MaxCommandBytes = 65536
+
+// BrokerMaxPacketSize is the max_packet_size, in bytes, of every broker
+// config the project ships (mosquitto.conf, mosquitto-tls.conf, the demo's
+// and the test harness's): a client sending a larger packet is disconnected
+// before the broker buffers or forwards it. The largest legitimate message
+// is a command of MaxCommandBytes; events, state, info and results are a few
+// KB (thermal pictures stay on the gate, events carry their hash). Twice
+// the largest command leaves room for the topic and the packet header.
+const BrokerMaxPacketSize = 2 * MaxCommandBytes
+
 // commandPerms are the values operators[].allow accepts.
 var commandPerms = []string{"open", "set_mode", "reload", "get_state", "override"}
 
@@ -100,7 +113,7 @@ func (c *Config) validateSecurity(v *validator) {
 		v.add("commands.enabled", "needs mqtt.enabled: commands arrive over MQTT")
 	}
 	v.required("commands.nonce_file", k.NonceFile)
-	v.intRange("commands.max_bytes", k.MaxBytes, 256, 65536)
+	v.intRange("commands.max_bytes", k.MaxBytes, 256, MaxCommandBytes)
 	v.duration("commands.max_ttl", k.MaxTTL, 10*time.Second, time.Hour)
 	if len(k.Operators) == 0 {
 		v.add("commands.operators", "at least one operator key is required when commands are enabled")

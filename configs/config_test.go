@@ -3,6 +3,7 @@ package configs
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -156,6 +157,26 @@ func TestLoadResolvesPathsFromTheConfigFolder(t *testing.T) {
 	for _, tt := range tests {
 		if tt.got != tt.want {
 			t.Errorf("%s = %q, want %q", tt.key, tt.got, tt.want)
+		}
+	}
+}
+
+// TestBrokerConfigsLimitPacketSize: every broker config the project ships
+// or generates, and the docs, set max_packet_size to BrokerMaxPacketSize,
+// which leaves room for the largest command, its topic and header.
+// gate/mqtt's TestBrokerRefusesOversizedMessages runs them on Mosquitto.
+func TestBrokerConfigsLimitPacketSize(t *testing.T) {
+	if BrokerMaxPacketSize < MaxCommandBytes+1024 {
+		t.Fatalf("BrokerMaxPacketSize %d leaves no room for a %d-byte command's topic and header", BrokerMaxPacketSize, MaxCommandBytes)
+	}
+	want := "\nmax_packet_size " + strconv.Itoa(BrokerMaxPacketSize) + "\n"
+	for _, f := range []string{"mosquitto.conf", "mosquitto-tls.conf", "../scripts/demo.sh", "../docs/mqtt.md"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s: no line %q", f, strings.TrimSpace(want))
 		}
 	}
 }

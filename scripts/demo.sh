@@ -29,6 +29,8 @@ cat > "$work/mosquitto.conf" <<CONF
 listener $port 127.0.0.1
 allow_anonymous true
 persistence false
+# 128 KiB, as configs/mosquitto.conf: twice the largest command (65536 bytes).
+max_packet_size 131072
 log_dest file $work/mosquitto.log
 CONF
 /usr/sbin/mosquitto -c "$work/mosquitto.conf" & pids+=($!)

@@ -19,6 +19,10 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 )
 
+// MaxPacketSize is the max_packet_size of the brokers Start runs, the same
+// as every shipped broker config's (configs.BrokerMaxPacketSize).
+const MaxPacketSize = 131072
+
 // Broker is a running Mosquitto.
 type Broker struct {
 	// Addr is host:port of the listener.
@@ -55,7 +59,8 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// Start starts Mosquitto with an anonymous loopback listener; extra is
+// Start starts Mosquitto with an anonymous loopback listener that refuses
+// packets over MaxPacketSize; extra is
 // appended to its config (TLS, ACL, persistence lines). The broker is stopped
 // when the test ends.
 func Start(t testing.TB, extra string) *Broker {
@@ -67,7 +72,9 @@ func Start(t testing.TB, extra string) *Broker {
 func StartOnPort(t testing.TB, port int, extra string) *Broker {
 	t.Helper()
 	dir := t.TempDir()
-	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\nlog_dest stderr\nlog_type all\n%s\n", port, extra)
+	// max_packet_size as every shipped broker config (configs.BrokerMaxPacketSize).
+	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\nmax_packet_size %d\nlog_dest stderr\nlog_type all\n%s\n",
+		port, MaxPacketSize, extra)
 	path := filepath.Join(dir, "mosquitto.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
