@@ -78,19 +78,28 @@ const MaxCommandBytes = 65536
 // the largest command leaves room for the topic and the packet header.
 const BrokerMaxPacketSize = 2 * MaxCommandBytes
 
+// tlsURL reports whether a broker URL's scheme is a TLS one.
+func tlsURL(broker string) bool {
+	u, err := url.Parse(broker)
+	return err == nil && slices.Contains([]string{"ssl", "tls", "mqtts", "wss"}, u.Scheme)
+}
+
 // commandPerms are the values operators[].allow accepts.
 var commandPerms = []string{"open", "set_mode", "reload", "get_state", "override"}
 
 // validateSecurity checks commands, mqtt.tls and mqtt.homeassistant.
 func (c *Config) validateSecurity(v *validator) {
 	m := c.MQTT
-	scheme := ""
-	if u, err := url.Parse(m.Broker); err == nil {
-		scheme = u.Scheme
-	}
-	tlsScheme := slices.Contains([]string{"ssl", "tls", "mqtts", "wss"}, scheme)
+	tlsScheme := tlsURL(m.Broker)
 	if m.Enabled && !m.TLS.IsZero() && !tlsScheme {
 		v.add("mqtt.tls", "is set but mqtt.broker %q is not a TLS URL (ssl://, tls://, mqtts:// or wss://)", m.Broker)
+	}
+	if m.InsecurePassword() && !m.AllowInsecurePassword {
+		key := "mqtt.password_file"
+		if m.PasswordEnv != "" {
+			key = "mqtt.password_env"
+		}
+		v.add(key, "would send the broker password in clear text to %q: use a TLS URL (ssl://, tls://, mqtts:// or wss://), or set mqtt.allow_insecure_password: true (a lab broker only)", m.Broker)
 	}
 	if (m.TLS.CertFile == "") != (m.TLS.KeyFile == "") {
 		v.add("mqtt.tls.cert_file", "and mqtt.tls.key_file must be given together")

@@ -243,6 +243,12 @@ type MQTT struct {
 	PasswordEnv string `yaml:"password_env"`
 	// PasswordFile names a file holding the password.
 	PasswordFile string `yaml:"password_file"`
+	// AllowInsecurePassword lets a password (password_env or password_file)
+	// go to a broker over a plain tcp://, mqtt:// or ws:// URL, where anyone
+	// on the network path reads it. Without it such a config does not load;
+	// with it the daemon logs an INSECURE warning at start. For a lab
+	// broker only: use a TLS URL instead.
+	AllowInsecurePassword bool `yaml:"allow_insecure_password"`
 	// Prefix is the topic prefix; the full prefix is <prefix>/<site>/<gate>.
 	Prefix string `yaml:"prefix"`
 	// KeepAlive is the MQTT keep-alive interval.
@@ -377,6 +383,13 @@ func (c *Config) ClientID() string {
 // TopicPrefix returns <prefix>/<site>/<gate>, the root of this gate's topics.
 func (c *Config) TopicPrefix() string {
 	return strings.TrimSuffix(c.MQTT.Prefix, "/") + "/" + c.Site + "/" + c.Gate
+}
+
+// InsecurePassword reports whether a broker password is configured for a
+// plain (non-TLS) broker URL, which validation allows only with
+// allow_insecure_password; the daemon logs a warning when it is true.
+func (m MQTT) InsecurePassword() bool {
+	return m.Enabled && (m.PasswordEnv != "" || m.PasswordFile != "") && !tlsURL(m.Broker)
 }
 
 // Password returns the broker password from the environment variable or the

@@ -138,7 +138,7 @@ func FuzzParse(f *testing.F) {
 func TestLoadResolvesPathsFromTheConfigFolder(t *testing.T) {
 	dir := t.TempDir()
 	yaml := "site: s\ngate: g\ncredentials: {mode: presence}\noutbox: {path: state/outbox.db}\n" +
-		"thermal: {snapshot_dir: snaps}\nmqtt: {password_file: /etc/gateguard/pw}\n"
+		"thermal: {snapshot_dir: snaps}\nmqtt: {broker: \"ssl://broker:8883\", password_file: /etc/gateguard/pw}\n"
 	p := filepath.Join(dir, "gate.yaml")
 	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -178,5 +178,71 @@ func TestBrokerConfigsLimitPacketSize(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("%s: no line %q", f, strings.TrimSpace(want))
 		}
+	}
+}
+
+// TestInsecurePassword: a broker password over a plain URL is refused,
+// naming the key that holds it, unless mqtt.allow_insecure_password says
+// otherwise; the daemon then warns at start (InsecurePassword).
+func TestInsecurePassword(t *testing.T) {
+	const base = "site: s\ngate: g\ncredentials: {mode: presence}\n"
+	for _, tc := range []struct {
+		name, mqtt, err string
+		insecure        bool
+	}{
+		{"file over tcp", "{broker: tcp://b:1883, password_file: /pw}", "mqtt.password_file: would send the broker password in clear text", false},
+		{"env over mqtt", "{broker: mqtt://b:1883, password_env: PW}", "mqtt.password_env: would send", false},
+		{"env over ws", "{broker: ws://b:80, password_env: PW}", "mqtt.password_env: would send", false},
+		{"allowed", "{broker: tcp://b:1883, password_file: /pw, allow_insecure_password: true}", "", true},
+		{"tls", "{broker: ssl://b:8883, password_file: /pw}", "", false},
+		{"wss", "{broker: wss://b:443, password_env: PW}", "", false},
+		{"no password", "{broker: tcp://b:1883, username: s/g}", "", false},
+		{"mqtt off", "{enabled: false, broker: tcp://b:1883, password_file: /pw}", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(base+"mqtt: "+tc.mqtt+"\n"), "x.yaml")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.MQTT.InsecurePassword(); got != tc.insecure {
+				t.Errorf("InsecurePassword() = %v, want %v", got, tc.insecure)
+			}
+		})
+	}
+}
+
+// TestRaspberryPiUsernameMatchesACL: with passwords, the broker's ACL
+// (mosquitto-acl.conf) confines a gate by its username through %u
+// patterns, so the example's mqtt.username must expand every pattern into
+// the gate's own topics (it was "lane-1", which matches none).
+func TestRaspberryPiUsernameMatchesACL(t *testing.T) {
+	c, err := Load("raspberrypi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acl, err := os.ReadFile("mosquitto-acl.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	patterns := 0
+	for _, line := range strings.Split(string(acl), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 || f[0] != "pattern" || !strings.Contains(f[2], "%u") {
+			continue
+		}
+		patterns++
+		topic := strings.ReplaceAll(f[2], "%u", c.MQTT.Username)
+		if !strings.HasPrefix(topic, c.TopicPrefix()+"/") {
+			t.Errorf("ACL %q with username %q is %q, outside the gate's %s/", line, c.MQTT.Username, topic, c.TopicPrefix())
+		}
+	}
+	if patterns == 0 {
+		t.Fatal("mosquitto-acl.conf has no %u pattern")
 	}
 }

@@ -272,6 +272,10 @@ func (d *daemon) buildPublisher() (*mqtt.Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.MQTT.InsecurePassword() {
+		d.log.Warn("INSECURE: the broker password is sent in clear text over a plain connection (mqtt.allow_insecure_password)",
+			"broker", c.MQTT.Broker)
+	}
 	tc, err := tlsConfig(c.MQTT)
 	if err != nil {
 		return nil, err
