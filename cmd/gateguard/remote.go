@@ -5,13 +5,9 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/url"
-	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate"
@@ -142,9 +138,9 @@ func stopping(err error) command.Result {
 	return command.Result{Status: command.StatusFailed, Reason: "stopping", Detail: err.Error()}
 }
 
-// reload re-reads the config file. It applies the live part (thresholds,
-// policy, operator keys) and lists every other changed key as needing a
-// restart. An invalid file changes nothing.
+// reload re-reads the config file. It applies the live part
+// (configs.PlanReload: thresholds, policy, operator keys) and lists every
+// other changed key as needing a restart. An invalid file changes nothing.
 func (d *daemon) reload(ctx context.Context) command.Result {
 	old := d.remote.running
 	if old.Path == "" {
@@ -154,18 +150,11 @@ func (d *daemon) reload(ctx context.Context) command.Result {
 	if err != nil {
 		return command.Result{Status: command.StatusFailed, Reason: "invalid_config", Detail: err.Error()}
 	}
-	changed, err := changedKeys(old, next)
+	plan, err := configs.PlanReload(old, next)
 	if err != nil {
 		return command.Result{Status: command.StatusFailed, Reason: "invalid_config", Detail: err.Error()}
 	}
-	var applied, restart []string
-	for _, k := range changed {
-		if isLive(k) {
-			applied = append(applied, k)
-		} else {
-			restart = append(restart, k)
-		}
-	}
+	applied, restart := plan.Applied, plan.RestartRequired
 	ops, err := operators(next.Commands)
 	if err == nil && d.remote.verifier != nil {
 		err = d.remote.verifier.SetOperators(ops)
@@ -173,40 +162,23 @@ func (d *daemon) reload(ctx context.Context) command.Result {
 	if err != nil {
 		return command.Result{Status: command.StatusFailed, Reason: "invalid_config", Detail: err.Error()}
 	}
-	running := *old
-	running.Thermal.FeverC, running.Thermal.ColdC = next.Thermal.FeverC, next.Thermal.ColdC
-	running.Thermal.MaxAge = next.Thermal.MaxAge
-	running.Policy = next.Policy
-	running.Commands.Operators = next.Commands.Operators
-	if err := d.ctrl.Reconfigure(ctx, liveOf(&running)); err != nil {
+	running := plan.Running
+	if err := d.ctrl.Reconfigure(ctx, liveOf(running)); err != nil {
 		return stopping(err)
 	}
-	d.remote.running = &running
+	d.remote.running = running
 	d.log.Info("config reloaded", "applied", strings.Join(applied, ","), "restart_required", strings.Join(restart, ","))
 	detail := "no change"
-	if len(changed) > 0 {
+	if len(applied)+len(restart) > 0 {
 		detail = fmt.Sprintf("%d key(s) applied, %d need a restart", len(applied), len(restart))
 	}
 	return command.Result{Status: command.StatusOK, Applied: applied, RestartRequired: restart, Detail: detail}
 }
 
-// liveKeys are the config keys a reload applies without a restart; a key
-// ending in "." covers its whole section. thermal.min_skin_c is not one:
-// the thermometer's liveness check, built at start, uses it too.
-var liveKeys = []string{"thermal.fever_c", "thermal.cold_c", "thermal.max_age",
-	"policy.", "commands.operators"}
-
-func isLive(key string) bool {
-	for _, l := range liveKeys {
-		if key == l || (strings.HasSuffix(l, ".") && strings.HasPrefix(key, l)) ||
-			strings.HasPrefix(key, l+"[") || strings.HasPrefix(key, l+".") {
-			return true
-		}
-	}
-	return false
-}
-
-// liveOf is the controller's live configuration from a config.
+// liveOf is the controller's live configuration from a config. It and
+// policyOf stay here, where config meets gate: configs must not import gate
+// (deps_test.go), and the decision core importing the YAML schema would tie
+// it to the config file's shape.
 func liveOf(c *configs.Config) gate.Live {
 	return gate.Live{
 		Policy:         policyOf(c),
@@ -228,58 +200,4 @@ func policyOf(c *configs.Config) gate.Policy {
 		BorderlineC:        c.Thermal.BorderlineC,
 		ThermalFailOpen:    c.Thermal.FailMode == "admit",
 	}
-}
-
-// changedKeys lists the dotted config keys whose values differ, as YAML
-// names them (lists compare whole: "commands.operators").
-func changedKeys(a, b *configs.Config) ([]string, error) {
-	fa, err := flatten(a)
-	if err != nil {
-		return nil, err
-	}
-	fb, err := flatten(b)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for k, v := range fa {
-		if w, ok := fb[k]; !ok || !reflect.DeepEqual(v, w) {
-			out = append(out, k)
-		}
-	}
-	for k := range fb {
-		if _, ok := fa[k]; !ok {
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
-func flatten(c *configs.Config) (map[string]any, error) {
-	y, err := yaml.Marshal(c)
-	if err != nil {
-		return nil, fmt.Errorf("reload: %w", err)
-	}
-	var m map[string]any
-	if err := yaml.Unmarshal(y, &m); err != nil {
-		return nil, fmt.Errorf("reload: %w", err)
-	}
-	out := map[string]any{}
-	var walk func(prefix string, v any)
-	walk = func(prefix string, v any) {
-		if mm, ok := v.(map[string]any); ok {
-			for k, c := range mm {
-				p := k
-				if prefix != "" {
-					p = prefix + "." + k
-				}
-				walk(p, c)
-			}
-			return
-		}
-		out[prefix] = v
-	}
-	walk("", m)
-	return out, nil
 }

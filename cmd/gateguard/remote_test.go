@@ -41,30 +41,3 @@ func TestReloadKeepsPolicy(t *testing.T) {
 		})
 	}
 }
-
-// TestLiveKeys: a reload applies only keys whose every user reads them
-// again; thermal.min_skin_c is also baked into the thermometer's liveness
-// check at start, so it needs a restart (a reload used to apply it to the
-// decision alone).
-func TestLiveKeys(t *testing.T) {
-	for _, tc := range []struct {
-		key  string
-		live bool
-	}{
-		{"thermal.fever_c", true},
-		{"thermal.cold_c", true},
-		{"thermal.max_age", true},
-		{"thermal.min_skin_c", false},
-		{"thermal.borderline_c", false},
-		{"thermal.fail_mode", false},
-		{"policy.check_timeout", true},
-		{"policy.require_face", true},
-		{"commands.operators", true},
-		{"commands.nonce_file", false},
-		{"camera.fps", false},
-	} {
-		if got := isLive(tc.key); got != tc.live {
-			t.Errorf("isLive(%q) = %v, want %v", tc.key, got, tc.live)
-		}
-	}
-}
