@@ -29,8 +29,9 @@ type Options struct {
 	PassageTimeout time.Duration
 	// RepeatSuppress is how long the same code text is ignored after a decision.
 	RepeatSuppress time.Duration
-	// AlertWindow rate-limits fever and spoof alerts per person (personal.go);
-	// zero raises a new alert for every occurrence.
+	// AlertWindow rate-limits fever, spoof and passback alerts per person,
+	// and tailgating alerts per lane (personal.go); zero raises a new alert
+	// for every occurrence.
 	AlertWindow time.Duration
 	// ThermalMaxAge is how old a thermal frame may be when measuring.
 	ThermalMaxAge time.Duration
