@@ -173,7 +173,12 @@ func Decide(p Policy, a Attempt) Verdict {
 	} else if p.RequireFace {
 		deny(ReasonNoFace)
 	}
-	if r := a.Reading; r != nil && !math.IsNaN(r.SkinC) {
+	r := a.Reading
+	unavailable := a.ThermalUnavailable
+	if r != nil && !finiteReading(r) {
+		r, unavailable = nil, true // a broken sensor's number is no reading
+	}
+	if r != nil {
 		switch {
 		case r.SkinC < p.MinSkinC || r.NotSkin != "":
 			v.Spoof = true
@@ -188,7 +193,7 @@ func Decide(p Policy, a Attempt) Verdict {
 		case r.SkinC < p.ColdC:
 			deny(ReasonTooCold)
 		}
-	} else if a.ThermalUnavailable && (a.FaceSeen || !p.RequireFace) {
+	} else if unavailable && (a.FaceSeen || !p.RequireFace) {
 		thermalFailMode(p, &v)
 	} else if p.RequireTemperature && (a.FaceSeen || !p.RequireFace) {
 		deny(noReadingReason(a))
@@ -206,6 +211,19 @@ func Decide(p Policy, a Attempt) Verdict {
 		v.Reasons = append(v.Reasons, ReasonInsecure)
 	}
 	return v
+}
+
+// finiteReading reports whether every number in r is finite. A NaN or an
+// infinity is what a broken sensor or a division by zero gives, never a
+// temperature: such a reading is no reading (and could not be published).
+func finiteReading(r *Reading) bool {
+	finite := func(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+	for _, p := range []*float64{r.BlackbodyC, r.DriftC, r.AmbientC} {
+		if p != nil && !finite(*p) {
+			return false
+		}
+	}
+	return finite(r.SkinC) && finite(r.CoreC) && finite(r.ThresholdC)
 }
 
 // String formats a verdict for logs: "admitted" or "denied: fever, no_face".

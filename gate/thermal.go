@@ -118,6 +118,13 @@ func (c *Controller) measure(face vision.Face, size image.Point) {
 		c.log.Debug("no temperature", "attempt", a.id, "err", err)
 		return
 	}
+	if !finiteReading(&r) {
+		// Not a temperature: the sensor (or its maths) is broken now.
+		a.th.unavailable = true
+		c.log.Warn("screening unavailable: non-finite reading", "attempt", a.id,
+			"skin_c", fmt.Sprint(r.SkinC), "core_c", fmt.Sprint(r.CoreC))
+		return
+	}
 	a.th.unavailable = false
 	r.ThresholdC = c.o.Policy.FeverC
 	if r.CalibrationID == "" {
