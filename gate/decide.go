@@ -136,6 +136,9 @@ type Attempt struct {
 	// Remeasure, when set and there is no Reading, says why no reading was
 	// taken (too far, too close, borderline not confirmed).
 	Remeasure Reason
+	// FireAlarm is set while a fire alarm is active or latched: the lane is
+	// held open for evacuation and nobody is admitted through a check.
+	FireAlarm bool
 }
 
 // Verdict is the result of Decide.
@@ -150,7 +153,8 @@ type Verdict struct {
 
 // Decide is the gate's pure decision: it admits only a green, verified
 // credential (or an explicitly insecure one) with a face, a plausible skin
-// temperature and no fever, and lists every reason for a denial.
+// temperature and no fever, never during a fire alarm, and lists every
+// reason for a denial.
 func Decide(p Policy, a Attempt) Verdict {
 	var v Verdict
 	deny := func(r Reason) { v.Reasons = append(v.Reasons, r) }
@@ -200,6 +204,9 @@ func Decide(p Policy, a Attempt) Verdict {
 	}
 	if a.TimedOut && len(v.Reasons) > 0 {
 		v.Reasons = append(v.Reasons, ReasonCheckTimeout)
+	}
+	if a.FireAlarm {
+		deny(ReasonFireAlarm)
 	}
 	v.Admit = true
 	for _, r := range v.Reasons {
