@@ -84,6 +84,11 @@ type Controller struct {
 	faults    map[string]string // device → alert id of an open fault
 	personal  map[personKey]*personAlert
 	remote    remoteState
+	// outboxHealth is the outbox's health as last reported through
+	// DeviceHealth (the outbox's only route into the gate); recordFailing
+	// is set while the gate's own Records are refused.
+	outboxHealth  error
+	recordFailing bool
 	// outboxLost is the message of an outbox alert that could not be
 	// recorded because the outbox refused records; it is recorded first
 	// once the outbox takes records again.
@@ -174,7 +179,9 @@ func (c *Controller) Input(ctx context.Context, ev InputEvent) {
 }
 
 // DeviceHealth reports a device as working (err == nil) or faulty. Changes
-// raise and end device-fault alerts.
+// raise and end device-fault alerts. The outbox reports its health (nearly
+// full, write failures) here as DeviceOutbox, and only here: the gate never
+// asks the Recorder for it.
 func (c *Controller) DeviceHealth(ctx context.Context, name string, err error) {
 	select {
 	case c.health <- deviceHealth{name, err}:
@@ -230,7 +237,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		case ev := <-c.inputs:
 			c.onInput(ev)
 		case h := <-c.health:
-			c.onHealth(h)
+			c.onReportedHealth(h)
 		case m := <-c.modes:
 			c.onMode(m)
 		case v := <-c.verified:

@@ -156,6 +156,14 @@ func (c *Controller) applyMode() {
 	}
 }
 
+// onReportedHealth takes a health report from DeviceHealth.
+func (c *Controller) onReportedHealth(h deviceHealth) {
+	if h.name == DeviceOutbox {
+		c.outboxHealth = h.err
+	}
+	c.onHealth(h)
+}
+
 func (c *Controller) onHealth(h deviceHealth) {
 	status := "ok"
 	if h.err != nil {
@@ -168,7 +176,7 @@ func (c *Controller) onHealth(h deviceHealth) {
 	c.devices[h.name] = status
 	id, open := c.faults[h.name]
 	typ, msg := AlertDeviceFault, "device fault: "+status
-	if h.name == "outbox" {
+	if h.name == DeviceOutbox {
 		typ, msg = AlertOutbox, status
 		if open && c.outboxLost != "" {
 			a := c.alertBase(id, AlertOutbox, AlertNew, "critical", c.outboxLost)

@@ -50,13 +50,13 @@ func (c *Controller) record(topic, id string, seq *uint64, v any) error {
 		c.onRecordError(err)
 		return fmt.Errorf("gate: record %s: %w", topic, err)
 	}
-	if s := c.devices["outbox"]; s != "ok" && s != "" {
-		// Writable again: end (or update, if still nearly full) the alert.
-		var health error
-		if h, ok := c.o.Recorder.(interface{ Health() error }); ok {
-			health = h.Health()
-		}
-		c.onHealth(deviceHealth{"outbox", health})
+	if c.recordFailing {
+		// Writable again: the refusal is over. The outbox's own health, as
+		// last reported through DeviceHealth, is its state again: the
+		// alert ends, or stays open while the outbox still reports trouble
+		// (nearly full).
+		c.recordFailing = false
+		c.onHealth(deviceHealth{DeviceOutbox, c.outboxHealth})
 	}
 	return nil
 }
@@ -64,13 +64,14 @@ func (c *Controller) record(topic, id string, seq *uint64, v any) error {
 // onRecordError puts the outbox in fault: the state topic and the log carry
 // it at once; the outbox alert is recorded when the outbox takes records again.
 func (c *Controller) onRecordError(err error) {
-	if c.devices["outbox"] == err.Error() {
+	c.recordFailing = true
+	if c.devices[DeviceOutbox] == err.Error() {
 		return
 	}
-	c.devices["outbox"] = err.Error()
+	c.devices[DeviceOutbox] = err.Error()
 	c.log.Error("outbox unwritable: gate in fail mode", "err", err)
-	if _, open := c.faults["outbox"]; !open {
-		c.faults["outbox"] = newID()
+	if _, open := c.faults[DeviceOutbox]; !open {
+		c.faults[DeviceOutbox] = newID()
 		c.outboxLost = fmt.Sprintf("outbox refused records from %s: %v; entries were denied meanwhile",
 			c.o.Now().UTC().Format(time.RFC3339), err)
 	}

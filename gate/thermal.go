@@ -30,6 +30,11 @@ const (
 // health is reported in the state and in device-fault alerts.
 const DeviceBlackbody = "thermal.blackbody"
 
+// DeviceOutbox is the device name under which the outbox's health is
+// reported (DeviceHealth) and shown in the state; its faults are alerts of
+// type outbox.
+const DeviceOutbox = "outbox"
+
 // DeviceThermal is the device name under which the thermal camera's health
 // is reported (DeviceHealth). While it is faulty screening is unavailable:
 // attempts go to the thermal fail mode at once.

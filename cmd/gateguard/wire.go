@@ -420,15 +420,6 @@ type teeRecorder struct {
 	fn func(gate.Message)
 }
 
-// Health passes on the outbox's health (the controller asks for it when the
-// outbox takes records again), or nil when the outbox does not report one.
-func (t teeRecorder) Health() error {
-	if h, ok := t.Recorder.(interface{ Health() error }); ok {
-		return h.Health()
-	}
-	return nil
-}
-
 func (t teeRecorder) Record(m gate.Message) error {
 	if err := t.Recorder.Record(m); err != nil {
 		return err
