@@ -82,13 +82,27 @@ func (c *Controller) publishState() {
 	if c.o.State == nil {
 		return
 	}
-	devices := make(map[string]string, len(c.devices))
-	for k, v := range c.devices {
+	c.o.State.SetState(c.state().Payload())
+}
+
+// state is the gate's current retained state; the state topic and the
+// get_state command both use it.
+func (c *Controller) state() State {
+	return State{Site: c.o.Site, Gate: c.o.Gate, Time: c.o.Now(), Mode: c.mode, Lane: c.lane,
+		FireAlarm: c.fireAlert != "", Devices: c.devices, OutboxDepth: c.o.Recorder.Depth()}
+}
+
+// Payload is s as published on the state topic: the payload version set,
+// the time in UTC, and the devices copied (never null).
+func (s State) Payload() []byte {
+	s.V = PayloadVersion
+	s.Time = s.Time.UTC()
+	devices := make(map[string]string, len(s.Devices))
+	for k, v := range s.Devices {
 		devices[k] = v
 	}
-	c.o.State.SetState(marshal(State{V: PayloadVersion, Site: c.o.Site, Gate: c.o.Gate,
-		Time: c.o.Now().UTC(), Mode: c.mode, Lane: c.lane, FireAlarm: c.fireAlert != "",
-		Devices: devices, OutboxDepth: c.o.Recorder.Depth()}))
+	s.Devices = devices
+	return marshal(s)
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }

@@ -184,19 +184,11 @@ func (c *Controller) remoteSetMode(m Mode, r Remote) RemoteResult {
 	return res
 }
 
-// Snapshot returns the gate's current state payload, as published on the
-// state topic, built in Run's goroutine.
-func (c *Controller) Snapshot(ctx context.Context) ([]byte, error) {
+// StatePayload returns the gate's current state payload, as published on
+// the state topic, built in Run's goroutine.
+func (c *Controller) StatePayload(ctx context.Context) ([]byte, error) {
 	var b []byte
-	err := c.do(ctx, func() {
-		devices := make(map[string]string, len(c.devices))
-		for k, v := range c.devices {
-			devices[k] = v
-		}
-		b = marshal(State{V: PayloadVersion, Site: c.o.Site, Gate: c.o.Gate,
-			Time: c.o.Now().UTC(), Mode: c.mode, Lane: c.lane, FireAlarm: c.fireAlert != "",
-			Devices: devices, OutboxDepth: c.o.Recorder.Depth()})
-	})
+	err := c.do(ctx, func() { b = c.state().Payload() })
 	return b, err
 }
 

@@ -134,7 +134,7 @@ func TestRemoteSetModeAndFireAlarmOverride(t *testing.T) {
 			t.Errorf("override event %+v", ev)
 		}
 		var st gate.State
-		b, err := h.ctrl.Snapshot(ctx)
+		b, err := h.ctrl.StatePayload(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

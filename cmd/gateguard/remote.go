@@ -118,7 +118,7 @@ func (d *daemon) handleCommand(ctx context.Context, b *command.Body) command.Res
 	case command.SetMode:
 		res, err = d.ctrl.RemoteSetMode(ctx, gate.Mode(b.Args.Mode), r)
 	case command.GetState:
-		st, err := d.ctrl.Snapshot(ctx)
+		st, err := d.ctrl.StatePayload(ctx)
 		if err != nil {
 			return stopping(err)
 		}
