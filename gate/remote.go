@@ -48,9 +48,9 @@ type RemoteResult struct {
 	Detail string
 }
 
-// Live is the part of the configuration that can change while the
+// LiveSettings is the part of the configuration that can change while the
 // controller runs (a config reload).
-type Live struct {
+type LiveSettings struct {
 	Policy         Policy
 	CheckTimeout   time.Duration
 	PassageTimeout time.Duration
@@ -195,7 +195,7 @@ func (c *Controller) StatePayload(ctx context.Context) ([]byte, error) {
 // Reconfigure applies a reloaded configuration's live part. An attempt in
 // progress finishes under the old policy's deadline but is decided with the
 // new policy.
-func (c *Controller) Reconfigure(ctx context.Context, l Live) error {
+func (c *Controller) Reconfigure(ctx context.Context, l LiveSettings) error {
 	return c.do(ctx, func() {
 		c.o.Policy = l.Policy
 		if l.CheckTimeout > 0 {

@@ -207,8 +207,8 @@ func isLive(key string) bool {
 }
 
 // liveOf is the controller's live configuration from a config.
-func liveOf(c *configs.Config) gate.Live {
-	return gate.Live{
+func liveOf(c *configs.Config) gate.LiveSettings {
+	return gate.LiveSettings{
 		Policy:         policyOf(c),
 		CheckTimeout:   c.Policy.CheckTimeout,
 		PassageTimeout: c.Policy.PassageTimeout,
