@@ -155,16 +155,12 @@ func (d *daemon) buildGPIO() error {
 	if err != nil {
 		return err
 	}
-	for _, in := range []struct {
-		kind gate.InputKind
-		key  string
-		cfg  *configs.Input
-	}{
-		{gate.InputPassage, "gpio.passage", g.Passage},
-		{gate.InputExitButton, "gpio.exit_button", g.ExitButton},
-		{gate.InputFireAlarm, "gpio.fire_alarm", g.FireAlarm},
-		{gate.InputFireReset, "gpio.fire_reset", g.FireReset},
-	} {
+	for _, kind := range gate.Inputs {
+		in := struct {
+			kind gate.InputKind
+			key  string
+			cfg  *configs.Input
+		}{kind, "gpio." + kind.String(), g.Input(kind.String())}
 		if in.cfg == nil {
 			continue
 		}
