@@ -32,15 +32,11 @@ func (c *Config) Validate() error {
 	v.duration("gpio.relay.hold", g.Relay.Hold, time.Second, 10*time.Second)
 	v.oneOf("gpio.relay.safe_state", g.Relay.SafeState, "locked", "open")
 	pins := map[string]string{g.Relay.Pin: "gpio.relay.pin"}
-	for _, in := range []struct {
-		key string
-		in  *Input
-	}{
-		{"gpio.passage", g.Passage},
-		{"gpio.exit_button", g.ExitButton},
-		{"gpio.fire_alarm", g.FireAlarm},
-		{"gpio.fire_reset", g.FireReset},
-	} {
+	for _, name := range g.InputNames() {
+		in := struct {
+			key string
+			in  *Input
+		}{"gpio." + name, g.Input(name)}
 		if in.in == nil {
 			continue
 		}

@@ -147,7 +147,17 @@ func (c *Controller) complete() bool {
 	return true
 }
 
+// finish ends the current attempt: decide, record, act.
 func (c *Controller) finish(timedOut bool) {
+	a := c.endAttempt()
+	v := Decide(c.o.Policy, c.decisionInput(a, timedOut))
+	ev, admit := c.recordEntry(a, v)
+	c.act(a, ev, admit)
+}
+
+// endAttempt detaches the current attempt from the controller, settling a
+// verification that did not finish and suppressing the code for a while.
+func (c *Controller) endAttempt() *attempt {
 	a := c.att
 	c.att = nil
 	c.deadline = time.Time{}
@@ -157,6 +167,11 @@ func (c *Controller) finish(timedOut bool) {
 	if c.o.RepeatSuppress > 0 {
 		c.attempts[a.code.Text] = c.o.Now().Add(c.o.RepeatSuppress)
 	}
+	return a
+}
+
+// decisionInput is everything Decide needs about an attempt and the gate.
+func (c *Controller) decisionInput(a *attempt, timedOut bool) Attempt {
 	at := Attempt{
 		Mode:       c.mode,
 		Credential: &a.cred,
@@ -164,19 +179,22 @@ func (c *Controller) finish(timedOut bool) {
 		PoorFace:   a.poorFace && !a.faceSeen,
 		Reading:    a.reading,
 		TimedOut:   timedOut,
+		FireAlarm:  c.fireOn || c.fireAlert != "",
 	}
 	if c.o.Thermometer == nil {
 		at.Reading = nil
 	}
 	a.applyThermal(&at)
-	v := Decide(c.o.Policy, at)
+	return at
+}
+
+// recordEntry records the attempt's entry event and the alerts it raises.
+// It returns the event and whether to admit: only a recorded admission is
+// acted on.
+func (c *Controller) recordEntry(a *attempt, v Verdict) (Event, bool) {
 	c.noteVerdict(v)
 	if v.Fever {
 		c.snapshot(a)
-	}
-	if c.fireOn || c.fireAlert != "" {
-		v.Admit = false
-		v.Reasons = append(v.Reasons, ReasonFireAlarm)
 	}
 	ev := c.event(KindEntry, v)
 	ev.ID = a.id
@@ -206,6 +224,11 @@ func (c *Controller) finish(timedOut bool) {
 	if msg, ok := passbackViolation(a.cred); ok {
 		c.personalAlert(AlertPassback, "warning", person, ev, msg)
 	}
+	return ev, admit
+}
+
+// act opens the lane for a recorded admission, or returns it to idle.
+func (c *Controller) act(a *attempt, ev Event, admit bool) {
 	if !admit {
 		c.setLane(LaneIdle)
 		return

@@ -29,8 +29,9 @@ type Options struct {
 	PassageTimeout time.Duration
 	// RepeatSuppress is how long the same code text is ignored after a decision.
 	RepeatSuppress time.Duration
-	// AlertWindow rate-limits fever and spoof alerts per person (personal.go);
-	// zero raises a new alert for every occurrence.
+	// AlertWindow rate-limits fever, spoof and passback alerts per person,
+	// and tailgating alerts per lane (personal.go); zero raises a new alert
+	// for every occurrence.
 	AlertWindow time.Duration
 	// ThermalMaxAge is how old a thermal frame may be when measuring.
 	ThermalMaxAge time.Duration
@@ -83,6 +84,11 @@ type Controller struct {
 	faults    map[string]string // device → alert id of an open fault
 	personal  map[personKey]*personAlert
 	remote    remoteState
+	// outboxHealth is the outbox's health as last reported through
+	// DeviceHealth (the outbox's only route into the gate); recordFailing
+	// is set while the gate's own Records are refused.
+	outboxHealth  error
+	recordFailing bool
 	// outboxLost is the message of an outbox alert that could not be
 	// recorded because the outbox refused records; it is recorded first
 	// once the outbox takes records again.
@@ -173,7 +179,9 @@ func (c *Controller) Input(ctx context.Context, ev InputEvent) {
 }
 
 // DeviceHealth reports a device as working (err == nil) or faulty. Changes
-// raise and end device-fault alerts.
+// raise and end device-fault alerts. The outbox reports its health (nearly
+// full, write failures) here as DeviceOutbox, and only here: the gate never
+// asks the Recorder for it.
 func (c *Controller) DeviceHealth(ctx context.Context, name string, err error) {
 	select {
 	case c.health <- deviceHealth{name, err}:
@@ -229,7 +237,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		case ev := <-c.inputs:
 			c.onInput(ev)
 		case h := <-c.health:
-			c.onHealth(h)
+			c.onReportedHealth(h)
 		case m := <-c.modes:
 			c.onMode(m)
 		case v := <-c.verified:

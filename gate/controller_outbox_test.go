@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 
 	"github.com/gateguard/gateguard/gate"
+	"github.com/gateguard/gateguard/gate/gatetest"
 )
 
 // TestOutboxAlertAfterRefusedRecords checks the outbox alert path: while the
@@ -56,4 +57,59 @@ func TestOutboxNearlyFullAlert(t *testing.T) {
 		h.want("alert:outbox:new", "alert:outbox:end")
 		h.shutdown()
 	})
+}
+
+// pollable is a Recorder that also has a Health method, as the durable
+// outbox does. The gate must not poll it: the outbox's health reaches the
+// gate through DeviceHealth only, so a second route cannot contradict it.
+type pollable struct {
+	*gatetest.Recorder
+	health error
+}
+
+func (p pollable) Health() error { return p.health }
+
+// TestOutboxHealthHasOneRoute: after refused records, the outbox's state is
+// what DeviceHealth last reported (the alert ends when nothing was
+// reported, stays open while it reported trouble), never what a Health
+// method on the Recorder says.
+func TestOutboxHealthHasOneRoute(t *testing.T) {
+	nearly := errors.New("outbox: nearly full: 91% in use")
+	tests := []struct {
+		name     string
+		reported error // reported through DeviceHealth before the refusals
+		want     []string
+	}{
+		{"nothing reported: the alert ends", nil,
+			[]string{"entry:admitted:insecure_credential", "alert:outbox:new", "alert:outbox:end"}},
+		{"nearly full reported: the alert stays open", nearly,
+			[]string{"alert:outbox:new", "entry:admitted:insecure_credential", "alert:outbox:update"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t, func(o *gate.Options) {
+					o.Recorder = pollable{Recorder: o.Recorder.(*gatetest.Recorder), health: errors.New("poll: must not be asked")}
+				})
+				if tt.reported != nil {
+					h.ctrl.DeviceHealth(context.Background(), "outbox", tt.reported)
+					synctest.Wait()
+				}
+				h.therm.Set(gate.Reading{SkinC: 36.5, CoreC: 36.5}, nil)
+				h.rec.Fail(true)
+				h.thermal()
+				h.observe("alice", true)
+				h.rec.Fail(false)
+				h.thermal()
+				h.observe("bob", true)
+				h.want(tt.want...)
+				for _, m := range h.rec.Messages() {
+					if strings.Contains(string(m.Payload), "must not be asked") {
+						t.Errorf("the gate polled the Recorder's health: %s", m.Payload)
+					}
+				}
+				h.shutdown()
+			})
+		})
+	}
 }

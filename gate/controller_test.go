@@ -7,6 +7,7 @@ import (
 	"image"
 	"io"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -436,4 +437,26 @@ func TestPassbackViolationsAlert(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestNonFiniteReadingIsNoReading: a thermometer returning NaN denies
+// thermal_unavailable at once, and the event carries no temperature (a NaN
+// cannot be published as JSON).
+func TestNonFiniteReadingIsNoReading(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.therm.Set(gate.Reading{SkinC: 36.5, CoreC: math.NaN()}, nil)
+		h.thermal()
+		h.observe("alice", true)
+		h.want("entry:denied:thermal_unavailable")
+		h.wantCalls()
+		var ev gate.Event
+		if err := json.Unmarshal(h.rec.Messages()[0].Payload, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Reading != nil {
+			t.Errorf("event carries the non-finite reading %+v", ev.Reading)
+		}
+		h.shutdown()
+	})
 }

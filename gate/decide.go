@@ -136,6 +136,9 @@ type Attempt struct {
 	// Remeasure, when set and there is no Reading, says why no reading was
 	// taken (too far, too close, borderline not confirmed).
 	Remeasure Reason
+	// FireAlarm is set while a fire alarm is active or latched: the lane is
+	// held open for evacuation and nobody is admitted through a check.
+	FireAlarm bool
 }
 
 // Verdict is the result of Decide.
@@ -150,7 +153,8 @@ type Verdict struct {
 
 // Decide is the gate's pure decision: it admits only a green, verified
 // credential (or an explicitly insecure one) with a face, a plausible skin
-// temperature and no fever, and lists every reason for a denial.
+// temperature and no fever, never during a fire alarm, and lists every
+// reason for a denial.
 func Decide(p Policy, a Attempt) Verdict {
 	var v Verdict
 	deny := func(r Reason) { v.Reasons = append(v.Reasons, r) }
@@ -173,7 +177,12 @@ func Decide(p Policy, a Attempt) Verdict {
 	} else if p.RequireFace {
 		deny(ReasonNoFace)
 	}
-	if r := a.Reading; r != nil && !math.IsNaN(r.SkinC) {
+	r := a.Reading
+	unavailable := a.ThermalUnavailable
+	if r != nil && !finiteReading(r) {
+		r, unavailable = nil, true // a broken sensor's number is no reading
+	}
+	if r != nil {
 		switch {
 		case r.SkinC < p.MinSkinC || r.NotSkin != "":
 			v.Spoof = true
@@ -188,13 +197,16 @@ func Decide(p Policy, a Attempt) Verdict {
 		case r.SkinC < p.ColdC:
 			deny(ReasonTooCold)
 		}
-	} else if a.ThermalUnavailable && (a.FaceSeen || !p.RequireFace) {
+	} else if unavailable && (a.FaceSeen || !p.RequireFace) {
 		thermalFailMode(p, &v)
 	} else if p.RequireTemperature && (a.FaceSeen || !p.RequireFace) {
 		deny(noReadingReason(a))
 	}
 	if a.TimedOut && len(v.Reasons) > 0 {
 		v.Reasons = append(v.Reasons, ReasonCheckTimeout)
+	}
+	if a.FireAlarm {
+		deny(ReasonFireAlarm)
 	}
 	v.Admit = true
 	for _, r := range v.Reasons {
@@ -206,6 +218,19 @@ func Decide(p Policy, a Attempt) Verdict {
 		v.Reasons = append(v.Reasons, ReasonInsecure)
 	}
 	return v
+}
+
+// finiteReading reports whether every number in r is finite. A NaN or an
+// infinity is what a broken sensor or a division by zero gives, never a
+// temperature: such a reading is no reading (and could not be published).
+func finiteReading(r *Reading) bool {
+	finite := func(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+	for _, p := range []*float64{r.BlackbodyC, r.DriftC, r.AmbientC} {
+		if p != nil && !finite(*p) {
+			return false
+		}
+	}
+	return finite(r.SkinC) && finite(r.CoreC) && finite(r.ThresholdC)
 }
 
 // String formats a verdict for logs: "admitted" or "denied: fever, no_face".

@@ -42,7 +42,18 @@ func TestDecide(t *testing.T) {
 		{"face match", p, Attempt{Credential: green, FaceSeen: true, FaceMatch: &yes, Reading: read(36.5)}, true, nil, false, false},
 		{"locked mode", p, Attempt{Mode: ModeLocked, Credential: green, FaceSeen: true, Reading: read(36.5)}, false, []Reason{ReasonLocked}, false, false},
 		{"maintenance mode", p, Attempt{Mode: ModeMaintenance, Credential: green, FaceSeen: true, Reading: read(36.5)}, false, []Reason{ReasonLocked}, false, false},
-		{"every reason at once", p, Attempt{Mode: ModeLocked, Credential: red, FaceSeen: true, Reading: read(38.5)}, false, []Reason{ReasonLocked, ReasonCredential, ReasonFever}, true, false},
+		{"fire alarm denies an otherwise good attempt", p, Attempt{Credential: green, FaceSeen: true, Reading: read(36.5), FireAlarm: true},
+			false, []Reason{ReasonFireAlarm}, false, false},
+		{"fire alarm comes after the check timeout", p, Attempt{Credential: green, TimedOut: true, FireAlarm: true},
+			false, []Reason{ReasonNoFace, ReasonCheckTimeout, ReasonFireAlarm}, false, false},
+		{"fire alarm alone is no check timeout", p, Attempt{Credential: green, FaceSeen: true, Reading: read(36.5), TimedOut: true, FireAlarm: true},
+			false, []Reason{ReasonFireAlarm}, false, false},
+		{"fire alarm: an insecure credential is not an admission", p, Attempt{Credential: insecure, FaceSeen: true, Reading: read(36.5), FireAlarm: true},
+			false, []Reason{ReasonFireAlarm}, false, false},
+		{"fire alarm denies a logged fever", Policy{FeverC: 37.3, ColdC: 34.5, MinSkinC: 30, FeverLogOnly: true, RequireFace: true, RequireTemperature: true},
+			Attempt{Credential: green, FaceSeen: true, Reading: read(38), FireAlarm: true}, false, []Reason{ReasonFeverLogged, ReasonFireAlarm}, true, false},
+		{"every reason at once", p, Attempt{Mode: ModeLocked, Credential: red, FaceSeen: true, Reading: read(38.5), TimedOut: true, FireAlarm: true},
+			false, []Reason{ReasonLocked, ReasonCredential, ReasonFever, ReasonCheckTimeout, ReasonFireAlarm}, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,6 +27,10 @@ const (
 	KindRemoteOpen = "remote_open" // an operator's signed command opened the lane
 )
 
+// DecisionUnauthorised is the decision of a passage event nobody was
+// admitted for: the lane was secured, or its opening already passed.
+const DecisionUnauthorised = "unauthorised"
+
 // Event is an entry-log record, published on event/access.
 type Event struct {
 	V        int       `json:"v"`
@@ -36,7 +40,7 @@ type Event struct {
 	Gate     string    `json:"gate"`
 	Time     time.Time `json:"time"`
 	Kind     string    `json:"kind"`
-	Decision string    `json:"decision"` // admitted, denied, passed, not_passed, opened, reset
+	Decision string    `json:"decision"` // admitted, denied, passed, not_passed, unauthorised, opened, reset
 	Reasons  []Reason  `json:"reasons"`
 	// Attempt links a passage event to the entry event it closes.
 	Attempt    string      `json:"attempt,omitempty"`
@@ -62,6 +66,9 @@ const (
 	AlertDeviceFault = "device_fault"
 	AlertOutbox      = "outbox"
 	AlertPassback    = "passback" // the same pass used twice in the anti-passback window
+	// AlertTailgating is a passage nobody was admitted for; rate-limited
+	// per lane with Options.AlertWindow.
+	AlertTailgating = "tailgating"
 )
 
 // Alert states in an alert's lifecycle.
@@ -90,8 +97,9 @@ type Alert struct {
 	Holder  string   `json:"holder,omitempty"`
 	Device  string   `json:"device,omitempty"`
 	Reading *Reading `json:"temperature,omitempty"`
-	// Count is how often a per-person alert (fever, spoof) occurred since it
-	// was raised; see Options.AlertWindow.
+	// Count is how often a per-person alert (fever, spoof, passback) or a
+	// lane's tailgating alert occurred since it was raised; see
+	// Options.AlertWindow.
 	Count int `json:"count,omitempty"`
 	// Replayed is set by the publisher on alerts sent after a reconnect.
 	Replayed bool `json:"replayed"`

@@ -14,8 +14,8 @@ func (c *Controller) onInput(ev InputEvent) {
 			c.onFireReset()
 		}
 	case InputPassage:
-		if ev.Active && c.lane == LaneOpen {
-			c.passage(true)
+		if ev.Active {
+			c.onPassage()
 		}
 	case InputExitButton:
 		if ev.Active {
@@ -23,6 +23,38 @@ func (c *Controller) onInput(ev InputEvent) {
 		}
 	}
 }
+
+// onPassage closes the current opening, or records a passage nobody was
+// admitted for: one while the lane is secured (idle, or checking someone),
+// or a second one after an opening was already passed. A lane held open
+// (fire alarm, free mode) lets anyone through and records nothing.
+func (c *Controller) onPassage() {
+	switch {
+	case c.lane == LaneOpen:
+		c.passage(true)
+	case c.lane == LaneFireAlarm || c.mode == ModeFree:
+	default:
+		c.tailgating()
+	}
+}
+
+// tailgating records an unauthorised passage and raises the lane's
+// tailgating alert, rate-limited per lane like per-person alerts.
+func (c *Controller) tailgating() {
+	ev := c.event(KindPassage, Verdict{})
+	ev.Decision = DecisionUnauthorised
+	if err := c.record(TopicAccess, ev.ID, &ev.Seq, &ev); err != nil {
+		c.log.Error("unauthorised passage not recorded", "err", err)
+	}
+	c.log.Warn("unauthorised passage: nobody was admitted", "lane", c.lane)
+	c.personalAlert(AlertTailgating, "warning", laneKey, ev,
+		"passage with nobody admitted (tailgating or a forced turnstile), lane "+c.lane)
+}
+
+// laneKey is the "person" of the lane's own rate-limited alerts
+// (tailgating): per-person alerts are keyed by type and person, and no
+// per-person alert has such a type, so it never meets a person's key.
+const laneKey = "lane"
 
 func (c *Controller) onExitButton() {
 	if c.lane == LaneFireAlarm || c.mode == ModeFree {
@@ -124,6 +156,14 @@ func (c *Controller) applyMode() {
 	}
 }
 
+// onReportedHealth takes a health report from DeviceHealth.
+func (c *Controller) onReportedHealth(h deviceHealth) {
+	if h.name == DeviceOutbox {
+		c.outboxHealth = h.err
+	}
+	c.onHealth(h)
+}
+
 func (c *Controller) onHealth(h deviceHealth) {
 	status := "ok"
 	if h.err != nil {
@@ -136,7 +176,7 @@ func (c *Controller) onHealth(h deviceHealth) {
 	c.devices[h.name] = status
 	id, open := c.faults[h.name]
 	typ, msg := AlertDeviceFault, "device fault: "+status
-	if h.name == "outbox" {
+	if h.name == DeviceOutbox {
 		typ, msg = AlertOutbox, status
 		if open && c.outboxLost != "" {
 			a := c.alertBase(id, AlertOutbox, AlertNew, "critical", c.outboxLost)

@@ -11,7 +11,8 @@ import (
 // person within AlertWindow are counted under the same alert id and reported
 // in at most one update per window; the alert ends once a window passes with
 // no repeat. Another person's alert is never held back. Every attempt is
-// still an entry event: only the alert stream is thinned.
+// still an entry event: only the alert stream is thinned. A lane's
+// tailgating alert is rate-limited the same way, with the lane as its person.
 
 // personKey names one person's alert of one type.
 type personKey struct{ typ, person string }

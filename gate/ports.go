@@ -82,9 +82,19 @@ const (
 	InputFireReset
 )
 
-var inputNames = [...]string{"passage", "exit_button", "fire_alarm", "fire_reset"}
+// Inputs lists every input the gate reacts to, in config order: the one
+// list of them that the gate, the daemon's wiring and the scenario runner
+// use. Each one's String is its key under gpio in the config.
+var Inputs = []InputKind{InputPassage, InputExitButton, InputFireAlarm, InputFireReset}
 
-// String returns the input's config name.
+var inputNames = [...]string{
+	InputPassage:    "passage",
+	InputExitButton: "exit_button",
+	InputFireAlarm:  "fire_alarm",
+	InputFireReset:  "fire_reset",
+}
+
+// String returns the input's config name (its key under gpio).
 func (k InputKind) String() string {
 	if k < 0 || int(k) >= len(inputNames) {
 		return "unknown"

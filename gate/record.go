@@ -50,13 +50,13 @@ func (c *Controller) record(topic, id string, seq *uint64, v any) error {
 		c.onRecordError(err)
 		return fmt.Errorf("gate: record %s: %w", topic, err)
 	}
-	if s := c.devices["outbox"]; s != "ok" && s != "" {
-		// Writable again: end (or update, if still nearly full) the alert.
-		var health error
-		if h, ok := c.o.Recorder.(interface{ Health() error }); ok {
-			health = h.Health()
-		}
-		c.onHealth(deviceHealth{"outbox", health})
+	if c.recordFailing {
+		// Writable again: the refusal is over. The outbox's own health, as
+		// last reported through DeviceHealth, is its state again: the
+		// alert ends, or stays open while the outbox still reports trouble
+		// (nearly full).
+		c.recordFailing = false
+		c.onHealth(deviceHealth{DeviceOutbox, c.outboxHealth})
 	}
 	return nil
 }
@@ -64,13 +64,14 @@ func (c *Controller) record(topic, id string, seq *uint64, v any) error {
 // onRecordError puts the outbox in fault: the state topic and the log carry
 // it at once; the outbox alert is recorded when the outbox takes records again.
 func (c *Controller) onRecordError(err error) {
-	if c.devices["outbox"] == err.Error() {
+	c.recordFailing = true
+	if c.devices[DeviceOutbox] == err.Error() {
 		return
 	}
-	c.devices["outbox"] = err.Error()
+	c.devices[DeviceOutbox] = err.Error()
 	c.log.Error("outbox unwritable: gate in fail mode", "err", err)
-	if _, open := c.faults["outbox"]; !open {
-		c.faults["outbox"] = newID()
+	if _, open := c.faults[DeviceOutbox]; !open {
+		c.faults[DeviceOutbox] = newID()
 		c.outboxLost = fmt.Sprintf("outbox refused records from %s: %v; entries were denied meanwhile",
 			c.o.Now().UTC().Format(time.RFC3339), err)
 	}
@@ -81,13 +82,27 @@ func (c *Controller) publishState() {
 	if c.o.State == nil {
 		return
 	}
-	devices := make(map[string]string, len(c.devices))
-	for k, v := range c.devices {
+	c.o.State.SetState(c.state().Payload())
+}
+
+// state is the gate's current retained state; the state topic and the
+// get_state command both use it.
+func (c *Controller) state() State {
+	return State{Site: c.o.Site, Gate: c.o.Gate, Time: c.o.Now(), Mode: c.mode, Lane: c.lane,
+		FireAlarm: c.fireAlert != "", Devices: c.devices, OutboxDepth: c.o.Recorder.Depth()}
+}
+
+// Payload is s as published on the state topic: the payload version set,
+// the time in UTC, and the devices copied (never null).
+func (s State) Payload() []byte {
+	s.V = PayloadVersion
+	s.Time = s.Time.UTC()
+	devices := make(map[string]string, len(s.Devices))
+	for k, v := range s.Devices {
 		devices[k] = v
 	}
-	c.o.State.SetState(marshal(State{V: PayloadVersion, Site: c.o.Site, Gate: c.o.Gate,
-		Time: c.o.Now().UTC(), Mode: c.mode, Lane: c.lane, FireAlarm: c.fireAlert != "",
-		Devices: devices, OutboxDepth: c.o.Recorder.Depth()}))
+	s.Devices = devices
+	return marshal(s)
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }

@@ -48,9 +48,9 @@ type RemoteResult struct {
 	Detail string
 }
 
-// Live is the part of the configuration that can change while the
+// LiveSettings is the part of the configuration that can change while the
 // controller runs (a config reload).
-type Live struct {
+type LiveSettings struct {
 	Policy         Policy
 	CheckTimeout   time.Duration
 	PassageTimeout time.Duration
@@ -184,26 +184,18 @@ func (c *Controller) remoteSetMode(m Mode, r Remote) RemoteResult {
 	return res
 }
 
-// Snapshot returns the gate's current state payload, as published on the
-// state topic, built in Run's goroutine.
-func (c *Controller) Snapshot(ctx context.Context) ([]byte, error) {
+// StatePayload returns the gate's current state payload, as published on
+// the state topic, built in Run's goroutine.
+func (c *Controller) StatePayload(ctx context.Context) ([]byte, error) {
 	var b []byte
-	err := c.do(ctx, func() {
-		devices := make(map[string]string, len(c.devices))
-		for k, v := range c.devices {
-			devices[k] = v
-		}
-		b = marshal(State{V: PayloadVersion, Site: c.o.Site, Gate: c.o.Gate,
-			Time: c.o.Now().UTC(), Mode: c.mode, Lane: c.lane, FireAlarm: c.fireAlert != "",
-			Devices: devices, OutboxDepth: c.o.Recorder.Depth()})
-	})
+	err := c.do(ctx, func() { b = c.state().Payload() })
 	return b, err
 }
 
 // Reconfigure applies a reloaded configuration's live part. An attempt in
 // progress finishes under the old policy's deadline but is decided with the
 // new policy.
-func (c *Controller) Reconfigure(ctx context.Context, l Live) error {
+func (c *Controller) Reconfigure(ctx context.Context, l LiveSettings) error {
 	return c.do(ctx, func() {
 		c.o.Policy = l.Policy
 		if l.CheckTimeout > 0 {

@@ -134,7 +134,7 @@ func TestRemoteSetModeAndFireAlarmOverride(t *testing.T) {
 			t.Errorf("override event %+v", ev)
 		}
 		var st gate.State
-		b, err := h.ctrl.Snapshot(ctx)
+		b, err := h.ctrl.StatePayload(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +148,7 @@ func TestRemoteSetModeAndFireAlarmOverride(t *testing.T) {
 func TestReconfigure(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, nil)
-		err := h.ctrl.Reconfigure(context.Background(), gate.Live{
+		err := h.ctrl.Reconfigure(context.Background(), gate.LiveSettings{
 			Policy: gate.Policy{FeverC: 38.5, ColdC: 34.5, MinSkinC: 30, RequireFace: true, RequireTemperature: true}})
 		if err != nil {
 			t.Fatal(err)

@@ -30,6 +30,11 @@ const (
 // health is reported in the state and in device-fault alerts.
 const DeviceBlackbody = "thermal.blackbody"
 
+// DeviceOutbox is the device name under which the outbox's health is
+// reported (DeviceHealth) and shown in the state; its faults are alerts of
+// type outbox.
+const DeviceOutbox = "outbox"
+
 // DeviceThermal is the device name under which the thermal camera's health
 // is reported (DeviceHealth). While it is faulty screening is unavailable:
 // attempts go to the thermal fail mode at once.
@@ -116,6 +121,13 @@ func (c *Controller) measure(face vision.Face, size image.Point) {
 	}
 	if err != nil {
 		c.log.Debug("no temperature", "attempt", a.id, "err", err)
+		return
+	}
+	if !finiteReading(&r) {
+		// Not a temperature: the sensor (or its maths) is broken now.
+		a.th.unavailable = true
+		c.log.Warn("screening unavailable: non-finite reading", "attempt", a.id,
+			"skin_c", fmt.Sprint(r.SkinC), "core_c", fmt.Sprint(r.CoreC))
 		return
 	}
 	a.th.unavailable = false

@@ -54,7 +54,8 @@ type outboxHealth interface {
 }
 
 // watchOutbox reports the outbox's health to the controller as the "outbox"
-// device (raising and ending outbox alerts) whenever it changes.
+// device (raising and ending outbox alerts) whenever it changes: the only
+// route by which the outbox's health reaches the gate.
 func watchOutbox(ctx context.Context, ob outboxHealth, ctrl *gate.Controller, log *slog.Logger) {
 	var last error
 	report := func() {
@@ -68,7 +69,7 @@ func watchOutbox(ctx context.Context, ob outboxHealth, ctrl *gate.Controller, lo
 			log.Info("outbox healthy again")
 		}
 		last = h
-		ctrl.DeviceHealth(ctx, "outbox", h)
+		ctrl.DeviceHealth(ctx, gate.DeviceOutbox, h)
 	}
 	report()
 	for {

@@ -102,29 +102,6 @@ func TestCloseLeavesRelaySafe(t *testing.T) {
 	}
 }
 
-// TestTeeRecorderHealth: the simulator's recorder passes the durable
-// outbox's health on to the controller, as the outbox itself does under run.
-func TestTeeRecorderHealth(t *testing.T) {
-	ob, err := outbox.Open(filepath.Join(t.TempDir(), "outbox.db"), &outbox.Opts{MaxEvents: 1000, MaxBytes: 16 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ob.Close()
-	var rec gate.Recorder = teeRecorder{Recorder: ob, fn: func(gate.Message) {}}
-	h, ok := rec.(interface{ Health() error })
-	if !ok {
-		t.Fatal("the simulator's recorder hides the outbox's health")
-	}
-	for i := range uint64(950) { // past 90% of max_events: nearly full
-		if err := rec.Record(gate.Message{Seq: i + 1, ID: fmt.Sprint(i), Topic: gate.TopicAccess, Payload: []byte(`{}`)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got, want := h.Health(), ob.Health(); got == nil || got.Error() != want.Error() {
-		t.Errorf("health %v, want the outbox's %v", got, want)
-	}
-}
-
 // TestNoBrokerNoOutboxFile: with mqtt off and no outbox file nothing drains
 // the memory outbox; it must not fill up and make the gate deny everyone.
 func TestNoBrokerNoOutboxFile(t *testing.T) {

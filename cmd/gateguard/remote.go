@@ -114,7 +114,7 @@ func (d *daemon) handleCommand(ctx context.Context, b *command.Body) command.Res
 	case command.SetMode:
 		res, err = d.ctrl.RemoteSetMode(ctx, gate.Mode(b.Args.Mode), r)
 	case command.GetState:
-		st, err := d.ctrl.Snapshot(ctx)
+		st, err := d.ctrl.StatePayload(ctx)
 		if err != nil {
 			return stopping(err)
 		}
@@ -179,8 +179,8 @@ func (d *daemon) reload(ctx context.Context) command.Result {
 // policyOf stay here, where config meets gate: configs must not import gate
 // (deps_test.go), and the decision core importing the YAML schema would tie
 // it to the config file's shape.
-func liveOf(c *configs.Config) gate.Live {
-	return gate.Live{
+func liveOf(c *configs.Config) gate.LiveSettings {
+	return gate.LiveSettings{
 		Policy:         policyOf(c),
 		CheckTimeout:   c.Policy.CheckTimeout,
 		PassageTimeout: c.Policy.PassageTimeout,

@@ -61,9 +61,8 @@ func cmdSynth(ctx context.Context, args []string, stdout io.Writer) error {
 		stopPub()
 		<-pubDone
 	}()
-	d.pub.SetState(synthJSON(gate.State{V: gate.PayloadVersion, Site: cfg.Site, Gate: cfg.Gate,
-		Time: time.Now().UTC(), Mode: gate.ModeNormal, Lane: gate.LaneIdle,
-		Devices: map[string]string{"outbox": "ok"}, OutboxDepth: d.outbox.Depth()}))
+	d.pub.SetState(gate.State{Site: cfg.Site, Gate: cfg.Gate, Time: time.Now(), Mode: gate.ModeNormal,
+		Lane: gate.LaneIdle, Devices: map[string]string{gate.DeviceOutbox: "ok"}, OutboxDepth: d.outbox.Depth()}.Payload())
 
 	tick := time.NewTicker(time.Second / time.Duration(*rate))
 	defer tick.Stop()

@@ -155,16 +155,12 @@ func (d *daemon) buildGPIO() error {
 	if err != nil {
 		return err
 	}
-	for _, in := range []struct {
-		kind gate.InputKind
-		key  string
-		cfg  *configs.Input
-	}{
-		{gate.InputPassage, "gpio.passage", g.Passage},
-		{gate.InputExitButton, "gpio.exit_button", g.ExitButton},
-		{gate.InputFireAlarm, "gpio.fire_alarm", g.FireAlarm},
-		{gate.InputFireReset, "gpio.fire_reset", g.FireReset},
-	} {
+	for _, kind := range gate.Inputs {
+		in := struct {
+			kind gate.InputKind
+			key  string
+			cfg  *configs.Input
+		}{kind, "gpio." + kind.String(), g.Input(kind.String())}
 		if in.cfg == nil {
 			continue
 		}
@@ -422,15 +418,6 @@ func verifier(cfg *configs.Config, log *slog.Logger) (gate.Verifier, gate.Admiss
 type teeRecorder struct {
 	gate.Recorder
 	fn func(gate.Message)
-}
-
-// Health passes on the outbox's health (the controller asks for it when the
-// outbox takes records again), or nil when the outbox does not report one.
-func (t teeRecorder) Health() error {
-	if h, ok := t.Recorder.(interface{ Health() error }); ok {
-		return h.Health()
-	}
-	return nil
 }
 
 func (t teeRecorder) Record(m gate.Message) error {

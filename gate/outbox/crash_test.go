@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // crashChildEnv names the outbox file a re-executed test binary records into
@@ -21,7 +23,9 @@ func TestMain(m *testing.M) {
 		crashChild(path)
 		return
 	}
-	os.Exit(m.Run())
+	// A goroutine that outlives the tests fails them (deps_test.go lists
+	// this package as pure).
+	goleak.VerifyTestMain(m)
 }
 
 // crashChild records numbered messages as fast as it can and prints each

@@ -145,7 +145,7 @@ func (r *Runner) passage(ctx context.Context, walk bool) error {
 		r.World.SetPassage(true)
 		defer r.World.SetPassage(false)
 	}
-	_, err := r.wait(ctx, gate.KindPassage)
+	_, err := r.wait(ctx, gate.KindPassage, "passed", "not_passed")
 	return err
 }
 
