@@ -32,6 +32,12 @@ func decodeStrict(data []byte, v any) error {
 	return nil
 }
 
+// removedKeys maps keys that were removed to the key that replaces them, so
+// that an old config is told what to write instead of "unknown key".
+var removedKeys = map[string]string{
+	"thermal.max_yaw_deg": "vision.quality.max_yaw_deg", // one turn limit for quality and measurement
+}
+
 // checkKeys walks a mapping node alongside the struct type t and records an
 // error for every key that t has no field for.
 func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
@@ -67,6 +73,10 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
 			full = path + "." + key
 		}
 		ft, ok := fields[key]
+		if repl, gone := removedKeys[full]; gone && !ok {
+			*errs = append(*errs, fmt.Errorf("line %d: %s: removed, use %s", k.Line, full, repl))
+			continue
+		}
 		if !ok {
 			*errs = append(*errs, fmt.Errorf("line %d: unknown key %q", k.Line, full))
 			continue

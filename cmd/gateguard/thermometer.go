@@ -25,7 +25,7 @@ func (d *daemon) buildMeter() error {
 	o := fusion.Options{
 		VisibleSize: visible, CoreOffsetC: t.CoreOffsetC, AmbientK: t.AmbientK,
 		MinSkinC: t.MinSkinC, MinSkinFraction: t.MinSkinFraction, MinSkinSpreadC: t.MinSkinSpreadC,
-		FaceWidthMin: t.FaceWidthMin, FaceWidthMax: t.FaceWidthMax, MaxYawDeg: t.MaxYawDeg,
+		FaceWidthMin: t.FaceWidthMin, FaceWidthMax: t.FaceWidthMax, MaxYawDeg: d.cfg.Vision.Quality.MaxYawDeg,
 	}
 	var frame image.Point // the thermal frame size the meter works in
 	if t.CalibrationFile != "" {

@@ -14,7 +14,6 @@ package fusion
 import (
 	"errors"
 	"image"
-
 )
 
 // ErrNoRegion reports a face that maps to no thermal pixels.

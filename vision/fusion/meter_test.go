@@ -310,22 +310,6 @@ func BenchmarkMeterMeasure(b *testing.B) {
 	}
 }
 
-func TestYaw(t *testing.T) {
-	// A face turned θ moves the nose tip noseDepth·tan θ of the distance
-	// between the eyes off their midpoint.
-	for _, deg := range []float64{-30, -15, 0, 10, 25} {
-		off := noseDepth * math.Tan(deg*math.Pi/180) * 100
-		f := vision.Face{HasLandmarks: true, Landmarks: [5]image.Point{{300, 200}, {400, 200}, {350 + int(math.Round(off)), 250}}}
-		got, ok := Yaw(f)
-		if !ok || math.Abs(got-deg) > 1 {
-			t.Errorf("yaw %v°: estimated %v° (ok %v)", deg, got, ok)
-		}
-	}
-	if _, ok := Yaw(haarFace); ok {
-		t.Error("yaw without landmarks")
-	}
-}
-
 func TestSnapshotFolderIsBounded(t *testing.T) {
 	dir := t.TempDir()
 	s := &Snapshots{Dir: dir}
