@@ -112,17 +112,13 @@ func (m *Meter) CheckFrame(tf *thermal.Frame) error {
 // Measure reads the subject's skin temperature. It returns an error
 // wrapping thermal.ErrUnavailable when the blackbody is missing or unstable,
 // thermal.ErrTooFar or thermal.ErrTooClose from the distance gate, and
-// ErrNoRegion or thermal.ErrBadFrame when there is nothing to measure. A
-// face with no skin behind it still gives a reading, with NotSkin set.
+// ErrNoRegion when there is nothing to measure. A face with no skin behind
+// it still gives a reading, with NotSkin set. tf is a frame the thermal
+// loop checked once when it was received (thermal.Run: Frame.Check and
+// CheckSize); it is not checked again here.
 func (m *Meter) Measure(tf *thermal.Frame, face vision.Face, size image.Point) (thermal.Reading, error) {
-	if err := tf.Check(); err != nil {
-		return thermal.Reading{}, fmt.Errorf("fusion: %w", err)
-	}
 	if size.X <= 0 || size.Y <= 0 {
 		return thermal.Reading{}, fmt.Errorf("fusion: visible frame size %v", size)
-	}
-	if err := m.CheckSize(tf); err != nil {
-		return thermal.Reading{}, err
 	}
 	var r thermal.Reading
 	r.CalibrationID = m.o.CalibrationID
