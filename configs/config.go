@@ -142,7 +142,9 @@ type FaceQuality struct {
 	// MinSharpness is the least variance of the Laplacian over the face.
 	MinSharpness float64 `yaml:"min_sharpness"`
 	// MaxYawDeg and MaxRollDeg bound the head's turn and tilt in degrees
-	// (fever screening rejects faces turned more than 15°).
+	// (fever screening rejects faces turned more than 15°). MaxYawDeg is
+	// also the thermometer's limit: a face turned further is measured
+	// again.
 	MaxYawDeg  float64 `yaml:"max_yaw_deg"`
 	MaxRollDeg float64 `yaml:"max_roll_deg"`
 }

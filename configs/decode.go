@@ -33,6 +33,12 @@ func decodeStrict(data []byte, v any) error {
 	return nil
 }
 
+// removedKeys maps keys that were removed to the key that replaces them, so
+// that an old config is told what to write instead of "unknown key".
+var removedKeys = map[string]string{
+	"thermal.max_yaw_deg": "vision.quality.max_yaw_deg", // one turn limit for quality and measurement
+}
+
 // checkKeys walks node n alongside type t, at every depth: mappings against
 // struct fields (or map values), sequences item by item. It records an error
 // for every key that names no field, with its line and full path, list
@@ -56,6 +62,10 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
 			k, val := n.Content[i], n.Content[i+1]
 			full := join(path, k.Value)
 			ft, ok := fields[k.Value]
+			if repl, gone := removedKeys[full]; gone && !ok {
+				*errs = append(*errs, fmt.Errorf("line %d: %s: removed, use %s", k.Line, full, repl))
+				continue
+			}
 			if !ok {
 				*errs = append(*errs, fmt.Errorf("line %d: unknown key %q", k.Line, full))
 				continue

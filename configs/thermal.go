@@ -36,9 +36,6 @@ type Screening struct {
 	// face camera's frame: narrower is too far, wider too close. 0–1.
 	FaceWidthMin float64 `yaml:"face_width_min"`
 	FaceWidthMax float64 `yaml:"face_width_max"`
-	// MaxYawDeg is how far a face (with landmarks) may be turned left or
-	// right before it is measured again: 0–45°, 15 by default; 0 = off.
-	MaxYawDeg float64 `yaml:"max_yaw_deg"`
 	// FailMode is what the gate does while screening is unavailable
 	// (blackbody missing or unstable): "deny" (default) or "admit" (admit
 	// and mark the entry unscreened).
@@ -74,7 +71,7 @@ type Blackbody struct {
 // DefaultScreening returns the screening defaults.
 func DefaultScreening() Screening {
 	return Screening{BorderlineC: 0.3, MinSkinFraction: 0.25, MinSkinSpreadC: 0.4,
-		FaceWidthMin: 0.12, FaceWidthMax: 0.8, MaxYawDeg: 15, FailMode: "deny",
+		FaceWidthMin: 0.12, FaceWidthMax: 0.8, FailMode: "deny",
 		SnapshotMaxBytes: 64 << 20}
 }
 
@@ -119,7 +116,6 @@ func (v *validator) screening(t Thermal) {
 	if s.FaceWidthMin > 0 && s.FaceWidthMax > 0 && s.FaceWidthMin >= s.FaceWidthMax {
 		v.add("thermal.face_width_min", "%v must be below thermal.face_width_max (%v)", s.FaceWidthMin, s.FaceWidthMax)
 	}
-	v.number("thermal.max_yaw_deg", s.MaxYawDeg, 0, 45)
 	v.oneOf("thermal.fail_mode", s.FailMode, "deny", "admit")
 	if b := s.SnapshotMaxBytes; b < 1<<20 || b > 16<<30 {
 		v.add("thermal.snapshot_max_bytes", "%d is outside 1 MiB–16 GiB", b)

@@ -33,34 +33,56 @@ type QualityOpts struct {
 // head turned at most 15° (IEC 80601-2-59 practice) and tilted at most 20°.
 var DefaultQuality = QualityOpts{MinEyeDistance: 30, MinSharpness: 20, MaxYawDeg: 15, MaxRollDeg: 20, MinScore: 0.6}
 
-// noseDepth is the nose tip's depth in front of the eyes as a fraction of
-// half the distance between the eyes, for an average adult head; it turns
-// the nose's sideways shift into a yaw angle.
-const noseDepth = 0.65
+// noseDepth is the nose tip's height over the plane of the eyes as a share
+// of the distance between the eyes, for an average adult head (about 2 cm
+// over 6.3 cm).
+const noseDepth = 0.33
 
-// Pose estimates the head's yaw and roll in degrees and the eye distance in
-// pixels from the five landmarks. Roll is the eye line's angle; yaw comes from
-// how far the nose tip sits off the eyes' midpoint along that line, compared
-// with half the eye distance: a turned head shows its nose off-centre by
-// depth × sin(yaw) while the eyes close up by cos(yaw). ok is false without
-// landmarks or with the eyes on one point.
-func Pose(f Face) (eyeDist, yawDeg, rollDeg float64, ok bool) {
+// minYawEyeDistance is the least distance between the eyes, in pixels, a yaw
+// is estimated from: below it one pixel of landmark error is over 15°.
+const minYawEyeDistance = 4
+
+// Yaw estimates how far a face is turned left (negative) or right, in
+// degrees, from its landmarks. Turning by θ about a vertical axis moves the
+// nose tip sideways from the eyes' midpoint by depth·sin θ while the distance
+// between the eyes shrinks by cos θ, so the nose's offset along the eye line,
+// over the seen (foreshortened) eye distance, is noseDepth·tan θ. ok is false
+// without landmarks or with the eyes under 4 pixels apart.
+//
+// It is the one yaw estimate: the face quality check (Pose, Assess) and the
+// thermometer (fusion) both use it. Of the two that existed it is the one
+// kept because it refuses eyes a few pixels apart, where the old quality
+// estimate (which accepted eyes 1 pixel apart) read landmark noise as
+// turns of tens of degrees, and its constant is the anthropometric ratio
+// stated against the full eye distance. It is a screening check, good to a
+// few degrees, not a head-pose estimate.
+func Yaw(f Face) (deg float64, ok bool) {
 	if !f.HasLandmarks {
-		return 0, 0, 0, false
+		return 0, false
 	}
 	re, le, nose := f.Landmarks[RightEye], f.Landmarks[LeftEye], f.Landmarks[NoseTip]
 	dx, dy := float64(le.X-re.X), float64(le.Y-re.Y)
-	eyeDist = math.Hypot(dx, dy)
-	if eyeDist < 1 {
+	iod := math.Hypot(dx, dy)
+	if iod < minYawEyeDistance {
+		return 0, false
+	}
+	// The nose's offset along the line between the eyes.
+	mx, my := float64(re.X+le.X)/2, float64(re.Y+le.Y)/2
+	along := ((float64(nose.X)-mx)*dx + (float64(nose.Y)-my)*dy) / iod
+	return math.Atan(along/iod/noseDepth) * 180 / math.Pi, true
+}
+
+// Pose estimates the head's yaw (Yaw) and roll in degrees and the eye
+// distance in pixels from the five landmarks. Roll is the eye line's angle.
+// ok is false when Yaw has no estimate.
+func Pose(f Face) (eyeDist, yawDeg, rollDeg float64, ok bool) {
+	yawDeg, ok = Yaw(f)
+	if !ok {
 		return 0, 0, 0, false
 	}
-	rollDeg = math.Atan2(dy, dx) * 180 / math.Pi
-	mx, my := float64(re.X+le.X)/2, float64(re.Y+le.Y)/2
-	// The nose's offset along the eye line, as a fraction of half the eye
-	// distance.
-	off := ((float64(nose.X)-mx)*dx + (float64(nose.Y)-my)*dy) / eyeDist / (eyeDist / 2)
-	yawDeg = math.Atan2(off, noseDepth) * 180 / math.Pi
-	return eyeDist, yawDeg, rollDeg, true
+	re, le := f.Landmarks[RightEye], f.Landmarks[LeftEye]
+	dx, dy := float64(le.X-re.X), float64(le.Y-re.Y)
+	return math.Hypot(dx, dy), yawDeg, math.Atan2(dy, dx) * 180 / math.Pi, true
 }
 
 // Assess measures the face's pose from its landmarks, fills EyeDistance,

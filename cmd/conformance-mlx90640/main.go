@@ -1,7 +1,8 @@
 // Command conformance-mlx90640 checks the MLX90640 driver's temperature math
 // against Melexis' reference vectors in a folder (default
-// ../shared/testdata/mlx90640). Its last line is
-// "frames=F pixels=P max_err_c=E"; it exits 1 when the maximum error exceeds
+// ../shared/testdata/mlx90640): the numbered frames, then every case its
+// reference_cases.json lists. Its last line is "frames=F pixels=P
+// max_err_c=E", the cases counted as frames; it exits 1 when the maximum error exceeds
 // -max (0.001 °C by default).
 package main
 
@@ -14,7 +15,7 @@ import (
 )
 
 func main() {
-	dir := flag.String("dir", "../shared/testdata/mlx90640", "folder with eeprom.hex, frameN.hex and to_frameN.csv")
+	dir := flag.String("dir", "../shared/testdata/mlx90640", "folder with eeprom.hex, frameN.hex, to_frameN.csv and reference_cases.json")
 	maxErr := flag.Float64("max", 0.001, "largest allowed error in °C")
 	flag.Parse()
 	res, err := conformance.Run(*dir, os.Stdout)
@@ -23,8 +24,8 @@ func main() {
 		os.Exit(1)
 	}
 	if res.MaxErrC > *maxErr {
-		fmt.Fprintf(os.Stderr, "worst: frame%d row %d column %d is off by %.6f °C (limit %g)\n",
-			res.Worst.Frame, res.Worst.Row, res.Worst.Col, res.MaxErrC, *maxErr)
+		fmt.Fprintf(os.Stderr, "worst: %s row %d column %d is off by %.6f °C (limit %g)\n",
+			res.Worst.Name, res.Worst.Row, res.Worst.Col, res.MaxErrC, *maxErr)
 	}
 	fmt.Println(res)
 	if res.MaxErrC > *maxErr {

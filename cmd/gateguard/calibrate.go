@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"image"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -23,21 +22,6 @@ import (
 	"github.com/gateguard/gateguard/vision/scan"
 	vsim "github.com/gateguard/gateguard/vision/sim"
 )
-
-// calOpts configures one calibration run.
-type calOpts struct {
-	positions   int           // how many target positions
-	steady      int           // consecutive agreeing detections per position
-	minContrast float64       // °C the target must be above ambient
-	timeout     time.Duration // per position
-	exclude     image.Rectangle
-	out         io.Writer
-	// show puts the target at position i (the simulator) or asks the
-	// operator to (real cameras).
-	show func(i int) error
-	// far reports whether a visible point is far enough from those taken.
-	far func(p fusion.Point, taken []fusion.Pair) bool
-}
 
 func cmdCalibrate(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
@@ -66,23 +50,25 @@ func cmdCalibrate(ctx context.Context, args []string) error {
 	if err := d.buildThermal(); err != nil {
 		return err
 	}
-	o := calOpts{positions: *n, steady: 3, minContrast: *contrast, timeout: *timeout, out: os.Stdout,
-		far: farEnough(image.Pt(cfg.Camera.Width, cfg.Camera.Height))}
+	o := fusion.CollectOptions{Positions: *n, Steady: 3, MinContrastC: *contrast, Timeout: *timeout, Out: os.Stdout,
+		Far: fusion.FarEnough(image.Pt(cfg.Camera.Width, cfg.Camera.Height))}
 	if b := cfg.Thermal.Blackbody; b != nil {
-		o.exclude = b.Region()
+		o.Exclude = b.Region()
 	}
 	if d.simCamera != nil && d.simThermal != nil {
 		truth := fusion.Scale(d.simCamera.Size(), d.simThermal.Size())
-		o.show = simTarget(d.simCamera, d.simThermal, truth, *n)
-		o.timeout = 10 * time.Second
+		o.Show = simTarget(d.simCamera, d.simThermal, truth, *n)
+		o.Timeout = 10 * time.Second
 	} else {
-		o.show = func(i int) error {
+		o.Show = func(i int) error {
 			fmt.Fprintf(os.Stdout, "position %d of %d: hold the heated target where it has not been yet and keep it still\n", i+1, *n)
 			return nil
 		}
 	}
 	size := image.Pt(cfg.Camera.Width, cfg.Camera.Height)
-	pairs, tsize, err := collectPairs(ctx, cam, d.thermal, o)
+	read, closeFrames := cameraFrames(cam, d.thermal)
+	defer closeFrames()
+	pairs, tsize, err := fusion.CollectPairs(ctx, read, o)
 	if err != nil {
 		return err
 	}
@@ -158,107 +144,34 @@ func simTarget(cam *vsim.Camera, th *sim.Thermal, truth fusion.Homography, n int
 	}
 }
 
-// farEnough wants each new position at least a tenth of the frame's width
-// from the others, so that the operator spreads them out.
-func farEnough(size image.Point) func(fusion.Point, []fusion.Pair) bool {
-	lim := float64(size.X) / 10
-	return func(p fusion.Point, taken []fusion.Pair) bool {
-		for _, q := range taken {
-			if math.Hypot(p.X-q.Visible.X, p.Y-q.Visible.Y) < lim {
-				return false
-			}
-		}
-		return true
-	}
-}
-
-// collectPairs finds the target in both cameras at each position: it must be
-// found in o.steady consecutive frame pairs that agree (within 2 visible and
-// 0.3 thermal pixels) and far enough from the positions taken; the pair is
-// the mean of those detections.
-func collectPairs(ctx context.Context, cam scan.Source, th thermal.Sensor, o calOpts) ([]fusion.Pair, image.Point, error) {
+// cameraFrames reads the face camera and the thermal camera in turn for
+// fusion.CollectPairs, the visible frame converted to grey.
+func cameraFrames(cam scan.Source, th thermal.Sensor) (read fusion.FrameReader, closeFn func()) {
 	m := gocv.NewMat()
-	defer m.Close()
 	grey := gocv.NewMat()
-	defer grey.Close()
-	var tf thermal.Frame
-	var pairs []fusion.Pair
-	for i := range o.positions {
-		if err := o.show(i); err != nil {
-			return nil, image.Point{}, err
+	read = func(ctx context.Context, tf *thermal.Frame) (*image.Gray, error) {
+		if err := cam.Read(ctx, &m); err != nil {
+			return nil, fmt.Errorf("camera: %w", err)
 		}
-		deadline := time.Now().Add(o.timeout)
-		var run []fusion.Pair
-		var lastErr error
-		for len(run) < o.steady {
-			if time.Now().After(deadline) {
-				return nil, image.Point{}, fmt.Errorf("calibrate: position %d: target not found steadily within %v: %w",
-					i+1, o.timeout, errors.Join(lastErr, ctx.Err()))
-			}
-			if err := ctx.Err(); err != nil {
-				return nil, image.Point{}, err
-			}
-			if err := cam.Read(ctx, &m); err != nil {
-				return nil, image.Point{}, fmt.Errorf("calibrate: camera: %w", err)
-			}
-			if err := th.NextFrame(&tf); err != nil {
-				return nil, image.Point{}, fmt.Errorf("calibrate: thermal: %w", err)
-			}
-			p, err := detectPair(&m, &grey, &tf, o)
-			if err == nil && !o.far(p.Visible, pairs) {
-				err = errors.New("too close to a position already taken: move the target elsewhere")
-			}
-			if err != nil {
-				lastErr, run = err, run[:0]
-				continue
-			}
-			if len(run) > 0 {
-				q := run[len(run)-1]
-				if math.Hypot(p.Visible.X-q.Visible.X, p.Visible.Y-q.Visible.Y) > 2 ||
-					math.Hypot(p.Thermal.X-q.Thermal.X, p.Thermal.Y-q.Thermal.Y) > 0.3 {
-					run = run[:0] // still moving
-				}
-			}
-			run = append(run, p)
+		if err := th.NextFrame(tf); err != nil {
+			return nil, fmt.Errorf("thermal: %w", err)
 		}
-		var mean fusion.Pair
-		for _, p := range run {
-			mean.Visible.X += p.Visible.X / float64(len(run))
-			mean.Visible.Y += p.Visible.Y / float64(len(run))
-			mean.Thermal.X += p.Thermal.X / float64(len(run))
-			mean.Thermal.Y += p.Thermal.Y / float64(len(run))
+		if m.Channels() == 1 {
+			m.CopyTo(&grey)
+		} else {
+			gocv.CvtColor(m, &grey, gocv.ColorBGRToGray)
 		}
-		pairs = append(pairs, mean)
-		fmt.Fprintf(o.out, "position %d: visible (%.1f, %.1f) → thermal (%.2f, %.2f)\n",
-			i+1, mean.Visible.X, mean.Visible.Y, mean.Thermal.X, mean.Thermal.Y)
+		img, err := grey.ToImage()
+		if err != nil {
+			return nil, fmt.Errorf("camera: %w", err)
+		}
+		g, ok := img.(*image.Gray)
+		if !ok {
+			return nil, errors.New("camera: grey frame is not 8-bit")
+		}
+		return g, nil
 	}
-	return pairs, image.Pt(tf.W, tf.H), nil
-}
-
-// detectPair finds the target in one visible and one thermal frame.
-func detectPair(m, grey *gocv.Mat, tf *thermal.Frame, o calOpts) (fusion.Pair, error) {
-	if m.Channels() == 1 {
-		m.CopyTo(grey)
-	} else {
-		gocv.CvtColor(*m, grey, gocv.ColorBGRToGray)
-	}
-	img, err := grey.ToImage()
-	if err != nil {
-		return fusion.Pair{}, fmt.Errorf("calibrate: %w", err)
-	}
-	g, ok := img.(*image.Gray)
-	if !ok {
-		return fusion.Pair{}, errors.New("calibrate: grey frame is not 8-bit")
-	}
-	v, err := fusion.FindDarkDisc(g)
-	if err != nil {
-		return fusion.Pair{}, fmt.Errorf("visible: %w", err)
-	}
-	t, err := fusion.FindHotSpot(tf, o.minContrast, o.exclude)
-	if err != nil {
-		return fusion.Pair{}, fmt.Errorf("thermal: %w", err)
-	}
-	return fusion.Pair{Visible: v, Thermal: t}, nil
+	return read, func() { m.Close(); grey.Close() }
 }
 
 // calibrationOut returns the file calibrate writes — -o as given (relative to

@@ -52,12 +52,14 @@ func TestCalibrateThenScreen(t *testing.T) {
 	}
 	bb := cfg.Thermal.Blackbody
 	d.simThermal.SetBlackbody(bb.Region(), bb.SetpointC)
-	o := calOpts{positions: 6, steady: 3, minContrast: 5, timeout: 20 * time.Second, out: io.Discard,
-		exclude: bb.Region(), far: farEnough(d.simCamera.Size()),
-		show: simTarget(d.simCamera, d.simThermal, mounted, 6)}
+	o := fusion.CollectOptions{Positions: 6, Steady: 3, MinContrastC: 5, Timeout: 20 * time.Second, Out: io.Discard,
+		Exclude: bb.Region(), Far: fusion.FarEnough(d.simCamera.Size()),
+		Show: simTarget(d.simCamera, d.simThermal, mounted, 6)}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	pairs, tsize, err := collectPairs(ctx, cam, d.thermal, o)
+	read, closeFrames := cameraFrames(cam, d.thermal)
+	pairs, tsize, err := fusion.CollectPairs(ctx, read, o)
+	closeFrames()
 	d.close()
 	if err != nil {
 		t.Fatal(err)

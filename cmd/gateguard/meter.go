@@ -25,7 +25,7 @@ func (d *daemon) buildMeter() error {
 	o := fusion.Options{
 		VisibleSize: visible, CoreOffsetC: t.CoreOffsetC, AmbientK: t.AmbientK,
 		MinSkinC: t.MinSkinC, MinSkinFraction: t.MinSkinFraction, MinSkinSpreadC: t.MinSkinSpreadC,
-		FaceWidthMin: t.FaceWidthMin, FaceWidthMax: t.FaceWidthMax, MaxYawDeg: t.MaxYawDeg,
+		FaceWidthMin: t.FaceWidthMin, FaceWidthMax: t.FaceWidthMax, MaxYawDeg: d.cfg.Vision.Quality.MaxYawDeg,
 	}
 	var frame image.Point // the thermal frame size the meter works in
 	if t.CalibrationFile != "" {
@@ -71,11 +71,12 @@ func (d *daemon) buildMeter() error {
 }
 
 // thermalSize returns the thermal camera's frame size when it is known
-// before the first frame: the simulator's, or a fixed-size sensor's. A UVC
-// camera's is known only from its frames.
+// before the first frame: the open sensor's own (Sensor.Size), or, before
+// any sensor is opened (gateguard check), the fixed size of the sensor the
+// config names. A UVC camera's is known only once opened.
 func (d *daemon) thermalSize() image.Point {
-	if d.simThermal != nil {
-		return d.simThermal.Size()
+	if d.thermal != nil {
+		return d.thermal.Size()
 	}
 	switch d.cfg.Thermal.Sensor {
 	case "simulated":

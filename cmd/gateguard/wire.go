@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -316,7 +315,7 @@ func (d *daemon) run(ctx context.Context, drain time.Duration) error {
 		wg.Go(func() { watchOutbox(devCtx, w, d.ctrl, d.log) })
 	}
 	wg.Go(func() { d.scanner.Run(devCtx, d.ctrl.Observe) })
-	wg.Go(func() { d.thermalLoop(devCtx) })
+	wg.Go(func() { thermal.Run(devCtx, d.thermal, d.thermalRunOpts(devCtx), d.ctrl.Thermal) })
 	for kind, in := range d.inputs {
 		wg.Go(func() {
 			in.Watch(devCtx, func(active bool) { d.ctrl.Input(devCtx, gate.InputEvent{Kind: kind, Active: active}) })
@@ -344,44 +343,6 @@ func (d *daemon) run(ctx context.Context, drain time.Duration) error {
 	}
 	d.log.Info("stopped; relay in its safe state", "safe_state", d.cfg.GPIO.Relay.SafeState)
 	return nil
-}
-
-// thermalLoop reads the thermal camera and hands frames to the controller,
-// reporting its health on every change.
-func (d *daemon) thermalLoop(ctx context.Context) {
-	var f thermal.Frame
-	var last error = errors.New("not started")
-	wait := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := d.thermal.NextFrame(&f)
-		if err == nil {
-			err = f.Check()
-		}
-		if err == nil && d.meter != nil {
-			err = d.meter.CheckSize(&f) // a camera of another size than calibrated
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		if (err == nil) != (last == nil) || (err != nil && err.Error() != last.Error()) {
-			var reported error
-			if err != nil {
-				reported = fmt.Errorf("thermal %s: %w", d.thermal, err)
-			}
-			d.ctrl.DeviceHealth(ctx, gate.DeviceThermal, reported)
-		}
-		last = err
-		if err != nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(wait):
-			}
-			wait = min(2*wait, 5*time.Second)
-			continue
-		}
-		wait = 100 * time.Millisecond
-		d.ctrl.Thermal(&f)
-	}
 }
 
 // close halts the relay in its safe state and the devices, and closes what

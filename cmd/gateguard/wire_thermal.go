@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"image"
 	"math"
 
 	"periph.io/x/conn/v3/i2c"
@@ -16,6 +18,7 @@ import (
 	"github.com/gateguard/gateguard/device/thermal/amg8833"
 	"github.com/gateguard/gateguard/device/thermal/lepton"
 	"github.com/gateguard/gateguard/device/thermal/mlx90640"
+	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/vision/uvc"
 )
 
@@ -59,7 +62,7 @@ func openThermal(t configs.Thermal, closer func(func() error)) (thermal.Sensor, 
 		if errors.Is(err, mlx90640.ErrEEPROM) {
 			// The sensor answers but its calibration is corrupt: run
 			// with the fault reported, never a temperature.
-			return faulted{name: fmt.Sprintf("MLX90640{%s, %#x}", bus, o.Addr), err: err}, nil
+			return faulted{name: fmt.Sprintf("MLX90640{%s, %#x}", bus, o.Addr), size: image.Pt(mlx90640.Width, mlx90640.Height), err: err}, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("thermal.sensor: mlx90640 at %#x on %s: %w", o.Addr, bus, err)
@@ -99,6 +102,17 @@ func openThermal(t configs.Thermal, closer func(func() error)) (thermal.Sensor, 
 	return nil, fmt.Errorf("thermal.sensor: unknown sensor %q", t.Sensor) // configs validates it
 }
 
+// thermalRunOpts is how the thermal loop (thermal.Run) reports to the gate:
+// its health as DeviceThermal, and frames of another size than the
+// registration's refused (Meter.CheckSize) where they are received.
+func (d *daemon) thermalRunOpts(ctx context.Context) thermal.RunOpts {
+	o := thermal.RunOpts{Health: func(err error) { d.ctrl.DeviceHealth(ctx, gate.DeviceThermal, err) }}
+	if d.meter != nil {
+		o.Check = d.meter.CheckSize
+	}
+	return o
+}
+
 // faulted stands in for a sensor that answered but is faulty (a corrupted
 // EEPROM): every read returns the fault, so the thermal loop reports it as
 // device health (the gate goes to its fail mode and alerts) and no
@@ -106,9 +120,11 @@ func openThermal(t configs.Thermal, closer func(func() error)) (thermal.Sensor, 
 // instead.
 type faulted struct {
 	name string
+	size image.Point
 	err  error
 }
 
 func (f faulted) NextFrame(*thermal.Frame) error { return f.err }
+func (f faulted) Size() image.Point              { return f.size }
 func (f faulted) Halt() error                    { return nil }
 func (f faulted) String() string                 { return f.name }

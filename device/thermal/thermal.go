@@ -67,9 +67,12 @@ func (f *Frame) Check() error {
 }
 
 // Sensor is a thermal camera. NextFrame blocks until the next frame is ready
-// and fills f; Halt stops the sensor and leaves it inert.
+// and fills f; Size is the frame size it gives (the zero Point while not
+// known, for a camera that says only with its first frame); Halt stops the
+// sensor and leaves it inert.
 type Sensor interface {
 	NextFrame(f *Frame) error
+	Size() image.Point
 	Halt() error
 	String() string
 }

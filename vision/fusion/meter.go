@@ -112,17 +112,13 @@ func (m *Meter) CheckFrame(tf *thermal.Frame) error {
 // Measure reads the subject's skin temperature. It returns an error
 // wrapping thermal.ErrUnavailable when the blackbody is missing or unstable,
 // thermal.ErrTooFar or thermal.ErrTooClose from the distance gate, and
-// ErrNoRegion or thermal.ErrBadFrame when there is nothing to measure. A
-// face with no skin behind it still gives a reading, with NotSkin set.
+// ErrNoRegion when there is nothing to measure. A face with no skin behind
+// it still gives a reading, with NotSkin set. tf is a frame the thermal
+// loop checked once when it was received (thermal.Run: Frame.Check and
+// CheckSize); it is not checked again here.
 func (m *Meter) Measure(tf *thermal.Frame, face vision.Face, size image.Point) (thermal.Reading, error) {
-	if err := tf.Check(); err != nil {
-		return thermal.Reading{}, fmt.Errorf("fusion: %w", err)
-	}
 	if size.X <= 0 || size.Y <= 0 {
 		return thermal.Reading{}, fmt.Errorf("fusion: visible frame size %v", size)
-	}
-	if err := m.CheckSize(tf); err != nil {
-		return thermal.Reading{}, err
 	}
 	var r thermal.Reading
 	r.CalibrationID = m.o.CalibrationID
@@ -138,7 +134,7 @@ func (m *Meter) Measure(tf *thermal.Frame, face vision.Face, size image.Point) (
 	if err := m.distance(face, size); err != nil {
 		return thermal.Reading{}, err
 	}
-	if yaw, ok := Yaw(face); ok && m.o.MaxYawDeg > 0 && math.Abs(yaw) > m.o.MaxYawDeg {
+	if yaw, ok := vision.Yaw(face); ok && m.o.MaxYawDeg > 0 && math.Abs(yaw) > m.o.MaxYawDeg {
 		return thermal.Reading{}, fmt.Errorf("fusion: face turned %.0f°, over %.0f°: %w", yaw, m.o.MaxYawDeg, thermal.ErrTurned)
 	}
 	face = m.toCalibrated(face, size)
@@ -325,28 +321,3 @@ func (m *Meter) liveness(tf *thermal.Frame, box image.Rectangle, drift float64) 
 }
 
 func ptr(v float64) *float64 { return &v }
-
-// noseDepth is the nose tip's height over the plane of the eyes as a share
-// of the distance between the eyes (about 2 cm over 6.3 cm in adults).
-const noseDepth = 0.33
-
-// Yaw estimates how far a face is turned left or right, in degrees, from
-// its landmarks: turning by θ moves the nose tip sideways from the point
-// between the eyes by noseDepth·tan θ of the (foreshortened) distance between
-// the eyes. ok is false without usable landmarks. It is a screening check,
-// good to a few degrees, not a head-pose estimate.
-func Yaw(f vision.Face) (deg float64, ok bool) {
-	if !f.HasLandmarks {
-		return 0, false
-	}
-	re, le, nose := f.Landmarks[vision.RightEye], f.Landmarks[vision.LeftEye], f.Landmarks[vision.NoseTip]
-	dx, dy := float64(le.X-re.X), float64(le.Y-re.Y)
-	iod := math.Hypot(dx, dy)
-	if iod < 4 {
-		return 0, false
-	}
-	// The nose's offset along the line between the eyes.
-	mx, my := float64(re.X+le.X)/2, float64(re.Y+le.Y)/2
-	along := ((float64(nose.X)-mx)*dx + (float64(nose.Y)-my)*dy) / iod
-	return math.Atan(along/iod/noseDepth) * 180 / math.Pi, true
-}

@@ -17,6 +17,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"image"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,6 +73,21 @@ type Dev struct {
 }
 
 var _ thermal.Sensor = (*Dev)(nil)
+
+// Size is the frame size the capture reports, or the zero Point when it
+// reports none (an image sequence before its first frame) or is halted.
+func (d *Dev) Size() image.Point {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.halted {
+		return image.Point{}
+	}
+	w, h := int(d.vc.Get(gocv.VideoCaptureFrameWidth)), int(d.vc.Get(gocv.VideoCaptureFrameHeight))
+	if w <= 0 || h <= 0 {
+		return image.Point{}
+	}
+	return image.Pt(w, h)
+}
 
 // Open opens a device (/dev/videoN or an index) for Y16 capture, or an image
 // sequence (a path with a printf pattern such as frames/%04d.png).

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"image"
 	"sync"
 	"time"
 
@@ -85,6 +86,9 @@ type Dev struct {
 }
 
 var _ thermal.Sensor = (*Dev)(nil)
+
+// Size is the frame size, Width×Height.
+func (d *Dev) Size() image.Point { return image.Pt(Width, Height) }
 
 // New wakes the sensor, resets it and sets the frame rate.
 func New(bus i2c.Bus, opts *Opts) (*Dev, error) {

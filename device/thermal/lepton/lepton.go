@@ -25,6 +25,7 @@ package lepton
 import (
 	"errors"
 	"fmt"
+	"image"
 	"sync"
 	"time"
 
@@ -90,6 +91,9 @@ type Dev struct {
 }
 
 var _ thermal.Sensor = (*Dev)(nil)
+
+// Size is the frame size, Width×Height.
+func (d *Dev) Size() image.Point { return image.Pt(Width, Height) }
 
 // New connects to the camera's VoSPI port and, when cci is not nil,
 // configures radiometric TLinear output over CCI. With a nil cci the camera

@@ -3,6 +3,7 @@ package lepton
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,27 @@ func recordSleeps(t *testing.T) *[]time.Duration {
 	return &waits
 }
 
+// TestCentiKelvinToC checks TLinear's conversion against values written out
+// by hand (0 °C is 273.15 K).
+func TestCentiKelvinToC(t *testing.T) {
+	for _, tt := range []struct {
+		raw  uint16
+		want float64
+	}{
+		{31015, 37.00},
+		{31045, 37.30},
+		{27315, 0.00},
+		{29815, 25.00},
+		{23315, -40.00},
+		{0, -273.15},
+		{65535, 382.20},
+	} {
+		if got := CentiKelvinToC(tt.raw); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("CentiKelvinToC(%d) = %.6f, want %.2f", tt.raw, got, tt.want)
+		}
+	}
+}
+
 func TestCRC16(t *testing.T) {
 	// CRC-16/CCITT with a zero seed (XMODEM) check value.
 	if got := crc16([]byte("123456789")); got != 0x31C3 {
@@ -168,10 +190,14 @@ func checkScene(t *testing.T, f *thermal.Frame) {
 	if f.W != Width || f.H != Height {
 		t.Fatalf("frame %dx%d", f.W, f.H)
 	}
-	for _, pt := range [][2]int{{0, 0}, {159, 0}, {80, 29}, {79, 30}, {5, 119}, {159, 119}} {
-		want := float32(CentiKelvinToC(centi(pt[0], pt[1])))
-		if got := f.At(pt[0], pt[1]); got != want {
-			t.Errorf("(%d,%d) = %v, want %v", pt[0], pt[1], got, want)
+	// The scene's temperatures written out, not computed with the
+	// conversion under test.
+	for _, pt := range []struct {
+		x, y int
+		c    float64
+	}{{0, 0, 30.00}, {159, 0, 31.59}, {80, 29, 33.70}, {79, 30, 33.79}, {5, 119, 41.95}, {159, 119, 43.49}} {
+		if got := f.At(pt.x, pt.y); math.Abs(float64(got)-pt.c) > 1e-4 {
+			t.Errorf("(%d,%d) = %v °C, want %.2f", pt.x, pt.y, got, pt.c)
 		}
 	}
 	if err := f.Check(); err != nil {

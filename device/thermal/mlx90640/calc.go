@@ -52,7 +52,7 @@ type Aux struct {
 type frameState struct {
 	vdd, ta, kgain, taTr, emissivity float64
 	cpOS                             float64 // compensated CP of this subpage (pix_OS_CP)
-	cpAlpha                          float64
+	cpAlpha                          float64 // CP sensitivity folded into every pixel's alpha
 	alphaCorr                        [4]float64
 	ilCorrect                        bool // interleaved/chess correction needed
 }
@@ -121,7 +121,11 @@ func (p *Params) prepare(s *Subpage, emissivity, trC float64) (frameState, Aux, 
 		}
 	}
 	st.cpOS = signed(cpRAM, 16)*st.kgain - cpOff*(1+p.CPKta*(st.ta-25))*(1+p.CPKv*(st.vdd-3.3))
-	st.cpAlpha = p.CPAlpha[s.Number]
+	// The datasheet (§11.2.2.8) takes the CP sensitivity of the pixel's
+	// subpage pattern; Melexis' library (ExtractAlphaParameters) folds the
+	// mean of both into every pixel's alpha, once, at EEPROM extraction.
+	// We follow the library: see TestDatasheetAndLibraryDiffer.
+	st.cpAlpha = (p.CPAlpha[0] + p.CPAlpha[1]) / 2
 
 	// Sensitivity correction per temperature range (§11.2.2.9.1.3).
 	st.alphaCorr[0] = 1 / (1 + p.KsTo[0]*(p.CT[1]-p.CT[0]))
@@ -143,8 +147,13 @@ func (p *Params) pixel(st *frameState, px int, raw uint16) pixelSteps {
 		conv := float64((px+2)/4-(px+3)/4+(px+1)/4-px/4) * (1 - 2*il)
 		r.os += p.ILChessC[2]*(2*il-1) - p.ILChessC[1]*conv
 	}
-	vEm := r.os / st.emissivity
-	r.irComp = vEm - p.TGC*st.cpOS
+	// The datasheet (§11.2.2.7) divides by emissivity, then subtracts the
+	// gradient term TGC·pix_OS_CP; Melexis' library (CalculateTo) subtracts
+	// first and divides the difference. We follow the library: the
+	// gradient term is the sensor's own signal, not the object's
+	// radiation, so emissivity must not scale it. See
+	// TestDatasheetAndLibraryDiffer.
+	r.irComp = (r.os - p.TGC*st.cpOS) / st.emissivity
 	r.alphaComp = (p.Alpha[px] - p.TGC*st.cpAlpha) * (1 + p.KsTa*(st.ta-25))
 
 	r.to = p.objectTemp(st, r.irComp, r.alphaComp)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"image"
 	"math"
 	"sync"
 	"time"
@@ -89,6 +90,9 @@ type Dev struct {
 }
 
 var _ thermal.Sensor = (*Dev)(nil)
+
+// Size is the frame size, Width×Height.
+func (d *Dev) Size() image.Point { return image.Pt(Width, Height) }
 
 // refreshCode returns the control register's refresh rate field (bits 7–9).
 func refreshCode(f physic.Frequency) (uint16, error) {

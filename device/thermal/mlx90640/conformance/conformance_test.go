@@ -11,7 +11,7 @@ import (
 const shared = "../../../../../shared/testdata/mlx90640"
 
 // TestReferenceVectors asserts the issue's target: every expected pixel of
-// Melexis' example data within 0.001 °C.
+// Melexis' example data and of the four reference cases within 0.001 °C.
 func TestReferenceVectors(t *testing.T) {
 	var out bytes.Buffer
 	res, err := Run(shared, &out)
@@ -19,11 +19,11 @@ func TestReferenceVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("\n%s%s", out.String(), res)
-	if res.Frames < 1 || res.Pixels < 384 {
+	if res.Frames < 5 || res.Pixels < 5*384 {
 		t.Errorf("compared %d frames, %d pixels", res.Frames, res.Pixels)
 	}
 	if res.MaxErrC > 0.001 {
-		t.Errorf("max error %.6f °C at frame%d (%d,%d), want ≤ 0.001", res.MaxErrC, res.Worst.Frame, res.Worst.Row, res.Worst.Col)
+		t.Errorf("max error %.6f °C at %s (%d,%d), want ≤ 0.001", res.MaxErrC, res.Worst.Name, res.Worst.Row, res.Worst.Col)
 	}
 }
 
@@ -48,6 +48,52 @@ func TestRunDetectsWrongExpectation(t *testing.T) {
 	}
 	if res.MaxErrC < 0.09 || res.Worst.Row != 0 || res.Worst.Col != 0 {
 		t.Errorf("wrong cell not found: %+v", res)
+	}
+}
+
+// TestRunChecksCases makes sure the cases of reference_cases.json are
+// computed and compared: the TGC case run at emissivity 1 instead of 0.98 is
+// found, and a case naming a missing file is an error.
+func TestRunChecksCases(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"eeprom.hex", "eeprom_tgc16.hex", "frame0.hex", "frame0_sub1.hex", "to_frame0_sub1_tgc16_e098.csv"} {
+		b, err := os.ReadFile(filepath.Join(shared, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(doc string) {
+		if err := os.WriteFile(filepath.Join(dir, CasesFile), []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`{"cases": [{"name": "tgc", "eeprom": "eeprom_tgc16.hex", "frame": "frame0_sub1.hex",
+		"emissivity": 1, "expected": "to_frame0_sub1_tgc16_e098.csv"}]}`)
+	var out bytes.Buffer
+	res, err := Run(dir, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Frames != 2 || res.Pixels != 384 || res.MaxErrC < 0.1 || res.Worst.Name != "tgc" {
+		t.Errorf("wrong emissivity not found: %v worst %+v\n%s", res, res.Worst, out.String())
+	}
+	if !strings.Contains(out.String(), `case "tgc": subpage=1`) {
+		t.Errorf("output:\n%s", out.String())
+	}
+	for _, tt := range []struct{ doc, msg string }{
+		{`{"cases": [{"name": "x", "eeprom": "eeprom.hex", "frame": "nope.hex", "emissivity": 1, "expected": "to_frame0_sub1_tgc16_e098.csv"}]}`, "nope.hex"},
+		{`{"cases": [{"name": "x", "eeprom": "eeprom.hex", "frame": "frame0.hex", "emissivity": 0, "expected": "to_frame0_sub1_tgc16_e098.csv"}]}`, "emissivity 0 is outside"},
+		{`{"cases": [{"name": "x", "frame": "frame0.hex", "emissivity": 1, "expected": "e.csv"}]}`, "eeprom, frame and expected are required"},
+		{`{"cases": []}`, "no cases"},
+		{`{"cases": [`, CasesFile},
+	} {
+		write(tt.doc)
+		if _, err := Run(dir, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%s: error %v, want %q", tt.doc, err, tt.msg)
+		}
 	}
 }
 
