@@ -125,19 +125,23 @@ func WriteFileAtomic(name string, data []byte, perm fs.FileMode) (err error) {
 
 // Revoke adds a pass id to the list in file name (created if missing),
 // atomically. It reports false when the id was already listed.
+//
+// Concurrent Revoke calls on one list, from any number of processes, all
+// land: each holds an exclusive lock on name+".lock" (a file beside the list)
+// around its read-modify-write, and reads the list back afterwards to confirm
+// the id is in it.
 func Revoke(name, id, reason string, at time.Time) (bool, error) {
 	if err := checkPassID(id); err != nil {
 		return false, fmt.Errorf("%w: %w", ErrRevocationList, err)
 	}
-	var rs []Revocation
-	b, err := os.ReadFile(name)
-	switch {
-	case err == nil:
-		if rs, err = ParseRevocations(b); err != nil {
-			return false, fmt.Errorf("%s: %w", name, err)
-		}
-	case !errors.Is(err, fs.ErrNotExist):
+	unlock, err := lockFile(name + ".lock")
+	if err != nil {
 		return false, fmt.Errorf("%w: %w", ErrRevocationList, err)
+	}
+	defer unlock()
+	rs, err := readRevocations(name)
+	if err != nil {
+		return false, err
 	}
 	if slices.ContainsFunc(rs, func(r Revocation) bool { return r.ID == id }) {
 		return false, nil
@@ -146,7 +150,31 @@ func Revoke(name, id, reason string, at time.Time) (bool, error) {
 	if err := WriteFileAtomic(name, FormatRevocations(rs), 0o644); err != nil {
 		return false, fmt.Errorf("%w: write %s: %w", ErrRevocationList, name, err)
 	}
+	after, err := readRevocations(name)
+	if err != nil {
+		return false, fmt.Errorf("read back: %w", err)
+	}
+	if !slices.ContainsFunc(after, func(r Revocation) bool { return r.ID == id }) {
+		return false, fmt.Errorf("%w: %s: %s is not in the list after writing it (another writer without the lock?)",
+			ErrRevocationList, name, id)
+	}
 	return true, nil
+}
+
+// readRevocations reads the list in file name; a missing file is an empty list.
+func readRevocations(name string) ([]Revocation, error) {
+	b, err := os.ReadFile(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("%w: %w", ErrRevocationList, err)
+	}
+	rs, err := ParseRevocations(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return rs, nil
 }
 
 // RevocationList is a revocation file as the daemon sees it: Check reloads
