@@ -3,6 +3,7 @@ package credential
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,5 +184,26 @@ func TestRevokeConcurrent(t *testing.T) {
 		if r, _, err := rl.Check(fmt.Sprintf("p-%02d", i)); !r || err != nil {
 			t.Errorf("p-%02d: revoked %v, err %v", i, r, err)
 		}
+	}
+}
+
+func TestWriteFileNew(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "k")
+	if err := WriteFileNew(name, []byte("one"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(name); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, %v", st.Mode(), err)
+	}
+	err := WriteFileNew(name, []byte("two"), 0o600)
+	if !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("second write: err = %v, want fs.ErrExist", err)
+	}
+	if b, _ := os.ReadFile(name); string(b) != "one" {
+		t.Fatalf("content %q after a refused write, want %q", b, "one")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("temporary files left: %v", ents)
 	}
 }
