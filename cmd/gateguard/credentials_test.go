@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,5 +116,74 @@ func mustWrite(t *testing.T, name string, b []byte) {
 	}
 	if err := os.WriteFile(name, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHealthCodeOnlineWiring builds the verifier from a config exactly as
+// the daemon does (verifier, as wire.go calls it) with an online platform
+// and offline: colour_only. The online check must be made and its answer
+// must beat the colour in the image; only when the platform is down does the
+// colour decide, marked insecure.
+func TestHealthCodeOnlineWiring(t *testing.T) {
+	var calls atomic.Int32
+	platform := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		var req struct{ Code, Site, Gate string }
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Site != "s1" || req.Gate != "lane-1" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		status, holder, _ := strings.Cut(req.Code, ":")
+		json.NewEncoder(w).Encode(map[string]any{"status": status, "holder": holder})
+	}))
+	defer platform.Close()
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, "tls", "platform-ca.pem"),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: platform.Certificate().Raw}))
+	yaml := `site: s1
+gate: lane-1
+mqtt: {enabled: false}
+credentials:
+  mode: verified
+  accept: [health_code]
+  health_code: {url: "` + platform.URL + `/check", ca_file: tls/platform-ca.pem, timeout: 2s, offline: colour_only}
+`
+	cfgPath := filepath.Join(dir, "gateguard.yaml")
+	mustWrite(t, cfgPath, []byte(yaml))
+	cfg, err := configs.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _, err := verifier(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, tt := range []struct {
+		code   string
+		colour vision.Colour
+		want   gate.CredentialStatus
+	}{
+		{"red:dave", vision.ColourGreen, gate.StatusRed},       // a doctored green image: the platform wins
+		{"green:alice", vision.ColourYellow, gate.StatusGreen}, // the platform's green, whatever the picture
+	} {
+		before := calls.Load()
+		c := v.Verify(ctx, vision.Code{Text: tt.code, Colour: tt.colour})
+		if calls.Load() != before+1 {
+			t.Fatalf("%s: the platform was asked %d times, want once", tt.code, calls.Load()-before)
+		}
+		if c.Status != tt.want || !c.Verified || c.Insecure || c.Kind != credential.KindHealthCode {
+			t.Errorf("%s with a %s image: %s verified=%v insecure=%v %v; want %s, verified, secure",
+				tt.code, tt.colour, c.Status, c.Verified, c.Insecure, c.Reasons, tt.want)
+		}
+	}
+	platform.Close() // down: offline colour_only applies
+	c := v.Verify(ctx, vision.Code{Text: "green:bob", Colour: vision.ColourGreen})
+	if c.Status != gate.StatusGreen || !c.Insecure || c.Verified ||
+		!strings.Contains(strings.Join(c.Reasons, ";"), "online check unavailable") {
+		t.Errorf("platform down: %s verified=%v insecure=%v %v; want green from the colour, insecure", c.Status, c.Verified, c.Insecure, c.Reasons)
+	}
+	if c := v.Verify(ctx, vision.Code{Text: "green:carol", Colour: vision.ColourRed}); c.Status != gate.StatusRed || !c.Insecure {
+		t.Errorf("platform down, red image: %s insecure=%v %v", c.Status, c.Insecure, c.Reasons)
 	}
 }

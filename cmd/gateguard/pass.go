@@ -49,6 +49,10 @@ func cmdPass(ctx context.Context, args []string, out io.Writer) error {
 	return usageError{fmt.Sprintf("pass: unknown command %q\n%s", args[0], passUsage)}
 }
 
+// keygenBeforeWrite runs between pass keygen's existence check and its
+// writes; tests use it to create a key in that window.
+var keygenBeforeWrite = func() {}
+
 func passKeygen(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("pass keygen", flag.ContinueOnError)
 	keyPath := fs.String("key", "", "private key file to write (mode 0600)")
@@ -76,11 +80,15 @@ func passKeygen(args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("pass keygen: %w", err)
 	}
-	if err := credential.WriteFileAtomic(*keyPath, kb, 0o600); err != nil {
-		return fmt.Errorf("pass keygen: %w", err)
+	keygenBeforeWrite()
+	// Create-new, never replace: a key made by someone else since the check
+	// above (a second keygen, a restore) survives, and this run fails.
+	if err := credential.WriteFileNew(*keyPath, kb, 0o600); err != nil {
+		return fmt.Errorf("pass keygen: private key: %w", err)
 	}
-	if err := credential.WriteFileAtomic(*pubPath, pb, 0o644); err != nil {
-		return fmt.Errorf("pass keygen: %w", err)
+	if err := credential.WriteFileNew(*pubPath, pb, 0o644); err != nil {
+		os.Remove(*keyPath) // ours, just made: no half pair left behind
+		return fmt.Errorf("pass keygen: public key: %w", err)
 	}
 	fmt.Fprintf(out, "key id %s: private key %s (keep it off the gates), public key %s (credentials.site_pass.public_keys)\n",
 		credential.KIDString(credential.KeyID(pub)), *keyPath, *pubPath)

@@ -92,3 +92,29 @@ func TestPassCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestPassKeygenNeverOverwrites: a key file that appears between keygen's
+// existence check and its write (another keygen, a restore) is kept, and
+// keygen fails; no half pair is left behind.
+func TestPassKeygenNeverOverwrites(t *testing.T) {
+	theirs := []byte("someone else's key\n")
+	for _, which := range []string{"key", "pub"} {
+		t.Run(which+" created in the window", func(t *testing.T) {
+			dir := t.TempDir()
+			paths := map[string]string{"key": filepath.Join(dir, "pass.key"), "pub": filepath.Join(dir, "pass.pub")}
+			keygenBeforeWrite = func() { mustWrite(t, paths[which], theirs) }
+			t.Cleanup(func() { keygenBeforeWrite = func() {} })
+			err := cmdPass(context.Background(), []string{"keygen", "-key", paths["key"], "-pub", paths["pub"]}, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), "exists") {
+				t.Fatalf("keygen: err = %v, want an 'exists' error", err)
+			}
+			if b, err := os.ReadFile(paths[which]); err != nil || !bytes.Equal(b, theirs) {
+				t.Fatalf("%s: %q, %v; want the other file kept", which, b, err)
+			}
+			ents, _ := os.ReadDir(dir)
+			if len(ents) != 1 {
+				t.Errorf("files left: %v, want only the other %s", ents, which)
+			}
+		})
+	}
+}

@@ -48,6 +48,9 @@ func TestDCCVerify(t *testing.T) {
 		{"unknown kid", makeDCC(t, untrusted, dccOpts{}), gate.StatusUnknownIssuer, "no trusted signer"},
 		{"expired", makeDCC(t, ec, dccOpts{exp: testClock.Add(-time.Second)}), gate.StatusExpired, "expired"},
 		{"not yet valid", makeDCC(t, ec, dccOpts{iat: testClock.Add(time.Hour)}), gate.StatusNotYetValid, "not yet valid"},
+		{"no expiry claim", makeDCC(t, ec, dccOpts{noExp: true}), gate.StatusCheckFailed, "no expiry"},
+		{"no v, t or r entry", makeDCC(t, ec, dccOpts{noEntry: true}), gate.StatusCheckFailed, "no vaccination (v), test (t) or recovery (r) entry"},
+		{"no entry, key usage limited", makeDCC(t, vaccOnly, dccOpts{noEntry: true}), gate.StatusCheckFailed, "no vaccination"},
 		{"truncated base45", makeDCC(t, ec, dccOpts{})[:100], gate.StatusCheckFailed, ""},
 		{"no prefix", strings.TrimPrefix(makeDCC(t, ec, dccOpts{}), DCCPrefix), gate.StatusCheckFailed, "prefix"},
 		{"oversized", DCCPrefix + strings.Repeat("0", MaxText), gate.StatusCheckFailed, "too large"},
@@ -68,6 +71,43 @@ func TestDCCVerify(t *testing.T) {
 				if c.Holder != "MUSTERMANN<<ERIKA" || c.ID != "URN:UVCI:01:XX:TEST1234#X" || c.Issuer != "XX" || c.ValidUntil == nil {
 					t.Errorf("credential %+v", c)
 				}
+			}
+		})
+	}
+}
+
+// TestDCCSignerValidity checks the signer certificate's own validity window
+// at its edges: a DCC signed by a certificate that has expired, or has not
+// started yet (beyond the verifier's skew), is refused whatever its own dates.
+// X.509 times are whole seconds, so the edges are a second apart.
+func TestDCCSignerValidity(t *testing.T) {
+	const skew = time.Minute
+	year := 365 * 24 * time.Hour
+	tests := []struct {
+		name                string
+		notBefore, notAfter time.Time
+		want                gate.CredentialStatus
+		reason              string
+	}{
+		{"inside its window", testClock.Add(-year), testClock.Add(year), gate.StatusGreen, ""},
+		{"expired a second ago", testClock.Add(-year), testClock.Add(-time.Second), gate.StatusExpired, "signer certificate expired"},
+		{"expires exactly now", testClock.Add(-year), testClock, gate.StatusGreen, ""},
+		{"starts in an hour", testClock.Add(time.Hour), testClock.Add(year), gate.StatusNotYetValid, "signer certificate valid from"},
+		{"starts a second after the skew", testClock.Add(skew + time.Second), testClock.Add(year), gate.StatusNotYetValid, "signer certificate valid from"},
+		{"starts exactly at the skew", testClock.Add(skew), testClock.Add(year), gate.StatusGreen, ""},
+		{"starts now", testClock, testClock.Add(year), gate.StatusGreen, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestSignerValid(t, false, tt.notBefore, tt.notAfter)
+			v := &DCCVerifier{Trust: NewTrustList(s.signer), Now: func() time.Time { return testClock }, Skew: skew}
+			// The DCC itself is valid at testClock: only the signer's dates decide.
+			c := v.Verify(context.Background(), vision.Code{Text: makeDCC(t, s, dccOpts{})})
+			if c.Status != tt.want {
+				t.Fatalf("status %s %v, want %s", c.Status, c.Reasons, tt.want)
+			}
+			if tt.reason != "" && !strings.Contains(strings.Join(c.Reasons, ";"), tt.reason) {
+				t.Errorf("reasons %q do not mention %q", c.Reasons, tt.reason)
 			}
 		})
 	}

@@ -111,7 +111,29 @@ func NewHealthCodeVerifier(o HealthCodeOpts) (*HealthCodeVerifier, error) {
 		tr.TLSClientConfig = tc
 		v.client = &http.Client{Transport: tr, Timeout: o.Timeout}
 	}
+	if v.client != nil {
+		// A copy, so that a caller's client keeps its own policy.
+		c := *v.client
+		c.CheckRedirect = checkRedirect
+		v.client = &c
+	}
 	return v, nil
+}
+
+// ErrInsecureRedirect is returned when the platform redirects an HTTPS
+// check to plain HTTP: the answer would come over a connection anyone on
+// the path can forge, so it is never asked for.
+var ErrInsecureRedirect = errors.New("credential: health code: platform redirected from HTTPS to an insecure URL")
+
+// checkRedirect follows at most 10 redirects and none that leaves HTTPS.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("credential: health code: stopped after 10 redirects")
+	}
+	if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return fmt.Errorf("%w: %s", ErrInsecureRedirect, req.URL.Redacted())
+	}
+	return nil
 }
 
 // healthAnswer is the platform's JSON answer.
@@ -238,6 +260,11 @@ func (v *HealthCodeVerifier) online(ctx context.Context, code vision.Code, key s
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := v.client.Do(req)
+	if errors.Is(err, ErrInsecureRedirect) {
+		// Not "offline": a downgrade is an attack or a misconfiguration,
+		// and the colour must not stand in for the answer.
+		return gate.Credential{}, fmt.Errorf("credential: health code: online check: %w", err)
+	}
 	if err != nil {
 		st := gate.StatusCheckFailed
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {

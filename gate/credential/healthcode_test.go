@@ -127,6 +127,56 @@ func TestHealthCodeTLSVerification(t *testing.T) {
 	}
 }
 
+// TestHealthCodeRefusesHTTPRedirect: a platform that redirects its HTTPS
+// check to plain HTTP is refused (check_failed, saying why) under either
+// offline policy; the plain server is never asked and its "green" never
+// believed. A redirect that stays on HTTPS is still followed.
+func TestHealthCodeRefusesHTTPRedirect(t *testing.T) {
+	p := newPlatform(t)
+	var plainCalls atomic.Int32
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plainCalls.Add(1)
+		json.NewEncoder(w).Encode(map[string]any{"status": "green", "holder": "mallory"})
+	}))
+	t.Cleanup(plain.Close)
+	tls := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		target := plain.URL + "/check"
+		if r.URL.Path == "/stay" {
+			target = p.srv.URL + "/"
+		}
+		http.Redirect(w, r, target, http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(tls.Close)
+	for _, tt := range []struct {
+		name, path, offline string
+		want                gate.CredentialStatus
+		reason              string
+	}{
+		{"to http, offline deny", "/", OfflineDeny, gate.StatusCheckFailed, "redirected from HTTPS to an insecure URL"},
+		{"to http, offline colour_only", "/", OfflineColourOnly, gate.StatusCheckFailed, "redirected from HTTPS to an insecure URL"},
+		{"to https", "/stay", OfflineDeny, gate.StatusGreen, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			client := tls.Client() // trusts the redirecting server's certificate
+			client.Transport.(*http.Transport).TLSClientConfig.RootCAs.AddCert(p.srv.Certificate())
+			v := mustHC(t, HealthCodeOpts{URL: tls.URL + tt.path, Client: client, Timeout: 2 * time.Second, Offline: tt.offline})
+			c := v.Verify(context.Background(), vision.Code{Text: "green:alice", Colour: vision.ColourGreen})
+			if c.Status != tt.want || c.Insecure {
+				t.Fatalf("status %s insecure=%v %v, want %s", c.Status, c.Insecure, c.Reasons, tt.want)
+			}
+			if tt.reason != "" && !strings.Contains(strings.Join(c.Reasons, ";"), tt.reason) {
+				t.Errorf("reasons %q lack %q", c.Reasons, tt.reason)
+			}
+			if tt.want == gate.StatusGreen && c.Holder != "alice" {
+				t.Errorf("holder %q, want alice from the HTTPS platform", c.Holder)
+			}
+		})
+	}
+	if n := plainCalls.Load(); n != 0 {
+		t.Errorf("the plain HTTP server was asked %d times", n)
+	}
+}
+
 func TestHealthCodeTimeoutAndOfflinePolicy(t *testing.T) {
 	p := newPlatform(t)
 	for _, tc := range []struct {

@@ -29,6 +29,14 @@ type testSigner struct {
 // 2021-01-01 for two years, with the given DCC extended key usage OIDs.
 func newTestSigner(t testing.TB, rsaKey bool, usage ...string) *testSigner {
 	t.Helper()
+	return newTestSignerValid(t, rsaKey, time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), usage...)
+}
+
+// newTestSignerValid makes a self-signed ES256 (or PS256) signer certificate
+// valid from notBefore to notAfter.
+func newTestSignerValid(t testing.TB, rsaKey bool, notBefore, notAfter time.Time, usage ...string) *testSigner {
+	t.Helper()
 	var key crypto.Signer
 	alg := cose.AlgorithmES256
 	var err error
@@ -44,8 +52,8 @@ func newTestSigner(t testing.TB, rsaKey bool, usage ...string) *testSigner {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()),
 		Subject:      pkix.Name{CommonName: "DSC test", Country: []string{"XX"}},
-		NotBefore:    time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:     time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 	}
 	for _, u := range usage {
@@ -83,6 +91,8 @@ type dccOpts struct {
 	tamper       bool        // flip a payload byte after signing
 	issuer       string
 	holderFamily string
+	noExp        bool // leave out claim 4 (expiry)
+	noEntry      bool // a certificate with no v, t or r entry
 }
 
 var testClock = time.Date(2021, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -109,9 +119,14 @@ func makeDCC(t testing.TB, s *testSigner, o dccOpts) string {
 		"ver": "1.3.0",
 		"dob": "1980-01-01",
 		"nam": map[string]any{"fn": "Mustermann", "fnt": o.holderFamily, "gn": "Erika", "gnt": "ERIKA"},
-		o.typ: []any{map[string]any{"ci": "URN:UVCI:01:XX:TEST1234#X", "co": "XX", "is": "Test"}},
+	}
+	if !o.noEntry {
+		hcert[o.typ] = []any{map[string]any{"ci": "URN:UVCI:01:XX:TEST1234#X", "co": "XX", "is": "Test"}}
 	}
 	claims := map[int64]any{1: o.issuer, 4: o.exp.Unix(), 6: o.iat.Unix(), -260: map[int64]any{1: hcert}}
+	if o.noExp {
+		delete(claims, 4)
+	}
 	payload, err := encMode.Marshal(claims)
 	if err != nil {
 		t.Fatal(err)

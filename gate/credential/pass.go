@@ -273,7 +273,8 @@ func (v *PassVerifier) Verify(_ context.Context, code vision.Code) gate.Credenti
 			return fail(gate.StatusRevoked, fmt.Errorf("pass %s revoked: %s", p.ID, reason))
 		}
 	}
-	if now.After(p.NotAfter) {
+	// CWT exp (RFC 8392, as JWT's RFC 7519): not accepted on or after it.
+	if !now.Before(p.NotAfter) {
 		return fail(gate.StatusExpired, fmt.Errorf("%w: pass expired at %s", ErrExpired, p.NotAfter.Format(time.RFC3339)))
 	}
 	if !p.NotBefore.IsZero() && p.NotBefore.After(now.Add(v.Skew)) {

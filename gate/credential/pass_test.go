@@ -293,3 +293,92 @@ func TestPassbackBounded(t *testing.T) {
 		t.Errorf("the latest admission was dropped: %s", c.Status)
 	}
 }
+
+// TestPassValidityEdges puts the verifier's clock at the edges of a pass's
+// window, a nanosecond either side, with and without clock skew: from nbf
+// (minus the skew) it is valid; on and after exp it is expired (RFC 8392
+// exp: "on or after which" it must not be accepted), and the skew never
+// extends exp.
+func TestPassValidityEdges(t *testing.T) {
+	pub, key, _ := GenerateKey()
+	p := testPass("p-edge")
+	nbf, exp := testClock, testClock.Add(8*time.Hour) // whole seconds, as a CWT carries them
+	p.NotBefore, p.NotAfter, p.IssuedAt = nbf, exp, nbf
+	text := mustIssue(t, p, key)
+	const ns = time.Nanosecond
+	tests := []struct {
+		name string
+		now  time.Time
+		skew time.Duration
+		want gate.CredentialStatus
+	}{
+		{"a nanosecond before nbf", nbf.Add(-ns), 0, gate.StatusNotYetValid},
+		{"exactly at nbf", nbf, 0, gate.StatusGreen},
+		{"a nanosecond after nbf", nbf.Add(ns), 0, gate.StatusGreen},
+		{"a nanosecond before nbf-skew", nbf.Add(-time.Minute - ns), time.Minute, gate.StatusNotYetValid},
+		{"exactly at nbf-skew", nbf.Add(-time.Minute), time.Minute, gate.StatusGreen},
+		{"inside the skew", nbf.Add(-time.Second), time.Minute, gate.StatusGreen},
+		{"a nanosecond before exp", exp.Add(-ns), 0, gate.StatusGreen},
+		{"exactly at exp", exp, 0, gate.StatusExpired},
+		{"a nanosecond after exp", exp.Add(ns), 0, gate.StatusExpired},
+		{"skew does not extend exp", exp, time.Minute, gate.StatusExpired},
+		{"skew, a nanosecond before exp", exp.Add(-ns), time.Minute, gate.StatusGreen},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := &PassVerifier{Keys: NewPassKeys(pub), Gate: "lane-1", Skew: tt.skew, Now: func() time.Time { return tt.now }}
+			c := v.Verify(context.Background(), vision.Code{Text: text})
+			if c.Status != tt.want {
+				t.Fatalf("at %s (skew %s): %s %v, want %s", tt.now.Format(time.RFC3339Nano), tt.skew, c.Status, c.Reasons, tt.want)
+			}
+		})
+	}
+}
+
+// TestHardPassbackEdges: after an admission, the same pass is refused until
+// the holder exits or the window has passed; exactly at the window's end it
+// is admitted again. Another pass is never affected.
+func TestHardPassbackEdges(t *testing.T) {
+	const window = 10 * time.Minute
+	const ns = time.Nanosecond
+	pass := func(id string) gate.Credential {
+		return gate.Credential{Kind: KindSitePass, ID: id, Holder: "emp-0042", Status: gate.StatusGreen}
+	}
+	at := testClock
+	tests := []struct {
+		name   string
+		cred   gate.Credential
+		now    time.Time
+		exited bool
+		want   gate.CredentialStatus
+	}{
+		{"same pass at once", pass("p-1"), at, false, StatusPassback},
+		{"same pass within the window", pass("p-1"), at.Add(window / 2), false, StatusPassback},
+		{"a nanosecond before the window ends", pass("p-1"), at.Add(window - ns), false, StatusPassback},
+		{"exactly at the window's end", pass("p-1"), at.Add(window), false, gate.StatusGreen},
+		{"after the window", pass("p-1"), at.Add(window + ns), false, gate.StatusGreen},
+		{"after an exit, within the window", pass("p-1"), at.Add(time.Second), true, gate.StatusGreen},
+		{"another pass at once", pass("p-2"), at, false, gate.StatusGreen},
+		{"same id, another kind", gate.Credential{Kind: KindDCC, ID: "p-1", Status: gate.StatusGreen}, at, false, gate.StatusGreen},
+		{"not green stays as it is", gate.Credential{Kind: KindSitePass, ID: "p-1", Status: gate.StatusExpired}, at, false, gate.StatusExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pb, err := NewPassback(PassbackHard, window)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pb.Admitted(pass("p-1"), at)
+			if tt.exited {
+				pb.Exited(pass("p-1"))
+			}
+			c := pb.Apply(tt.cred, tt.now)
+			if c.Status != tt.want {
+				t.Fatalf("%s at +%s: %s %v, want %s", tt.cred.ID, tt.now.Sub(at), c.Status, c.Reasons, tt.want)
+			}
+			if tt.want == StatusPassback && !strings.Contains(strings.Join(c.Reasons, ";"), "anti-passback (hard)") {
+				t.Errorf("reasons %q do not say anti-passback (hard)", c.Reasons)
+			}
+		})
+	}
+}

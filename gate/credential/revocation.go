@@ -123,21 +123,89 @@ func WriteFileAtomic(name string, data []byte, perm fs.FileMode) (err error) {
 	return nil
 }
 
+// WriteFileNew creates name with data and never replaces an existing file:
+// it writes and syncs a temporary file in the same folder, then hard-links it
+// to name, which fails if name exists (even one created a moment ago by
+// another process), so name appears whole or not at all. On a file system
+// without hard links it creates name with O_EXCL instead. An existing name
+// gives an error satisfying errors.Is(err, fs.ErrExist).
+func WriteFileNew(name string, data []byte, perm fs.FileMode) (err error) {
+	dir := filepath.Dir(name)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := writeSync(f, data, perm); err != nil {
+		return err
+	}
+	err = os.Link(tmp, name)
+	switch {
+	case err == nil:
+		syncDir(dir)
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("%s exists; not overwriting it: %w", name, fs.ErrExist)
+	}
+	// No hard links here (FAT, some network file systems): create-new.
+	f, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s exists; not overwriting it: %w", name, fs.ErrExist)
+	}
+	if err != nil {
+		return err
+	}
+	if err := writeSync(f, data, perm); err != nil {
+		os.Remove(name)
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+// writeSync writes data to f with mode perm, syncs and closes it.
+func writeSync(f *os.File, data []byte, perm fs.FileMode) error {
+	err := f.Chmod(perm)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncDir syncs a folder after a rename or link into it, best effort.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
 // Revoke adds a pass id to the list in file name (created if missing),
 // atomically. It reports false when the id was already listed.
+//
+// Concurrent Revoke calls on one list, from any number of processes, all
+// land: each holds an exclusive lock on name+".lock" (a file beside the list)
+// around its read-modify-write, and reads the list back afterwards to confirm
+// the id is in it.
 func Revoke(name, id, reason string, at time.Time) (bool, error) {
 	if err := checkPassID(id); err != nil {
 		return false, fmt.Errorf("%w: %w", ErrRevocationList, err)
 	}
-	var rs []Revocation
-	b, err := os.ReadFile(name)
-	switch {
-	case err == nil:
-		if rs, err = ParseRevocations(b); err != nil {
-			return false, fmt.Errorf("%s: %w", name, err)
-		}
-	case !errors.Is(err, fs.ErrNotExist):
+	unlock, err := lockFile(name + ".lock")
+	if err != nil {
 		return false, fmt.Errorf("%w: %w", ErrRevocationList, err)
+	}
+	defer unlock()
+	rs, err := readRevocations(name)
+	if err != nil {
+		return false, err
 	}
 	if slices.ContainsFunc(rs, func(r Revocation) bool { return r.ID == id }) {
 		return false, nil
@@ -146,7 +214,31 @@ func Revoke(name, id, reason string, at time.Time) (bool, error) {
 	if err := WriteFileAtomic(name, FormatRevocations(rs), 0o644); err != nil {
 		return false, fmt.Errorf("%w: write %s: %w", ErrRevocationList, name, err)
 	}
+	after, err := readRevocations(name)
+	if err != nil {
+		return false, fmt.Errorf("read back: %w", err)
+	}
+	if !slices.ContainsFunc(after, func(r Revocation) bool { return r.ID == id }) {
+		return false, fmt.Errorf("%w: %s: %s is not in the list after writing it (another writer without the lock?)",
+			ErrRevocationList, name, id)
+	}
 	return true, nil
+}
+
+// readRevocations reads the list in file name; a missing file is an empty list.
+func readRevocations(name string) ([]Revocation, error) {
+	b, err := os.ReadFile(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("%w: %w", ErrRevocationList, err)
+	}
+	rs, err := ParseRevocations(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return rs, nil
 }
 
 // RevocationList is a revocation file as the daemon sees it: Check reloads

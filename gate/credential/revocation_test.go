@@ -2,9 +2,12 @@ package credential
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -26,8 +29,10 @@ func TestRevocationFile(t *testing.T) {
 		t.Fatalf("ParseRevocations = %+v, %v\n%s", rs, err, b)
 	}
 	ents, _ := os.ReadDir(dir)
-	if len(ents) != 1 {
-		t.Errorf("temporary files left behind: %v", ents)
+	for _, e := range ents {
+		if e.Name() != "revoked.txt" && e.Name() != "revoked.txt.lock" {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
 	}
 	if _, err := Revoke(list, "has space", "", testClock); err == nil {
 		t.Error("bad id accepted")
@@ -131,5 +136,74 @@ func TestRevocationListDeletedFailsClosed(t *testing.T) {
 	}
 	if revoked, _, err := r.Check("p1"); revoked || err != nil {
 		t.Fatalf("after an empty list: revoked %v, err %v", revoked, err)
+	}
+}
+
+// TestRevokeConcurrent is 20 `gateguard pass revoke` runs at once on one
+// list (the command calls Revoke): every one of them must land. Without the
+// lock, each read the list before another's rename and wrote it back without
+// the others' additions (issue 9: 13 entries of 20).
+func TestRevokeConcurrent(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "revoked.txt")
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	added := make([]bool, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			added[i], errs[i] = Revoke(list, fmt.Sprintf("p-%02d", i), "lost", testClock)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil || !added[i] {
+			t.Errorf("revoke p-%02d: added %v, err %v", i, added[i], err)
+		}
+	}
+	b, err := os.ReadFile(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := ParseRevocations(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != n {
+		t.Fatalf("%d entries after %d concurrent revokes, want %d:\n%s", len(rs), n, n, b)
+	}
+	rl, err := OpenRevocationList(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if r, _, err := rl.Check(fmt.Sprintf("p-%02d", i)); !r || err != nil {
+			t.Errorf("p-%02d: revoked %v, err %v", i, r, err)
+		}
+	}
+}
+
+func TestWriteFileNew(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "k")
+	if err := WriteFileNew(name, []byte("one"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(name); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, %v", st.Mode(), err)
+	}
+	err := WriteFileNew(name, []byte("two"), 0o600)
+	if !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("second write: err = %v, want fs.ErrExist", err)
+	}
+	if b, _ := os.ReadFile(name); string(b) != "one" {
+		t.Fatalf("content %q after a refused write, want %q", b, "one")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("temporary files left: %v", ents)
 	}
 }
