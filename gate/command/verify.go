@@ -144,6 +144,14 @@ func (v *Verifier) Verify(topicName string, retained bool, payload []byte) (*Bod
 	case b.Expires.Sub(now) > v.o.MaxTTL:
 		return nil, reject(ReasonTooLong, b, "expires more than %v from now", v.o.MaxTTL)
 	}
+	// A nonce far ahead would lock the operator out (every later nonce is
+	// "replayed"), for ever with 2^64-1: it may not exceed the issue time in
+	// microseconds plus the allowed skew. issued itself is at most Skew in
+	// the future, so no signed command can push the operator's nonce more
+	// than 2×Skew ahead of the gate's clock.
+	if lim := b.Issued.UnixMicro() + v.o.Skew.Microseconds(); lim < 0 || b.Nonce > uint64(lim) {
+		return nil, reject(ReasonNonceTooFar, b, "nonce %d is beyond issued in microseconds plus the allowed skew of %v (%d): use the issue time in microseconds", b.Nonce, v.o.Skew, max(lim, 0))
+	}
 	// The nonce check and its commit are one step.
 	v.nonceMu.Lock()
 	defer v.nonceMu.Unlock()
