@@ -139,8 +139,9 @@ func reject(reason Reason, body *Body, format string, args ...any) *Rejection {
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
-// Parse decodes a command strictly (unknown fields, trailing data and a wrong
-// version are malformed) without authenticating it. The returned Body is nil
+// Parse decodes a command strictly (unknown fields, keys given twice or in
+// another case, trailing data and a wrong version are malformed) without
+// authenticating it. The returned Body is nil
 // when the envelope itself is unreadable.
 func Parse(payload []byte) (*Envelope, *Body, error) {
 	var env Envelope
@@ -159,6 +160,11 @@ func Parse(payload []byte) (*Envelope, *Body, error) {
 	}
 	if !idPattern.MatchString(b.ID) {
 		return &env, nil, reject(ReasonMalformed, nil, "body.id %q must be 1–64 letters, digits, '.', '_' or '-'", b.ID)
+	}
+	// Exact keys, each once: the typed decode matches keys
+	// case-insensitively and keeps the last of duplicates.
+	if err := checkKeys(payload, envelopeShape); err != nil {
+		return &env, &b, reject(ReasonMalformed, &b, "%v", err)
 	}
 	for _, f := range []struct{ key, val string }{
 		{"name", b.Name}, {"site", b.Site}, {"gate", b.Gate}, {"operator", b.Operator},

@@ -411,3 +411,50 @@ func TestResetLockedOutOperator(t *testing.T) {
 		t.Errorf("guard's nonce = %d after the reset, want 42 kept", n)
 	}
 }
+
+// TestDuplicateAndCaseFoldedKeys: Go's decoder keeps the last of duplicate
+// keys and matches keys case-insensitively, so a signed body could read
+// differently to a reviewer and to the gate. Both are malformed, with the
+// reason and the id on the result, even when correctly signed.
+func TestDuplicateAndCaseFoldedKeys(t *testing.T) {
+	const base = `"id":"req-1","name":"set_mode","site":"plant-1","gate":"lane-1","operator":"alice","nonce":10,` +
+		`"issued":"2026-11-27T12:00:00Z","expires":"2026-11-27T12:01:00Z"`
+	for _, tt := range []struct {
+		name, body, env, want string
+	}{
+		{"duplicate args key", `{` + base + `,"args":{"mode":"locked","mode":"free"}}`, "", `"mode" appears twice`},
+		{"duplicate body key", `{` + base + `,"nonce":11,"args":{"mode":"locked"}}`, "", `"nonce" appears twice`},
+		{"args key in another case", `{` + base + `,"args":{"Mode":"free"}}`, "", `"Mode" must be spelled "mode"`},
+		{"body key in another case", `{` + strings.Replace(base, `"gate"`, `"GATE"`, 1) + `,"args":{"mode":"free"}}`, "", `"GATE" must be spelled "gate"`},
+		{"envelope key in another case", `{` + base + `,"args":{"mode":"free"}}`, "V", `"V" must be spelled "v"`},
+		{"duplicate envelope key", `{` + base + `,"args":{"mode":"free"}}`, "v2", `"v" appears twice`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sig := base64.StdEncoding.EncodeToString(ed25519.Sign(aliceSK, []byte("gateguard/v1 command\n"+tt.body)))
+			var payload string
+			switch tt.env {
+			case "V":
+				payload = `{"V":1,"body":` + tt.body + `,"sig":"` + sig + `"}`
+			case "v2":
+				payload = `{"v":1,"v":1,"body":` + tt.body + `,"sig":"` + sig + `"}`
+			default:
+				payload = `{"v":1,"body":` + tt.body + `,"sig":"` + sig + `"}`
+			}
+			_, err := newVerifier(t).Verify(SetMode, false, []byte(payload))
+			var rej *Rejection
+			if !errors.As(err, &rej) || rej.Reason != ReasonMalformed || !strings.Contains(rej.Detail, tt.want) {
+				t.Fatalf("err = %v, want malformed: ...%s", err, tt.want)
+			}
+			if r := Rejected(SetMode, "plant-1", "lane-1", t0, err); r.Reason != string(ReasonMalformed) || r.ID != "req-1" || !strings.Contains(r.Detail, tt.want) {
+				t.Errorf("result %+v", r)
+			}
+		})
+	}
+	// The same body with each key once, exactly spelled, is accepted: the
+	// rejections above are for the keys alone.
+	body := `{` + base + `,"args":{"mode":"free"}}`
+	sig := base64.StdEncoding.EncodeToString(ed25519.Sign(aliceSK, []byte("gateguard/v1 command\n"+body)))
+	if _, err := newVerifier(t).Verify(SetMode, false, []byte(`{"v":1,"body":`+body+`,"sig":"`+sig+`"}`)); err != nil {
+		t.Fatalf("well-formed hand-built command: %v", err)
+	}
+}
