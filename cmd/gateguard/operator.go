@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -47,29 +48,78 @@ func cmdKeygen(args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("keygen: %w", err)
 	}
+	// O_EXCL: a key file that exists, or appears between the flag check
+	// and here, is never overwritten.
 	f, err := os.OpenFile(*path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("keygen: %w", err)
 	}
-	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
-		f.Close()
+	if err := writeKey(f, der); err != nil {
 		os.Remove(*path)
-		return fmt.Errorf("keygen: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(*path)
-		return fmt.Errorf("keygen: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(*path)
-		return fmt.Errorf("keygen: %w", err)
+		return fmt.Errorf("keygen: %s: %w", *path, err)
 	}
 	text := command.FormatPublicKey(pub)
-	if err := os.WriteFile(*path+".pub", []byte(text+"\n"), 0o644); err != nil {
+	if err := writeFileAtomic(*path+".pub", []byte(text+"\n"), 0o644); err != nil {
+		// Never leave a private key without its public half.
+		os.Remove(*path)
 		return fmt.Errorf("keygen: %w", err)
 	}
 	fmt.Fprintf(out, "%s\n\nadd to the gate's config:\ncommands:\n  operators:\n    - id: YOUR-NAME\n      public_key: %s\n      allow: [open, set_mode, get_state]\n", text, text)
+	return nil
+}
+
+// writeKey writes the PEM private key to f, fsyncs and closes it.
+func writeKey(f *os.File, der []byte) error {
+	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeFileAtomic replaces path with data: a temporary file in the same
+// folder is written, fsynced and renamed over path, and the folder fsynced,
+// so that path is always either the old file or the whole new one. A
+// symlink at path is replaced, not written through.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = tmp.Chmod(perm); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("write %s: fsync: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("write %s: open folder: %w", path, err)
+	}
+	defer d.Close()
+	if err = d.Sync(); err != nil {
+		return fmt.Errorf("write %s: fsync folder: %w", path, err)
+	}
 	return nil
 }
 

@@ -7,7 +7,9 @@
 // message, so no canonical re-encoding is needed. body names the operator,
 // the target site, gate and command, a request id, an expiry and a nonce that
 // must be greater than the last one accepted from that operator (persisted by
-// a NonceStore so that a restart does not accept a replay).
+// a NonceStore so that a restart does not accept a replay) and at most the
+// issue time in microseconds plus the allowed skew (so that no nonce can lock
+// an operator out).
 //
 // The Verifier rejects, with a Reason, every command that is retained,
 // oversized, malformed, unsigned, badly signed, from an unknown operator,
@@ -72,7 +74,9 @@ type Body struct {
 	Gate string `json:"gate"`
 	// Operator names the key that signed the command.
 	Operator string `json:"operator"`
-	// Nonce must be greater than the last nonce accepted from Operator.
+	// Nonce must be greater than the last nonce accepted from Operator,
+	// and at most Issued in Unix microseconds plus the verifier's Skew
+	// (`gateguard command` uses Issued in microseconds).
 	Nonce uint64 `json:"nonce"`
 	// Issued is when the command was signed.
 	Issued time.Time `json:"issued"`
@@ -110,6 +114,7 @@ const (
 	ReasonNotYetValid    Reason = "not_yet_valid"
 	ReasonTooLong        Reason = "expiry_too_far"
 	ReasonReplayed       Reason = "replayed"
+	ReasonNonceTooFar    Reason = "nonce_too_far"
 	ReasonNotPermitted   Reason = "not_permitted"
 	ReasonNonceStore     Reason = "nonce_store_failed"
 )
@@ -134,8 +139,9 @@ func reject(reason Reason, body *Body, format string, args ...any) *Rejection {
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
-// Parse decodes a command strictly (unknown fields, trailing data and a wrong
-// version are malformed) without authenticating it. The returned Body is nil
+// Parse decodes a command strictly (unknown fields, keys given twice or in
+// another case, trailing data and a wrong version are malformed) without
+// authenticating it. The returned Body is nil
 // when the envelope itself is unreadable.
 func Parse(payload []byte) (*Envelope, *Body, error) {
 	var env Envelope
@@ -154,6 +160,11 @@ func Parse(payload []byte) (*Envelope, *Body, error) {
 	}
 	if !idPattern.MatchString(b.ID) {
 		return &env, nil, reject(ReasonMalformed, nil, "body.id %q must be 1–64 letters, digits, '.', '_' or '-'", b.ID)
+	}
+	// Exact keys, each once: the typed decode matches keys
+	// case-insensitively and keeps the last of duplicates.
+	if err := checkKeys(payload, envelopeShape); err != nil {
+		return &env, &b, reject(ReasonMalformed, &b, "%v", err)
 	}
 	for _, f := range []struct{ key, val string }{
 		{"name", b.Name}, {"site", b.Site}, {"gate", b.Gate}, {"operator", b.Operator},

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,6 +130,7 @@ func TestRejections(t *testing.T) {
 		{"issued in the future", Open, false, mut(Open, func(b *Body) {
 			b.Issued, b.Expires = t0.Add(10*time.Minute), t0.Add(11*time.Minute)
 		}), ReasonNotYetValid, "req-1"},
+		{"nonce beyond issued plus skew", Open, false, mut(Open, func(b *Body) { b.Nonce = math.MaxUint64 }), ReasonNonceTooFar, "req-1"},
 		{"expires too far", Open, false, mut(Open, func(b *Body) { b.Expires = t0.Add(time.Hour) }), ReasonTooLong, "req-1"},
 	}
 	for _, tt := range tests {
@@ -348,5 +350,151 @@ func TestParseResult(t *testing.T) {
 		if _, err := ParseResult([]byte(bad)); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
+	}
+}
+
+// TestNonceBound: the nonce may be at most issued in microseconds plus the
+// skew (1 min); one beyond is rejected with a reason, commits nothing, and
+// so cannot lock the operator out: the next ordinary command is accepted.
+func TestNonceBound(t *testing.T) {
+	v := newVerifier(t)
+	limit := uint64(t0.UnixMicro()) + uint64(time.Minute.Microseconds())
+	for _, tt := range []struct {
+		name  string
+		nonce uint64
+		want  Reason // "" accepted
+	}{
+		{"2^64-1", math.MaxUint64, ReasonNonceTooFar},
+		{"one past the limit", limit + 1, ReasonNonceTooFar},
+		{"the issue time", uint64(t0.UnixMicro()), ""},
+		{"the limit", limit, ""},
+	} {
+		b := body(Open)
+		b.Nonce = tt.nonce
+		_, err := v.Verify(Open, false, sign(t, b, aliceSK))
+		var rej *Rejection
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case tt.want != "" && (!errors.As(err, &rej) || rej.Reason != tt.want):
+			t.Errorf("%s: err = %v, want %s", tt.name, err, tt.want)
+		case tt.want != "" && !strings.Contains(rej.Detail, "microseconds"):
+			t.Errorf("%s: detail %q does not say what the bound is", tt.name, rej.Detail)
+		}
+	}
+	// Issued before 1970 (a negative bound): rejected, not wrapped around.
+	b := body(Open)
+	b.Issued, b.Nonce = time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), limit+5
+	if _, err := v.Verify(Open, false, sign(t, b, aliceSK)); err == nil {
+		t.Error("a nonce with an issue time before 1970 accepted")
+	}
+}
+
+// TestResetLockedOutOperator follows docs/mqtt.md's procedure for an
+// operator locked out by a nonce file written before the bound existed
+// (2^64-1 stored): with the gate stopped, delete the operator's entry from
+// the nonce file (what `jq 'del(.nonces["alice"])'` does) and start it again.
+// The operator's commands are accepted again; the other operators' nonces
+// are kept.
+func TestResetLockedOutOperator(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nonces.json")
+	if err := os.WriteFile(path, []byte(`{"v":1,"nonces":{"alice":18446744073709551615,"guard":42}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := func() (*Verifier, *FileNonces) {
+		ns, err := OpenFileNonces(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := NewVerifier(Options{Site: "plant-1", Gate: "lane-1", Nonces: ns,
+			Operators: []Operator{{ID: "alice", Key: aliceSK.Public().(ed25519.PublicKey)}},
+			Now:       func() time.Time { return t0 }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, ns
+	}
+	v, _ := start()
+	_, err := v.Verify(Open, false, sign(t, body(Open), aliceSK))
+	var rej *Rejection
+	if !errors.As(err, &rej) || rej.Reason != ReasonReplayed {
+		t.Fatalf("locked-out operator: err = %v, want replayed", err)
+	}
+	// The gate is stopped; the admin edits the file.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]json.RawMessage
+	var nonces map[string]json.RawMessage
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(doc["nonces"], &nonces); err != nil {
+		t.Fatal(err)
+	}
+	delete(nonces, "alice")
+	if doc["nonces"], err = json.Marshal(nonces); err != nil {
+		t.Fatal(err)
+	}
+	if data, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v, ns := start()
+	if _, err := v.Verify(Open, false, sign(t, body(Open), aliceSK)); err != nil {
+		t.Fatalf("after the reset: %v", err)
+	}
+	if n, _ := ns.Last("guard"); n != 42 {
+		t.Errorf("guard's nonce = %d after the reset, want 42 kept", n)
+	}
+}
+
+// TestDuplicateAndCaseFoldedKeys: Go's decoder keeps the last of duplicate
+// keys and matches keys case-insensitively, so a signed body could read
+// differently to a reviewer and to the gate. Both are malformed, with the
+// reason and the id on the result, even when correctly signed.
+func TestDuplicateAndCaseFoldedKeys(t *testing.T) {
+	const base = `"id":"req-1","name":"set_mode","site":"plant-1","gate":"lane-1","operator":"alice","nonce":10,` +
+		`"issued":"2026-11-27T12:00:00Z","expires":"2026-11-27T12:01:00Z"`
+	for _, tt := range []struct {
+		name, body, env, want string
+	}{
+		{"duplicate args key", `{` + base + `,"args":{"mode":"locked","mode":"free"}}`, "", `"mode" appears twice`},
+		{"duplicate body key", `{` + base + `,"nonce":11,"args":{"mode":"locked"}}`, "", `"nonce" appears twice`},
+		{"args key in another case", `{` + base + `,"args":{"Mode":"free"}}`, "", `"Mode" must be spelled "mode"`},
+		{"body key in another case", `{` + strings.Replace(base, `"gate"`, `"GATE"`, 1) + `,"args":{"mode":"free"}}`, "", `"GATE" must be spelled "gate"`},
+		{"envelope key in another case", `{` + base + `,"args":{"mode":"free"}}`, "V", `"V" must be spelled "v"`},
+		{"duplicate envelope key", `{` + base + `,"args":{"mode":"free"}}`, "v2", `"v" appears twice`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sig := base64.StdEncoding.EncodeToString(ed25519.Sign(aliceSK, []byte("gateguard/v1 command\n"+tt.body)))
+			var payload string
+			switch tt.env {
+			case "V":
+				payload = `{"V":1,"body":` + tt.body + `,"sig":"` + sig + `"}`
+			case "v2":
+				payload = `{"v":1,"v":1,"body":` + tt.body + `,"sig":"` + sig + `"}`
+			default:
+				payload = `{"v":1,"body":` + tt.body + `,"sig":"` + sig + `"}`
+			}
+			_, err := newVerifier(t).Verify(SetMode, false, []byte(payload))
+			var rej *Rejection
+			if !errors.As(err, &rej) || rej.Reason != ReasonMalformed || !strings.Contains(rej.Detail, tt.want) {
+				t.Fatalf("err = %v, want malformed: ...%s", err, tt.want)
+			}
+			if r := Rejected(SetMode, "plant-1", "lane-1", t0, err); r.Reason != string(ReasonMalformed) || r.ID != "req-1" || !strings.Contains(r.Detail, tt.want) {
+				t.Errorf("result %+v", r)
+			}
+		})
+	}
+	// The same body with each key once, exactly spelled, is accepted: the
+	// rejections above are for the keys alone.
+	body := `{` + base + `,"args":{"mode":"free"}}`
+	sig := base64.StdEncoding.EncodeToString(ed25519.Sign(aliceSK, []byte("gateguard/v1 command\n"+body)))
+	if _, err := newVerifier(t).Verify(SetMode, false, []byte(`{"v":1,"body":`+body+`,"sig":"`+sig+`"}`)); err != nil {
+		t.Fatalf("well-formed hand-built command: %v", err)
 	}
 }

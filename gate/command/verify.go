@@ -32,6 +32,8 @@ type Options struct {
 type Verifier struct {
 	o Options
 
+	nonceMu sync.Mutex // held from a nonce's check to its commit
+
 	mu        sync.Mutex // guards the fields below
 	operators map[string]Operator
 }
@@ -79,38 +81,52 @@ func (v *Verifier) SetOperators(ops []Operator) error {
 	return nil
 }
 
-// Verify authenticates a command that arrived on cmd/<topicName>, and on
-// success commits its nonce: the same command is never accepted twice. It
-// returns the body, or a *Rejection saying why the command must not be
-// acted on.
-func (v *Verifier) Verify(topicName string, retained bool, payload []byte) (*Body, error) {
+// Authenticate checks what needs no state: the size, the format, the
+// retain flag, the signature and that the key is listed. It returns the
+// signed body and its operator, or a *Rejection. It commits nothing and
+// costs one Ed25519 verification (about 40 µs), so a receiver can call it
+// before queueing a command: junk never takes the place of an authentic
+// command. Verify calls it again.
+func (v *Verifier) Authenticate(topicName string, retained bool, payload []byte) (*Body, Operator, error) {
 	if len(payload) > v.o.MaxBytes {
-		return nil, reject(ReasonOversized, nil, "%d bytes, at most %d", len(payload), v.o.MaxBytes)
+		return nil, Operator{}, reject(ReasonOversized, nil, "%d bytes, at most %d", len(payload), v.o.MaxBytes)
 	}
 	env, b, err := Parse(payload)
 	if retained {
 		// Never act on a retained command: it would fire again on every
 		// reconnect. Echo its id if it has one.
-		return nil, reject(ReasonRetained, b, "a retained command is never acted on")
+		return nil, Operator{}, reject(ReasonRetained, b, "a retained command is never acted on")
 	}
 	if err != nil {
-		return nil, err
+		return nil, Operator{}, err
 	}
 	if env.Sig == "" {
-		return nil, reject(ReasonUnsigned, b, "no sig")
+		return nil, Operator{}, reject(ReasonUnsigned, b, "no sig")
 	}
 	sig, err := base64.StdEncoding.DecodeString(env.Sig)
 	if err != nil || len(sig) != ed25519.SignatureSize {
-		return nil, reject(ReasonBadSignature, b, "sig is not a base64 Ed25519 signature")
+		return nil, Operator{}, reject(ReasonBadSignature, b, "sig is not a base64 Ed25519 signature")
 	}
 	v.mu.Lock()
-	defer v.mu.Unlock()
 	op, ok := v.operators[b.Operator]
+	v.mu.Unlock()
 	if !ok {
-		return nil, reject(ReasonUnknownOp, b, "operator %q is not listed in commands.operators", b.Operator)
+		return nil, Operator{}, reject(ReasonUnknownOp, b, "operator %q is not listed in commands.operators", b.Operator)
 	}
 	if !ed25519.Verify(op.Key, signed(env.Body), sig) {
-		return nil, reject(ReasonBadSignature, b, "signature does not verify with operator %q's key", b.Operator)
+		return nil, Operator{}, reject(ReasonBadSignature, b, "signature does not verify with operator %q's key", b.Operator)
+	}
+	return b, op, nil
+}
+
+// Verify authenticates a command that arrived on cmd/<topicName>, and on
+// success commits its nonce: the same command is never accepted twice. It
+// returns the body, or a *Rejection saying why the command must not be
+// acted on.
+func (v *Verifier) Verify(topicName string, retained bool, payload []byte) (*Body, error) {
+	b, op, err := v.Authenticate(topicName, retained, payload)
+	if err != nil {
+		return nil, err
 	}
 	// From here on the body is authentic.
 	if err := v.checkTarget(topicName, b); err != nil {
@@ -128,6 +144,17 @@ func (v *Verifier) Verify(topicName string, retained bool, payload []byte) (*Bod
 	case b.Expires.Sub(now) > v.o.MaxTTL:
 		return nil, reject(ReasonTooLong, b, "expires more than %v from now", v.o.MaxTTL)
 	}
+	// A nonce far ahead would lock the operator out (every later nonce is
+	// "replayed"), for ever with 2^64-1: it may not exceed the issue time in
+	// microseconds plus the allowed skew. issued itself is at most Skew in
+	// the future, so no signed command can push the operator's nonce more
+	// than 2×Skew ahead of the gate's clock.
+	if lim := b.Issued.UnixMicro() + v.o.Skew.Microseconds(); lim < 0 || b.Nonce > uint64(lim) {
+		return nil, reject(ReasonNonceTooFar, b, "nonce %d is beyond issued in microseconds plus the allowed skew of %v (%d): use the issue time in microseconds", b.Nonce, v.o.Skew, max(lim, 0))
+	}
+	// The nonce check and its commit are one step.
+	v.nonceMu.Lock()
+	defer v.nonceMu.Unlock()
 	last, err := v.o.Nonces.Last(b.Operator)
 	if err != nil {
 		return nil, reject(ReasonNonceStore, b, "%v", err)

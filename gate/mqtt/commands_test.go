@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,15 +36,35 @@ type cmdRig struct {
 	key     ed25519.PrivateKey
 	nonce   uint64
 
+	logged *lineCount
+
 	mu    sync.Mutex // guards calls
 	calls []string
 }
+
+// lineCount is a slog handler that counts the lines logged (and passes
+// them on).
+type lineCount struct {
+	slog.Handler
+	n *atomic.Int64
+}
+
+func (h lineCount) Handle(ctx context.Context, rec slog.Record) error {
+	h.n.Add(1)
+	return h.Handler.Handle(ctx, rec)
+}
+
+func (h lineCount) WithAttrs(as []slog.Attr) slog.Handler {
+	return lineCount{h.Handler.WithAttrs(as), h.n}
+}
+
+func (h lineCount) WithGroup(g string) slog.Handler { return lineCount{h.Handler.WithGroup(g), h.n} }
 
 func newCmdRig(t *testing.T) *cmdRig {
 	ca := mqtttest.NewCA(t, "plant-1 CA")
 	b := siteBroker(t, ca)
 	r := &cmdRig{t: t, ca: ca, broker: b, prefix: "gateguard/v1/plant-1/lane-1", key: ed25519.NewKeyFromSeed(opSeed[:]),
-		nonce: uint64(time.Now().UnixNano())}
+		nonce: uint64(time.Now().UnixMicro())}
 	var err error
 	if r.schemas, err = schema.Load(); err != nil {
 		t.Fatal(err)
@@ -61,10 +82,12 @@ func newCmdRig(t *testing.T) *cmdRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var inner slog.Handler = slog.NewTextHandler(io.Discard, nil)
 	if testing.Verbose() {
-		log = slog.Default()
+		inner = slog.Default().Handler()
 	}
+	r.logged = &lineCount{Handler: inner, n: new(atomic.Int64)}
+	log := slog.New(r.logged)
 	p := New(Options{Broker: b.URL, ClientID: "gateguard-plant-1-lane-1", TLS: tc, Prefix: r.prefix,
 		KeepAlive: 5 * time.Second, ConnectTimeout: 2 * time.Second, PublishTimeout: 5 * time.Second,
 		Info: []byte(`{"v":1}`), Log: log}, outbox.NewMemory(1000))
@@ -229,5 +252,44 @@ func TestCommandsOverTLS(t *testing.T) {
 		if !strings.HasPrefix(c, "get_state:s-after-") {
 			t.Errorf("unexpected handler call %s", c)
 		}
+	}
+}
+
+// TestCommandFlood: 10,000 badly signed QoS 0 commands, with a valid
+// get_state in the middle, do not keep the valid one from its result, and
+// cost a bounded number of log lines (the first rejection of a reason, then
+// counts in the per-minute summary), not one each.
+func TestCommandFlood(t *testing.T) {
+	r := newCmdRig(t)
+	r.await("retained-1")
+	other := ed25519.NewKeyFromSeed(make([]byte, 32))
+	junk, err := command.Sign(r.body(command.GetState, "junk"), other) // claims to be desk
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := r.sign(r.body(command.GetState, "valid-1"))
+	topic := r.prefix + "/cmd/" + command.GetState
+	before := r.logged.n.Load()
+	var last paho.Token
+	for i := range 10_000 {
+		if i == 5_000 {
+			r.ops.Publish(topic, 0, false, valid)
+		}
+		last = r.ops.Publish(topic, 0, false, junk)
+	}
+	if !last.WaitTimeout(time.Minute) || last.Error() != nil {
+		t.Fatalf("flood: %v", last.Error())
+	}
+	res := r.await("valid-1")
+	if res.Status != command.StatusOK || !strings.Contains(string(res.State), `"lane":"idle"`) {
+		t.Fatalf("the valid command in the flood: %+v", res)
+	}
+	if n := r.logged.n.Load() - before; n > 10 {
+		t.Errorf("the flood logged %d lines, want at most 10", n)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.calls) != 1 || r.calls[0] != "get_state:valid-1" {
+		t.Errorf("handler calls %v, want only the valid one", r.calls)
 	}
 }

@@ -124,6 +124,11 @@ func TestReplayedFlagAndDepth(t *testing.T) {
 					if err := json.Unmarshal(m.Payload, &ev); err != nil {
 						t.Fatal(err)
 					}
+					// Subscribed at QoS 1, the central gets what the gate
+					// published at QoS 1 with 1: QoS 0 would arrive as 0.
+					if m.QoS != 1 {
+						t.Fatalf("seq %d arrived with QoS %d, want 1", ev.Seq, m.QoS)
+					}
 					if ev.Seq != next {
 						t.Fatalf("got seq %d, want %d", ev.Seq, next)
 					}
@@ -135,6 +140,9 @@ func TestReplayedFlagAndDepth(t *testing.T) {
 					var st gate.State
 					if err := json.Unmarshal(m.Payload, &st); err != nil || st.Lane != "idle" {
 						t.Fatalf("state %s: %v", m.Payload, err)
+					}
+					if m.QoS != 1 {
+						t.Fatalf("state arrived with QoS %d, want 1", m.QoS)
 					}
 					lastDepth = st.OutboxDepth
 				}

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"time"
+	"sync"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
@@ -29,11 +29,11 @@ type DiscoveryOptions struct {
 // <prefix>/status says "online". It offers no button or switch: Home
 // Assistant cannot open the gate.
 type Discovery struct {
-	p     *Publisher
-	o     DiscoveryOptions
-	log   *slog.Logger
-	kick  chan struct{}
-	resub chan struct{}
+	p    *Publisher
+	o    DiscoveryOptions
+	log  *slog.Logger
+	sub  *subscription
+	kick chan struct{} // publish the configs
 }
 
 // Discovery returns a discovery publisher on p's connection.
@@ -44,9 +44,13 @@ func (p *Publisher) Discovery(o DiscoveryOptions) *Discovery {
 	if o.Log == nil {
 		o.Log = p.log
 	}
-	d := &Discovery{p: p, o: o, log: o.Log.With("component", "homeassistant"),
-		kick: make(chan struct{}, 1), resub: make(chan struct{}, 1)}
-	p.OnConnect(func() { kick(d.resub) })
+	d := &Discovery{p: p, o: o, log: o.Log.With("component", "homeassistant"), kick: make(chan struct{}, 1)}
+	d.sub = p.newSubscription(d.StatusTopic(), func(_ paho.Client, m paho.Message) {
+		if string(m.Payload()) == "online" {
+			kick(d.kick) // never blocks
+		}
+	}, d.log)
+	p.OnConnect(func() { kick(d.kick) })
 	return d
 }
 
@@ -56,32 +60,19 @@ func (d *Discovery) StatusTopic() string { return d.o.Prefix + "/status" }
 // Run subscribes to the status topic and publishes the configs on every
 // connect and every "online", until ctx ends.
 func (d *Discovery) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	// The status subscription is kept up (and retried) on its own, as
+	// commands' is: without it Home Assistant restarting would not get the
+	// configs again until the next reconnect.
+	wg.Go(func() { _ = d.sub.run(ctx) })
 	if d.p.client.IsConnectionOpen() {
-		kick(d.resub)
+		kick(d.kick)
 	}
-	// A failed subscription is retried, as commands' is: without it Home
-	// Assistant restarting would not get the configs again until the next
-	// reconnect.
-	retry := time.NewTimer(time.Hour)
-	retry.Stop()
-	defer retry.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-retry.C:
-			kick(d.resub)
-		case <-d.resub:
-			t := d.p.client.Subscribe(d.StatusTopic(), 1, func(_ paho.Client, m paho.Message) {
-				if string(m.Payload()) == "online" {
-					kick(d.kick) // never blocks
-				}
-			})
-			if err := d.p.awaitToken(ctx, t, "subscribe "+d.StatusTopic()); err != nil {
-				d.log.Warn("subscribe failed; retrying", "topic", d.StatusTopic(), "err", err)
-				retry.Reset(5 * time.Second)
-			}
-			d.publish(ctx)
 		case <-d.kick:
 			d.publish(ctx)
 		}

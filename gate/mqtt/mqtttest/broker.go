@@ -150,6 +150,10 @@ type Message struct {
 	Topic    string
 	Payload  []byte
 	Retained bool
+	// QoS is the QoS the message was delivered with: the lower of the
+	// publisher's and the subscription's (1 here), so a message published
+	// at QoS 0 arrives with 0.
+	QoS byte
 }
 
 // Subscriber collects messages on a topic filter.
@@ -171,7 +175,7 @@ func Subscribe(t testing.TB, url, filter string) *Subscriber {
 		t.Fatalf("mqtttest: subscriber connect: %v", tok.Error())
 	}
 	tok := s.client.Subscribe(filter, 1, func(_ paho.Client, m paho.Message) {
-		s.C <- Message{Topic: m.Topic(), Payload: m.Payload(), Retained: m.Retained()}
+		s.C <- Message{Topic: m.Topic(), Payload: m.Payload(), Retained: m.Retained(), QoS: m.Qos()}
 	})
 	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("mqtttest: subscribe %s: %v", filter, tok.Error())

@@ -48,7 +48,7 @@ func ConnectCentral(t testing.TB, url, clientID, filter string) *Central {
 	c := &Central{notify: make(chan struct{}, 1)}
 	handler := func(_ paho.Client, m paho.Message) {
 		c.mu.Lock()
-		c.msgs = append(c.msgs, Message{Topic: m.Topic(), Payload: m.Payload(), Retained: m.Retained()})
+		c.msgs = append(c.msgs, Message{Topic: m.Topic(), Payload: m.Payload(), Retained: m.Retained(), QoS: m.Qos()})
 		c.mu.Unlock()
 		select {
 		case c.notify <- struct{}{}:
