@@ -407,7 +407,7 @@ func TestResetLockedOutOperator(t *testing.T) {
 			t.Fatal(err)
 		}
 		v, err := NewVerifier(Options{Site: "plant-1", Gate: "lane-1", Nonces: ns,
-			Operators: []Operator{{ID: "alice", Key: aliceSK.Public().(ed25519.PublicKey)}},
+			Operators: []Operator{{ID: "alice", Key: aliceSK.Public().(ed25519.PublicKey), Allow: []string{Open}}},
 			Now:       func() time.Time { return t0 }})
 		if err != nil {
 			t.Fatal(err)

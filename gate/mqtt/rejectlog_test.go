@@ -93,7 +93,7 @@ func TestRejectionSummary(t *testing.T) {
 			Log: slog.New(rec)}, outbox.NewMemory(10))
 		key := ed25519.NewKeyFromSeed(opSeed[:])
 		v, err := command.NewVerifier(command.Options{Site: "s", Gate: "g", Nonces: &command.MemoryNonces{},
-			Operators: []command.Operator{{ID: "desk", Key: key.Public().(ed25519.PublicKey)}}})
+			Operators: []command.Operator{{ID: "desk", Key: key.Public().(ed25519.PublicKey), Allow: []string{command.GetState, command.Open}}}})
 		if err != nil {
 			t.Fatal(err)
 		}
