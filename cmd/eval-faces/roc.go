@@ -24,11 +24,7 @@ type scores struct {
 
 // subset keeps the attempts whose probe and claimed identity are both in ids.
 func subset(all []attempt, ids map[string]bool) scores {
-	var s scores
-	for id := range ids {
-		_ = id
-		s.identities++
-	}
+	s := scores{identities: len(ids)}
 	for _, a := range all {
 		if !ids[a.probe] || !ids[a.claimed] {
 			continue

@@ -98,3 +98,5 @@ func TestConvertedNetMatchesFaceAPI(t *testing.T) {
 	}
 	t.Logf("max abs error over %d chips: %.3g", len(names), worst)
 }
+
+func writeBytes(path string, b []byte) error { return os.WriteFile(path, b, 0o644) }
