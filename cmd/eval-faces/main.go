@@ -241,11 +241,11 @@ func describe(det *face.YuNet, desc facerec.Descriptor, path string) ([]float32,
 	if best == nil {
 		return nil, 0, nil
 	}
-	chip, err := facerec.AlignFace(img, *best)
-	if err != nil {
+	chip := gocv.NewMat()
+	defer chip.Close()
+	if err := facerec.AlignFace(img, *best, &chip); err != nil {
 		return nil, 0, fmt.Errorf("faces: %s: %w", path, err)
 	}
-	defer chip.Close()
 	start := time.Now()
 	vec, err := desc.Embed(chip)
 	d := time.Since(start)

@@ -106,15 +106,15 @@ func ChipTransform(lm [5]image.Point) (Similarity, error) {
 // Align warps the face with landmarks lm in frame (8-bit BGR, or grey, which
 // is copied to three channels) onto a ChipSize×ChipSize BGR chip by the
 // similarity transform from its five landmarks onto dlib's mean face (with
-// ChipPadding). Pixels outside the frame repeat its border. The caller
-// closes the chip.
-func Align(frame gocv.Mat, lm [5]image.Point) (gocv.Mat, error) {
+// ChipPadding), written into chip, which the caller owns (and may reuse
+// from frame to frame). Pixels outside the frame repeat its border.
+func Align(frame gocv.Mat, lm [5]image.Point, chip *gocv.Mat) error {
 	if frame.Empty() || (frame.Type() != gocv.MatTypeCV8UC3 && frame.Type() != gocv.MatTypeCV8UC1) {
-		return gocv.NewMat(), fmt.Errorf("facerec: align: want an 8-bit BGR or grey frame, got %dx%d with %d channels", frame.Cols(), frame.Rows(), frame.Channels())
+		return fmt.Errorf("facerec: align: want an 8-bit BGR or grey frame, got %dx%d with %d channels", frame.Cols(), frame.Rows(), frame.Channels())
 	}
 	s, err := ChipTransform(lm)
 	if err != nil {
-		return gocv.NewMat(), err
+		return err
 	}
 	m := gocv.NewMatWithSize(2, 3, gocv.MatTypeCV64F)
 	defer m.Close()
@@ -123,19 +123,18 @@ func Align(frame gocv.Mat, lm [5]image.Point) (gocv.Mat, error) {
 			m.SetDoubleAt(r, c, s[r][c])
 		}
 	}
-	chip := gocv.NewMat()
-	gocv.WarpAffineWithParams(frame, &chip, m, image.Pt(ChipSize, ChipSize), gocv.InterpolationLinear, gocv.BorderReplicate, color.RGBA{})
+	gocv.WarpAffineWithParams(frame, chip, m, image.Pt(ChipSize, ChipSize), gocv.InterpolationLinear, gocv.BorderReplicate, color.RGBA{})
 	if chip.Channels() == 1 {
-		gocv.CvtColor(chip, &chip, gocv.ColorGrayToBGR)
+		gocv.CvtColor(*chip, chip, gocv.ColorGrayToBGR)
 	}
-	return chip, nil
+	return nil
 }
 
 // AlignFace is Align for a detected face; it fails for a face without
 // landmarks (a Haar cascade's).
-func AlignFace(frame gocv.Mat, f vision.Face) (gocv.Mat, error) {
+func AlignFace(frame gocv.Mat, f vision.Face, chip *gocv.Mat) error {
 	if !f.HasLandmarks {
-		return gocv.NewMat(), errors.New("facerec: align: the face has no landmarks (use the YuNet detector)")
+		return errors.New("facerec: align: the face has no landmarks (use the YuNet detector)")
 	}
-	return Align(frame, f.Landmarks)
+	return Align(frame, f.Landmarks, chip)
 }

@@ -75,23 +75,23 @@ func TestAlignChip(t *testing.T) {
 	if err != nil || len(fs) != 1 {
 		t.Fatalf("detect: %d faces, %v", len(fs), err)
 	}
+	chip := gocv.NewMat()
+	defer chip.Close()
 	for _, frame := range []gocv.Mat{bgr, img} { // BGR and grey frames
-		chip, err := AlignFace(frame, fs[0])
-		if err != nil {
+		if err := AlignFace(frame, fs[0], &chip); err != nil {
 			t.Fatal(err)
 		}
 		if err := checkChip(chip); err != nil {
 			t.Error(err)
 		}
-		chip.Close()
 	}
 	fs[0].HasLandmarks = false
-	if _, err := AlignFace(bgr, fs[0]); err == nil {
+	if err := AlignFace(bgr, fs[0], &chip); err == nil {
 		t.Error("a face without landmarks aligned")
 	}
 	empty := gocv.NewMat()
 	defer empty.Close()
-	if _, err := Align(empty, fs[0].Landmarks); err == nil {
+	if err := Align(empty, fs[0].Landmarks, &chip); err == nil {
 		t.Error("an empty frame aligned")
 	}
 }
