@@ -6,9 +6,14 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/gateguard
 # Pure-Go packages: no cgo, so they are also tested with the race detector.
-PURE     := ./configs/... ./gate/... ./device/... ./vision ./vision/fusion
+PURE     := ./configs/... ./gate/... ./device/... ./vision ./vision/fusion ./vision/facerec/convert
 
 .PHONY: all deps build test test-pure demo bench lint fmt clean
+# The face descriptor (issue 10): face-api's weights, fetched by deps into
+# FACEAPI_DIR, converted to ONNX by the project's own converter.
+FACEAPI_VERSION := 1.7.15
+FACEAPI_DIR     ?= $(HOME)/.cache/gateguard/face-api-$(FACEAPI_VERSION)/node_modules/@vladmandic/face-api/model
+FACENET_MODEL   ?= bin/models/faceapi-recognition.onnx
 
 all: build
 
@@ -18,11 +23,11 @@ deps:
 build: deps
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gateguard
 
-test: deps
+test: deps facenet-model
 	$(GO) vet ./...
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "$$unformatted" >&2; echo "gofmt: files above need formatting" >&2; exit 1; fi
 	$(GO) test -race -count=1 $(PURE)
-	$(GO) test -count=1 ./...
+	GATEGUARD_REQUIRE_FACENET=1 GATEGUARD_FACEAPI_DIR=$(FACEAPI_DIR) $(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags matprofile ./vision/...
 
 demo: build
@@ -104,3 +109,19 @@ soak-mqtt: deps
 # non-durable paho QoS 1 publish loop on the same broker.
 bench-mqtt: deps
 	$(GO) test -count=1 -timeout 30m -run '^$$' -bench 'Durable|Plain|Backlog' -benchtime 1x ./gate/mqtt
+# Face verification (issue 10): the gate's YuNet, alignment and descriptor on
+# a folder per identity (FACES_DIR); enrols the first 3 images of each, chooses
+# the threshold rule's value on FACE_TUNE and reports the other identities as
+# held out; last line identities=… FAR=… FRR=… threshold=… embed_ms=….
+# FACE_DESCRIPTOR=-lbph runs the weak fallback instead.
+FACES_DIR ?= ../shared/testdata/faces/orl
+FACE_TUNE ?= s1-s12
+FACE_DESCRIPTOR ?=
+.PHONY: facenet-model eval-faces
+facenet-model: deps
+	@[ -f $(FACENET_MODEL) ] && [ $(FACENET_MODEL) -nt $(FACEAPI_DIR)/face_recognition_model.bin ] && \
+	  [ $(FACENET_MODEL) -nt vision/facerec/convert/net.go ] || \
+	  $(GO) run ./cmd/facenet-convert -weights '$(FACEAPI_DIR)' -o $(FACENET_MODEL)
+
+eval-faces: facenet-model
+	$(GO) run ./cmd/eval-faces -faces '$(FACES_DIR)' -model $(FACENET_MODEL) -tune '$(FACE_TUNE)' $(FACE_DESCRIPTOR)
