@@ -51,7 +51,7 @@ mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$state/debs"
 apt_opts=(-o "APT::Architecture=$arch" -o "APT::Architectures::=$arch"
   -o "Dir::State=$PWD/$state" -o "Dir::State::Lists=$PWD/$state/lists"
   -o "Dir::State::status=$PWD/$state/status" -o "Dir::Cache=$PWD/$state/cache"
-  -o "Debug::NoLocking=1" -o "Acquire::Retries=3" -o "APT::Install-Recommends=false" -o "APT::Get::AllowUnauthenticated=false")
+  -o "Debug::NoLocking=1" -o "Acquire::Retries=3" -o "APT::Sandbox::User=$(id -un)" -o "APT::Install-Recommends=false" -o "APT::Get::AllowUnauthenticated=false")
 
 echo "pi-sysroot: $arch package lists"
 # A mirror mid-sync serves an index of the wrong size now and then: retry.
