@@ -42,29 +42,25 @@ func TestCalibrateThenScreen(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	// Calibrate.
-	d := &daemon{cfg: cfg, log: log}
-	cam, err := d.openCalibrationCamera()
+	var cl closers
+	hw := &simHardware{}
+	cam, err := openCalibrationCamera(cfg.Camera, hw, &cl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.buildThermal(); err != nil {
+	th, err := openThermalSensor(cfg.Thermal, hw, &cl)
+	if err != nil {
 		t.Fatal(err)
 	}
 	bb := cfg.Thermal.Blackbody
-	d.simThermal.SetBlackbody(bb.Region(), bb.SetpointC)
+	hw.placeBlackbody(bb)
 	o := fusion.CollectOptions{Positions: 6, Steady: 3, MinContrastC: 5, Timeout: 20 * time.Second, Out: io.Discard,
-		Exclude: bb.Region(), Far: fusion.FarEnough(d.simCamera.Size()),
-		Show: simTarget(d.simCamera, d.simThermal, mounted, 6)}
+		Exclude: bb.Region(), Far: fusion.FarEnough(hw.camera.Size()),
+		Show: simTarget(hw.camera, hw.thermal, mounted, 6)}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	read, closeFrames := cameraFrames(cam, d.thermal)
-	pairs, tsize, err := fusion.CollectPairs(ctx, read, o)
-	closeFrames()
-	d.close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cal, err := fusion.NewCalibration(pairs, d.simCamera.Size(), tsize, time.Now())
+	cal, positions, err := calibrateWith(ctx, cam, th, hw.camera.Size(), o)
+	cl.close(log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +73,7 @@ func TestCalibrateThenScreen(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("calibration %s: rms %.4f thermal px from %d positions", cal.ID, cal.RMSErrorPx, len(pairs))
+	t.Logf("calibration %s: rms %.4f thermal px from %d positions", cal.ID, cal.RMSErrorPx, positions)
 	path := filepath.Join(t.TempDir(), "calibration.json")
 	if err := fusion.WriteCalibration(path, cal); err != nil {
 		t.Fatal(err)
@@ -102,7 +98,8 @@ steps:
 	sc.Dir = "."
 	events := make(chan gate.Event, 64)
 	var readings []*gate.Reading
-	d2, err := build(cfg, log, options{onRecord: func(m gate.Message) {
+	sims := &simHardware{}
+	d2, err := build(cfg, log, parts{sim: sims, onRecord: []func(gate.Message){func(m gate.Message) {
 		if m.Topic == gate.TopicAccess {
 			var ev gate.Event
 			_ = json.Unmarshal(m.Payload, &ev)
@@ -111,11 +108,11 @@ steps:
 			}
 			events <- ev
 		}
-	}})
+	}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := newWorld(d2)
+	w, err := newWorld(cfg, sims)
 	if err != nil {
 		t.Fatal(err)
 	}

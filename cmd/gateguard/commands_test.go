@@ -149,7 +149,7 @@ func TestCommandsEndToEnd(t *testing.T) {
 	if testing.Verbose() {
 		log = slog.Default()
 	}
-	d, err := build(cfg, log, options{})
+	d, err := build(cfg, log, parts{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,8 @@ func TestEndToEnd(t *testing.T) {
 		log = slog.Default()
 	}
 	events := make(chan gate.Event, 1024)
-	d, err := build(cfg, log, options{onRecord: func(m gate.Message) {
+	sims := &simHardware{}
+	d, err := build(cfg, log, parts{sim: sims, onRecord: []func(gate.Message){func(m gate.Message) {
 		if m.Topic == gate.TopicAccess {
 			var ev gate.Event
 			if err := json.Unmarshal(m.Payload, &ev); err != nil {
@@ -53,15 +54,15 @@ func TestEndToEnd(t *testing.T) {
 			}
 			events <- ev
 		}
-	}})
+	}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := newWorld(d)
+	w, err := newWorld(cfg, sims)
 	if err != nil {
 		t.Fatal(err)
 	}
-	relayPin := d.simPins[cfg.GPIO.Relay.Pin]
+	relayPin := sims.pins[cfg.GPIO.Relay.Pin]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	runCtx, stop := context.WithCancel(ctx)

@@ -44,7 +44,8 @@ func TestThermalScenario(t *testing.T) {
 	events := make(chan gate.Event, 1024)
 	alerts := make(chan gate.Alert, 1024)
 	entries := map[string]gate.Event{}
-	d, err := build(cfg, log, options{onRecord: func(m gate.Message) {
+	sims := &simHardware{}
+	d, err := build(cfg, log, parts{sim: sims, onRecord: []func(gate.Message){func(m gate.Message) {
 		switch m.Topic {
 		case gate.TopicAccess:
 			var ev gate.Event
@@ -55,11 +56,11 @@ func TestThermalScenario(t *testing.T) {
 			mustJSON(t, m.Payload, &a)
 			alerts <- a
 		}
-	}})
+	}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := newWorld(d)
+	w, err := newWorld(cfg, sims)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/gateguard/gateguard/device/thermal/lepton"
 	"github.com/gateguard/gateguard/device/thermal/mlx90640"
 	"github.com/gateguard/gateguard/gate"
+	"github.com/gateguard/gateguard/vision/fusion"
 	"github.com/gateguard/gateguard/vision/uvc"
 )
 
@@ -105,10 +106,10 @@ func openThermal(t configs.Thermal, closer func(func() error)) (thermal.Sensor, 
 // thermalRunOpts is how the thermal loop (thermal.Run) reports to the gate:
 // its health as DeviceThermal, and frames of another size than the
 // registration's refused (Meter.CheckSize) where they are received.
-func (d *daemon) thermalRunOpts(ctx context.Context) thermal.RunOpts {
-	o := thermal.RunOpts{Health: func(err error) { d.ctrl.DeviceHealth(ctx, gate.DeviceThermal, err) }}
-	if d.meter != nil {
-		o.Check = d.meter.CheckSize
+func thermalRunOpts(ctx context.Context, ctrl *gate.Controller, meter *fusion.Meter) thermal.RunOpts {
+	o := thermal.RunOpts{Health: func(err error) { ctrl.DeviceHealth(ctx, gate.DeviceThermal, err) }}
+	if meter != nil {
+		o.Check = meter.CheckSize
 	}
 	return o
 }
