@@ -42,11 +42,11 @@ func TestServicesRunAndStopWithTheDaemon(t *testing.T) {
 		relayPin := sims.pins[cfg.GPIO.Relay.Pin]
 		ctx, stop := context.WithCancel(context.Background())
 		var returned atomic.Bool
+		done := make(chan error, 1)
 		go func() {
-			if err := d.run(ctx, 0); err != nil {
-				t.Error(err)
-			}
+			err := d.run(ctx, 0)
 			returned.Store(true)
+			done <- err
 		}()
 		<-started
 		stop()
@@ -58,10 +58,11 @@ func TestServicesRunAndStopWithTheDaemon(t *testing.T) {
 			t.Fatal("run returned while a service was still stopping")
 		}
 		close(release)
-		synctest.Wait()
-		if !returned.Load() || len(relayPin.History()) <= before {
-			t.Errorf("after the service returned: run returned %v, relay history %v (want returned and halted)",
-				returned.Load(), relayPin.History())
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if h := relayPin.History(); len(h) <= before {
+			t.Errorf("relay history %v: run did not halt the relay after the service returned", h)
 		}
 	})
 }
