@@ -7,10 +7,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/outbox"
+	"github.com/gateguard/gateguard/vision"
 )
 
 // TestServicesRunAndStopWithTheDaemon: a service plugged in through parts
@@ -65,6 +67,50 @@ func TestServicesRunAndStopWithTheDaemon(t *testing.T) {
 			t.Errorf("relay history %v: run did not halt the relay after the service returned", h)
 		}
 	})
+}
+
+// TestFrameObserversSeeTheCameraLoop: an onFrame observer sees the camera
+// loop's observations, numbered as the frames are read.
+func TestFrameObserversSeeTheCameraLoop(t *testing.T) {
+	cfg, err := configs.Load("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MQTT.Enabled = false
+	cfg.Credentials = configs.Credentials{Mode: "presence"}
+	frames := make(chan uint64, 16)
+	onFrame := func(o vision.Observation) {
+		select {
+		case frames <- o.Seq:
+		default:
+		}
+	}
+	d, err := build(cfg, slog.New(slog.DiscardHandler), parts{onFrame: []func(vision.Observation){onFrame}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.run(ctx, 0) }()
+	var seqs [2]uint64
+	guard := time.After(time.Minute) // a hang guard, not a timing check
+	for i := range seqs {
+		select {
+		case seqs[i] = <-frames:
+		case <-guard:
+			stop()
+			<-done
+			t.Fatalf("onFrame saw %d frames in a minute of camera loop", i)
+		}
+	}
+	first, second := seqs[0], seqs[1]
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if first != 1 || second != 2 {
+		t.Errorf("observed frames %d, %d; want 1, 2", first, second)
+	}
 }
 
 // TestObservers: every record and lane observer is called, in order, and

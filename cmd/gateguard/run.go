@@ -9,6 +9,7 @@ import (
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/device/thermal"
 	"github.com/gateguard/gateguard/gate"
+	"github.com/gateguard/gateguard/vision"
 )
 
 func cmdRun(ctx context.Context, args []string) error {
@@ -83,7 +84,7 @@ func (d *daemon) start(g *group) {
 	if w, ok := d.outbox.(outboxHealth); ok {
 		g.Go("outbox health", func(ctx context.Context) error { watchOutbox(ctx, w, d.ctrl, d.log); return nil })
 	}
-	g.Go("camera", func(ctx context.Context) error { d.scanner.Run(ctx, d.ctrl.Observe); return nil })
+	g.Go("camera", func(ctx context.Context) error { d.scanner.Run(ctx, d.observe); return nil })
 	g.Go("thermal", func(ctx context.Context) error {
 		thermal.Run(ctx, d.dev.thermal, thermalRunOpts(ctx, d.ctrl, d.meter), d.ctrl.Thermal)
 		return nil
@@ -96,6 +97,15 @@ func (d *daemon) start(g *group) {
 	}
 	for _, s := range d.services {
 		g.Go(s.name, s.run)
+	}
+}
+
+// observe hands a camera observation to the controller and the onFrame
+// observers.
+func (d *daemon) observe(o vision.Observation) {
+	d.ctrl.Observe(o)
+	for _, fn := range d.onFrame {
+		fn(o)
 	}
 }
 

@@ -27,8 +27,8 @@ package main
 //
 // Plug-in points, a few lines each:
 //   - a part that watches the gate (lane display, tower light and buzzer,
-//     metrics): a func in parts.onRecord (every recorded event, alert and
-//     state message) and/or parts.onLane (every lane change); both are
+//     metrics): a func in parts.onRecord (every event and alert recorded
+//     into the outbox) and/or parts.onLane (every lane change); both are
 //     called on the decision loop's goroutine and must not block.
 //   - a part with its own goroutine (the display's HTTP server, the tower
 //     light's pattern loop, a systemd watchdog): a service in
@@ -38,11 +38,13 @@ package main
 //     built in build as a step of its own) and passed to the constructor
 //     that uses it — e.g. a metrics registry handed to newController,
 //     newScanner and newPublisher; no global registry.
-//   - a heartbeat from the decision loop and the camera loop: a hook given
-//     to newController (gate.Options) and newScanner (scan.Scanner), or a
-//     scan.Source wrapper around dev.camera.
-//   - a face matcher and enrolment store: built beside verifier and given
-//     to newController.
+//   - a heartbeat from the camera loop (systemd watchdog): a func in
+//     parts.onFrame, called for every frame the loop reads. One from the
+//     decision loop needs a hook in gate.Options (outside cmd), passed by
+//     newController like OnLane.
+//   - a face matcher and enrolment store: built as a step beside verifier
+//     and set on the gate.Options newController fills (the field its gate
+//     port adds).
 //   - several broker URLs: newPublisher (broker.go) is the one place the
 //     broker connection is set up.
 
@@ -54,6 +56,7 @@ import (
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/mqtt"
+	"github.com/gateguard/gateguard/vision"
 	"github.com/gateguard/gateguard/vision/fusion"
 	"github.com/gateguard/gateguard/vision/scan"
 )
@@ -69,6 +72,7 @@ type daemon struct {
 	pub      *mqtt.Publisher // nil with mqtt off
 	ctrl     *gate.Controller
 	remote   *remote // nil with mqtt off (remote.go)
+	onFrame  []func(vision.Observation)
 	services []service
 	closers  closers
 }
@@ -84,6 +88,10 @@ type parts struct {
 	// loop's goroutine and must not block.
 	onRecord []func(gate.Message)
 	onLane   []func(lane string)
+	// onFrame observes the camera loop: every observation it hands the
+	// controller (one per frame read, or a read error), on the camera
+	// loop's goroutine. It must not block.
+	onFrame []func(vision.Observation)
 	// services are goroutines the daemon runs and owns beside its own.
 	services []service
 }
@@ -101,7 +109,7 @@ func build(cfg *configs.Config, log *slog.Logger, p parts) (_ *daemon, err error
 	}
 	// d is not the named result: "return nil, err" would set it to nil
 	// before the deferred close runs.
-	d := &daemon{cfg: cfg, log: log, services: p.services}
+	d := &daemon{cfg: cfg, log: log, onFrame: p.onFrame, services: p.services}
 	defer func() {
 		if err != nil {
 			d.close()
