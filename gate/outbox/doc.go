@@ -26,4 +26,10 @@
 // watches, and the gate would restart its sequence numbers at 1, which the
 // central log would read as duplicates or gaps. Refusing to start is loud;
 // the error names the file and says how to start again (move it aside).
+// Before bbolt opens a file, precheck walks every page bbolt will read
+// (bbolt trusts its file and reports damage found while rebuilding its
+// freelist by panicking in a goroutine of its own, which kills the process),
+// and Open refuses unknown bucket names; a new file is created under a
+// temporary name and linked into place, so an empty outbox file is damage
+// too and is refused.
 package outbox
