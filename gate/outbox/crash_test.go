@@ -21,6 +21,10 @@ func TestMain(m *testing.M) {
 		crashChild(path)
 		return
 	}
+	if dirs := os.Getenv(lazyfsChildEnv); dirs != "" {
+		lazyfsChild(dirs)
+		return
+	}
 	os.Exit(m.Run())
 }
 

@@ -10,6 +10,11 @@
 // unlink, truncate on open) go to the backing directory at once: this
 // simulates a file system that loses file data, not names. Only what the
 // outbox tests need is implemented: one flat directory of regular files.
+//
+// Serve it from another process than the one using the mount: a program
+// that reads a file on it through mmap (bbolt does) takes page faults that
+// wait for the FUSE server, and if that server is in the same Go process a
+// stop-the-world can deadlock the two (seen under -race).
 package lazyfs
 
 import (
