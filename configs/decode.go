@@ -32,6 +32,16 @@ func decodeStrict(data []byte, v any) error {
 	return nil
 }
 
+// removedKeys are keys of earlier versions, with what replaces them: a
+// config that still sets one fails to load with that message rather than a
+// bare "unknown key".
+var removedKeys = map[string]string{
+	"thermal.snapshot_dir": "fever snapshots are kept in the outbox (outbox.path), " +
+		"read them with `gateguard snapshot list|get`; delete this key",
+	"thermal.snapshot_max_bytes": "fever snapshots share outbox.max_bytes and are dropped oldest first " +
+		"before any event is refused; delete this key",
+}
+
 // checkKeys walks a mapping node alongside the struct type t and records an
 // error for every key that t has no field for.
 func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
@@ -67,6 +77,10 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
 			full = path + "." + key
 		}
 		ft, ok := fields[key]
+		if why, gone := removedKeys[full]; !ok && gone {
+			*errs = append(*errs, fmt.Errorf("line %d: %q was removed: %s", k.Line, full, why))
+			continue
+		}
 		if !ok {
 			*errs = append(*errs, fmt.Errorf("line %d: unknown key %q", k.Line, full))
 			continue

@@ -43,12 +43,8 @@ type Screening struct {
 	// (blackbody missing or unstable): "deny" (default) or "admit" (admit
 	// and mark the entry unscreened).
 	FailMode string `yaml:"fail_mode"`
-	// SnapshotDir keeps a colourised thermal PNG for each fever alert,
-	// named by its SHA-256; empty keeps none.
-	SnapshotDir string `yaml:"snapshot_dir"`
-	// SnapshotMaxBytes bounds the snapshot folder on the gate's SD card: the
-	// oldest snapshots are removed past it. 1 MiB–16 GiB; 64 MiB by default.
-	SnapshotMaxBytes int64 `yaml:"snapshot_max_bytes"`
+	// Fever snapshots (a colourised thermal PNG per fever alert) are kept in
+	// the outbox, within outbox.max_bytes; see removedKeys.
 }
 
 // Blackbody is the blackbody reference target.
@@ -74,8 +70,7 @@ type Blackbody struct {
 // DefaultScreening returns the screening defaults.
 func DefaultScreening() Screening {
 	return Screening{BorderlineC: 0.3, MinSkinFraction: 0.25, MinSkinSpreadC: 0.4,
-		FaceWidthMin: 0.12, FaceWidthMax: 0.8, MaxYawDeg: 15, FailMode: "deny",
-		SnapshotMaxBytes: 64 << 20}
+		FaceWidthMin: 0.12, FaceWidthMax: 0.8, MaxYawDeg: 15, FailMode: "deny"}
 }
 
 // Region returns Rect as a rectangle.
@@ -121,9 +116,6 @@ func (v *validator) screening(t Thermal) {
 	}
 	v.number("thermal.max_yaw_deg", s.MaxYawDeg, 0, 45)
 	v.oneOf("thermal.fail_mode", s.FailMode, "deny", "admit")
-	if b := s.SnapshotMaxBytes; b < 1<<20 || b > 16<<30 {
-		v.add("thermal.snapshot_max_bytes", "%d is outside 1 MiB–16 GiB", b)
-	}
 	b := s.Blackbody
 	if b == nil {
 		return

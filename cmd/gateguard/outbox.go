@@ -7,6 +7,7 @@ import (
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/mqtt"
 	"github.com/gateguard/gateguard/gate/outbox"
+	"github.com/gateguard/gateguard/vision/fusion"
 )
 
 // eventLog is the outbox the gate records into and the publisher drains:
@@ -18,8 +19,10 @@ type eventLog interface {
 }
 
 var (
-	_ eventLog = (*outbox.Durable)(nil)
-	_ eventLog = (*outbox.Memory)(nil)
+	_ eventLog             = (*outbox.Durable)(nil)
+	_ eventLog             = (*outbox.Memory)(nil)
+	_ fusion.SnapshotStore = (*outbox.Durable)(nil)
+	_ fusion.SnapshotStore = (*outbox.Memory)(nil)
 )
 
 // openOutbox opens the durable outbox the config names (closed by d.close,

@@ -8,8 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +30,6 @@ func TestThermalScenario(t *testing.T) {
 	// These scenarios test screening, not credentials: their QR payloads are
 	// plain text, accepted by the insecure presence mode.
 	cfg.Credentials = configs.Credentials{Mode: "presence"}
-	cfg.Thermal.SnapshotDir = filepath.Join(t.TempDir(), "snapshots")
 	sc, err := scenario.Load("../../configs/scenarios/thermal.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -145,12 +142,15 @@ func TestThermalScenario(t *testing.T) {
 	if fever.Reading == nil || len(fever.Reading.Snapshot) != 64 {
 		t.Fatalf("fever alert %+v", fever)
 	}
-	png, err := os.ReadFile(filepath.Join(cfg.Thermal.SnapshotDir, fever.Reading.Snapshot+".png"))
-	if err != nil {
-		t.Fatal(err)
+	// The snapshot is in the outbox (the one snapshot store).
+	png, ok, err := d.outbox.(interface {
+		Snapshot(string) ([]byte, bool, error)
+	}).Snapshot(fever.Reading.Snapshot)
+	if err != nil || !ok {
+		t.Fatalf("snapshot %s not in the outbox: %v", fever.Reading.Snapshot, err)
 	}
-	if sum := sha256.Sum256(png); hex.EncodeToString(sum[:]) != fever.Reading.Snapshot {
-		t.Error("snapshot file does not match its hash")
+	if sum := sha256.Sum256(png); hex.EncodeToString(sum[:]) != fever.Reading.Snapshot || string(png[1:4]) != "PNG" {
+		t.Error("the snapshot kept is not the PNG its hash names")
 	}
 	b, _ := json.Marshal(fever)
 	for _, s := range []string{`"skin_c"`, `"core_c"`, `"threshold_c":37.3`, `"blackbody_c"`, `"calibration_id":"scaled-fov"`, "clinical thermometer"} {

@@ -103,12 +103,15 @@ func blackbodyFits(b *configs.Blackbody, frame image.Point) error {
 	return nil
 }
 
-// snapshots returns where fever snapshots are kept, or nil for none.
+// snapshots renders fever snapshots into the outbox, the one place they
+// are kept (within outbox.max_bytes, dropped oldest first before any event
+// is refused); nil when the outbox cannot keep them.
 func (d *daemon) snapshots() gate.Snapshotter {
-	if d.cfg.Thermal.SnapshotDir == "" {
+	st, ok := d.outbox.(fusion.SnapshotStore)
+	if !ok {
 		return nil
 	}
-	return &fusion.Snapshots{Dir: d.cfg.Thermal.SnapshotDir, MaxBytes: d.cfg.Thermal.SnapshotMaxBytes}
+	return &fusion.Snapshots{Store: st}
 }
 
 // simThermalW and simThermalH are the simulated thermal camera's frame

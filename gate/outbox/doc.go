@@ -10,6 +10,14 @@
 // keeps messages in memory for tests and for gates configured without an
 // outbox path.
 //
+// In this package a snapshot is always an image: the colourised thermal PNG
+// of a fever alert (vision/fusion renders it, the alert carries its SHA-256).
+// The outbox is the one place snapshots are kept: PutSnapshot, Snapshot and
+// Snapshots on both outboxes; Durable keeps them in its file within
+// Opts.MaxBytes and drops them oldest first before any record is refused,
+// Memory keeps the last MemorySnapshotBytes. OpenReadOnly reads them from a
+// file the daemon is not running on (`gateguard snapshot`).
+//
 // Why bbolt (go.etcd.io/bbolt) and not SQLite: the outbox is an append-only
 // queue keyed by sequence number, read in key order and deleted from the
 // front — exactly a B+tree bucket. bbolt is pure Go (no cgo: the package

@@ -236,6 +236,40 @@ func boltOpts(timeout time.Duration) *bolt.Options {
 	}
 }
 
+// OpenReadOnly opens an existing outbox file for reading its snapshots
+// (Snapshot, Snapshots), after the same checks as Open, without writing to
+// it. bbolt's lock lets readers share the file with one another but not
+// with the gate that has it open: while gateguard runs, OpenReadOnly waits
+// o.LockTimeout and fails naming the lock.
+func OpenReadOnly(path string, o *Opts) (d *Durable, err error) {
+	opts := DefaultOpts
+	if o != nil && o.LockTimeout > 0 {
+		opts.LockTimeout = o.LockTimeout
+	}
+	if err := checkFile(path, opts.LockTimeout); err != nil {
+		return nil, err
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	var db *bolt.DB
+	defer func() {
+		if r := recover(); r != nil {
+			closeAfterPanic(db)
+			d, err = nil, unreadable(path, fmt.Errorf("%v", r))
+		}
+	}()
+	bo := boltOpts(opts.LockTimeout)
+	bo.ReadOnly = true
+	db, err = bolt.Open(path, 0o600, bo)
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, lockedErr(path)
+	}
+	if err != nil {
+		return nil, unreadable(path, err)
+	}
+	return &Durable{path: path, db: db, o: opts, pageSize: int64(db.Info().PageSize),
+		notify: make(chan struct{}, 1), changed: make(chan struct{}, 1), empty: make(chan struct{})}, nil
+}
+
 // closeAfterPanic releases the file lock of a database that panicked.
 func closeAfterPanic(db *bolt.DB) {
 	if db == nil {
