@@ -59,6 +59,8 @@ const usage = `usage:
                                         sign and send a command (open, set_mode MODE,
                                         reload, get_state) and print the gate's result
   gateguard pass keygen|issue|verify|revoke   site passes (gateguard pass for help)
+  gateguard snapshot list|get -c FILE [HASH]  list or extract the fever snapshots kept in
+                                        the outbox (stop the daemon first)
   gateguard version                     print the version`
 
 func run(ctx context.Context, args []string) error {
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdCalibrate(ctx, args[1:])
 	case "pass":
 		return cmdPass(ctx, args[1:], os.Stdout)
+	case "snapshot":
+		return cmdSnapshot(args[1:], os.Stdout)
 	case "synth": // hidden: synthetic event source for soak tests
 		return cmdSynth(ctx, args[1:], os.Stdout)
 	case "version":
