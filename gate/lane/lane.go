@@ -141,3 +141,7 @@ func decided(ev *gate.Event, admitted bool) State {
 	}
 	return st
 }
+
+// RemeasureReasons returns the reasons shown as a remeasure prompt (step
+// closer, face the camera, wait a moment …).
+func RemeasureReasons() []gate.Reason { return slices.Clone(remeasure) }
