@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/lane"
 )
@@ -120,5 +121,17 @@ func TestCataloguesHaveTheSameKeys(t *testing.T) {
 func TestUnknownLanguage(t *testing.T) {
 	if _, err := LoadCatalog("fr"); err == nil || !strings.Contains(err.Error(), `"fr"`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestConfigKindsAreTheLaneKinds: display.sound.mute accepts exactly the
+// lane's kinds.
+func TestConfigKindsAreTheLaneKinds(t *testing.T) {
+	var kinds []string
+	for _, k := range lane.Kinds {
+		kinds = append(kinds, string(k))
+	}
+	if !slices.Equal(kinds, configs.DisplayKinds) {
+		t.Errorf("configs.DisplayKinds %v, lane.Kinds %v", configs.DisplayKinds, kinds)
 	}
 }
