@@ -41,7 +41,8 @@ type daemon struct {
 	outbox  eventLog
 	pub     *mqtt.Publisher
 	ctrl    *gate.Controller
-	remote  *remote // signed commands and Home Assistant discovery (remote.go)
+	remote  *remote   // signed commands and Home Assistant discovery (remote.go)
+	lane    laneParts // lane display and tower (lane.go)
 	closers []func() error
 
 	// Simulated hardware, set when the config asks for it.
@@ -67,6 +68,9 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (_ *daemon, err e
 		}
 	}()
 	if err := d.buildGPIO(); err != nil {
+		return nil, err
+	}
+	if err := d.buildLane(); err != nil {
 		return nil, err
 	}
 	if err := d.buildVision(); err != nil {
@@ -114,6 +118,7 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (_ *daemon, err e
 		Admissions:     admissions,
 		Log:            log,
 		OnLane:         opt.onLane,
+		LaneObserver:   d.lane.observer(),
 	})
 	if err != nil {
 		return d, err
@@ -298,6 +303,8 @@ func (d *daemon) run(ctx context.Context, drain time.Duration) error {
 	ctrlCtx, stopCtrl := context.WithCancel(context.WithoutCancel(ctx))
 	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
 	devCtx, stopDev := context.WithCancel(ctx)
+	laneCtx, stopLane := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLane()
 	defer stopCtrl()
 	defer stopPub()
 	defer stopDev()
@@ -311,6 +318,7 @@ func (d *daemon) run(ctx context.Context, drain time.Duration) error {
 		wg.Go(func() { _ = d.pub.Run(pubCtx) })
 	}
 	d.startRemote(&wg, devCtx)
+	d.startLane(&wg, laneCtx, devCtx)
 	if w, ok := d.outbox.(outboxHealth); ok {
 		wg.Go(func() { watchOutbox(devCtx, w, d.ctrl, d.log) })
 	}
@@ -327,6 +335,7 @@ func (d *daemon) run(ctx context.Context, drain time.Duration) error {
 	stopDev()
 	stopCtrl() // the controller finishes its attempt and records it
 	<-ctrlDone
+	stopLane() // after the controller's last lane signal
 	if d.pub != nil && drain > 0 {
 		dctx, cancel := context.WithTimeout(context.Background(), drain)
 		if err := d.outbox.WaitEmpty(dctx); err != nil {
@@ -357,6 +366,7 @@ func (d *daemon) close() {
 	if d.thermal != nil {
 		_ = d.thermal.Halt()
 	}
+	d.haltTower()
 	for i := len(d.closers) - 1; i >= 0; i-- {
 		if err := d.closers[i](); err != nil {
 			d.log.Warn("close", "err", err)

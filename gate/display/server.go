@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gateguard/gateguard/gate/lane"
@@ -57,6 +58,9 @@ type Server struct {
 	cat    *Catalog
 	sounds map[string][]byte
 	mux    *http.ServeMux
+	// connected is closed when the first page opens its event stream.
+	connected chan struct{}
+	once      sync.Once
 }
 
 // New returns a display server following stream.
@@ -77,7 +81,8 @@ func New(stream *lane.Stream, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, stream: stream, cat: cat, sounds: map[string][]byte{}, mux: http.NewServeMux()}
+	s := &Server{o: o, stream: stream, cat: cat, sounds: map[string][]byte{}, mux: http.NewServeMux(),
+		connected: make(chan struct{})}
 	for name, notes := range toneNotes {
 		s.sounds[name] = wav(notes)
 	}
@@ -117,6 +122,10 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	return nil
 }
+
+// Connected is closed once a page has opened its event stream (the
+// simulator waits for it before playing a scenario to a browser).
+func (s *Server) Connected() <-chan struct{} { return s.connected }
 
 // View returns the view of a lane state as this display shows it.
 func (s *Server) View(st lane.State) View { return s.cat.view(st, s.o.Privacy, s.o.Sound) }
@@ -165,6 +174,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = rc.Flush()
+	s.once.Do(func() { close(s.connected) })
 	beat := time.NewTicker(s.o.Heartbeat)
 	defer beat.Stop()
 	for {

@@ -228,6 +228,11 @@ func TestRunStopsWithOpenStreams(t *testing.T) {
 	if got := sse(t, resp.Body, 1); len(got) != 1 || got[0].Kind != "idle" {
 		t.Fatalf("first event %+v", got)
 	}
+	select {
+	case <-s.Connected():
+	default:
+		t.Error("Connected not closed with a page connected")
+	}
 	cancel()
 	if err := <-errc; err != nil {
 		t.Fatal(err)
