@@ -29,6 +29,7 @@ test: deps facenet-model
 	$(GO) test -race -count=1 $(PURE)
 	GATEGUARD_REQUIRE_FACENET=1 GATEGUARD_FACEAPI_DIR=$(FACEAPI_DIR) $(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags matprofile ./vision/...
+	@$(MAKE) --no-print-directory test-display
 
 demo: build
 	@scripts/demo.sh
@@ -125,3 +126,13 @@ facenet-model: deps
 
 eval-faces: facenet-model
 	$(GO) run ./cmd/eval-faces -faces '$(FACES_DIR)' -model $(FACENET_MODEL) -tune '$(FACE_TUNE)' $(FACE_DESCRIPTOR)
+# The lane display in headless chromium (issue 15): Debian's chromium driven
+# by playwright-core (pinned in tests/browser/package-lock.json, npm ci; no
+# browser download) on the demo scenario, in English and in Chinese; the
+# screenshots go to bin/display-screens/.
+.PHONY: browser-deps test-display
+browser-deps: deps
+	@scripts/browser-deps.sh
+
+test-display: build browser-deps
+	GATEGUARD_BIN=$(CURDIR)/$(BIN) node tests/browser/display.test.js

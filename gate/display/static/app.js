@@ -53,11 +53,16 @@
     lastSeq = Math.max(lastSeq, v.seq);
     const entry = Object.assign({}, v, { played: '' });
     if (fresh && history.length > 0) entry.played = play(v); // not for the state on show at load
+    if (!frozen) {
+      render(v);
+      // What the screen shows now, as a person (or a test) reads it.
+      entry.shown = { kind: document.body.dataset.kind, title: $('title').textContent,
+        detail: $('detail').textContent, icon: $('icon').getAttribute('href') };
+    }
     history.push(entry);
-    if (!frozen) render(v);
   }
 
-  window.laneRender = function (v) { frozen = true; render(v); };
+  window.laneRender = function (v) { frozen = true; document.body.classList.add('still'); render(v); };
 
   function tick() {
     const d = new Date();
