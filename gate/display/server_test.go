@@ -137,7 +137,7 @@ func TestEventsFollowTheStream(t *testing.T) {
 	mine, stop := stream.Subscribe()
 	defer stop()
 	<-mine // the state on show
-	ev := &gate.Event{ID: "e1", Holder: "alice", Reading: &gate.Reading{CoreC: 36.6}}
+	ev := &gate.Event{ID: "e1", Decision: "admitted", Holder: "alice", Reading: &gate.Reading{CoreC: 36.6}}
 	for _, sig := range []gate.LaneSignal{
 		{Lane: gate.LaneChecking},
 		{Lane: gate.LaneOpen, Entry: ev, Admitted: true},

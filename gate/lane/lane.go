@@ -112,9 +112,12 @@ func Derive(s gate.LaneSignal) State {
 
 // decided is the state of a recorded entry decision.
 func decided(ev *gate.Event, admitted bool) State {
-	st := State{Event: ev.ID, Reasons: slices.Clone(ev.Reasons), Decision: "denied"}
-	if admitted {
-		st.Kind, st.Decision, st.Name = Admitted, "admitted", ev.Holder
+	// Decision is the logged one. Only a logged admission that released
+	// the lane is shown as a welcome: one whose relay failed is logged
+	// admitted (with a relay fault) but the person must see security.
+	st := State{Event: ev.ID, Reasons: slices.Clone(ev.Reasons), Decision: ev.Decision}
+	if admitted && ev.Decision == "admitted" {
+		st.Kind, st.Name = Admitted, ev.Holder
 		// A fever logged only (fever_action: log) is never shown at the lane.
 		if r := ev.Reading; r != nil && !slices.Contains(ev.Reasons, gate.ReasonFeverLogged) {
 			t := r.CoreC
