@@ -53,6 +53,7 @@ func DriveTower(ctx context.Context, s *Stream, t Tower, log *slog.Logger) {
 			if !ok {
 				return
 			}
+			log.Debug("tower", "state", st.Kind, "pattern", Pattern(st))
 			if err := t.Show(Pattern(st)); err != nil {
 				log.Error("tower light", "state", st.Kind, "err", err)
 			}

@@ -69,6 +69,11 @@ async function runLanguage(browser, lang, checks) {
       checks.ok(!!v, `${lang}: ${step.name} shown`);
       if (v) shown[step.name] = v;
     }
+    // Sound: each prompt plays once (a tone, or speech where the browser has
+    // a voice); idle is muted in configs/demo.yaml (display.sound.mute).
+    checks.ok(shown.welcome && shown.welcome.played !== '' && shown.fire_alarm && shown.fire_alarm.played !== '',
+      `${lang}: welcome and fire alarm prompts played (${shown.welcome && shown.welcome.played}, ${shown.fire_alarm && shown.fire_alarm.played})`);
+    checks.ok(history.filter((v) => v.kind === 'idle').every((v) => v.played === ''), `${lang}: the muted idle prompt stayed silent`);
     const seqs = history.map((v) => v.seq);
     checks.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]), `${lang}: views arrived in order (${seqs.length} views)`);
     checks.ok(history.every((v) => v.shown && v.shown.title && v.shown.icon === '#i-' + v.icon),

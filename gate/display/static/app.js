@@ -23,6 +23,10 @@
     document.title = v.title;
   }
 
+  // Voices load asynchronously in Chromium: ask early so the first prompt
+  // can already be spoken.
+  if ('speechSynthesis' in window) speechSynthesis.getVoices();
+
   function voiceFor(l) {
     if (!('speechSynthesis' in window)) return null;
     const want = l.toLowerCase().startsWith('zh') ? 'zh' : l.toLowerCase().slice(0, 2);
