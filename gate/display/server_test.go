@@ -201,6 +201,9 @@ func TestPageAndSounds(t *testing.T) {
 			t.Errorf("%s: not a PCM WAV file (%d bytes)", tone, len(b))
 		}
 	}
+	if resp, b := get("/state"); resp.StatusCode != 200 || !strings.Contains(b, `"kind":"idle"`) {
+		t.Errorf("/state: %d %s", resp.StatusCode, b)
+	}
 	if resp, _ := get("/sounds/nope.wav"); resp.StatusCode != 404 {
 		t.Errorf("unknown sound: %d", resp.StatusCode)
 	}
