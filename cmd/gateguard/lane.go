@@ -4,15 +4,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
-	"sync"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/gpio/gpioreg"
 
 	"github.com/gateguard/gateguard/configs"
-	"github.com/gateguard/gateguard/device/sim"
 	"github.com/gateguard/gateguard/device/tower"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/display"
@@ -20,8 +18,8 @@ import (
 )
 
 // laneParts are what faces the people at the lane: the lane state stream
-// and what follows it, the display and the tower. All are nil when the
-// config enables neither.
+// and what follows it, the display and the tower. The stream is nil when
+// the config enables neither.
 type laneParts struct {
 	stream    *lane.Stream
 	display   *display.Server
@@ -37,109 +35,97 @@ func (l *laneParts) observer() gate.LaneObserver {
 	return l.stream
 }
 
-// buildLane wires display.* and tower.* (after buildGPIO: the tower's pins
-// come from the same driver as the relay's).
-func (d *daemon) buildLane() error {
-	dc, tc := d.cfg.Display, d.cfg.Tower
+// newLane builds display.* and tower.*: the stream, the display's server
+// and listener, the tower on its pins (through the gpio driver, like the
+// relay). The tower is halted to its safe state, and the listener closed,
+// by cl.
+func newLane(cfg *configs.Config, log *slog.Logger, s *simHardware, cl *closers) (*laneParts, error) {
+	l := &laneParts{}
+	dc, tc := cfg.Display, cfg.Tower
 	if !dc.Enabled && !tc.Enabled {
-		return nil
+		return l, nil
 	}
-	d.lane.stream = lane.New(lane.Options{Hold: dc.Hold, Log: d.log})
+	l.stream = lane.New(lane.Options{Hold: dc.Hold, Log: log})
 	if dc.Enabled {
 		var mute []lane.Kind
 		for _, k := range dc.Sound.Mute {
 			mute = append(mute, lane.Kind(k))
 		}
-		s, err := display.New(d.lane.stream, display.Options{
-			Language: dc.Language, Lane: d.cfg.Gate,
+		srv, err := display.New(l.stream, display.Options{
+			Language: dc.Language, Lane: cfg.Gate,
 			Privacy: display.Privacy{HideNames: dc.Privacy.HideNames, HideTemperatures: dc.Privacy.HideTemperatures},
 			Sound:   display.Sound{Enabled: dc.Sound.Enabled, Speech: dc.Sound.Speech, Mute: mute},
-			Log:     d.log,
+			Log:     log,
 		})
 		if err != nil {
-			return fmt.Errorf("display: %w", err)
+			return nil, fmt.Errorf("display.language: %w", err)
 		}
 		ln, err := net.Listen("tcp", dc.Listen)
 		if err != nil {
-			return fmt.Errorf("display.listen: %w", err)
+			return nil, fmt.Errorf("display.listen: %w", err)
 		}
-		d.closers = append(d.closers, func() error { _ = ln.Close(); return nil })
-		d.lane.display, d.lane.displayLn = s, ln
+		cl.add(func() error { _ = ln.Close(); return nil }) // Run closes it first
+		l.display, l.displayLn = srv, ln
 	}
 	if tc.Enabled {
-		return d.buildTower(dc.Enabled && dc.Sound.Enabled)
+		pins, err := pinsFor(cfg.GPIO, s)
+		if err != nil {
+			return nil, err
+		}
+		if l.tower, err = openTower(tc, pins, dc.Enabled && dc.Sound.Enabled); err != nil {
+			return nil, err
+		}
+		cl.add(l.tower.Halt)
 	}
-	return nil
+	return l, nil
 }
 
-// buildTower wires the tower's outputs; displaySound says whether the page
+// openTower opens the tower's outputs; displaySound says whether the page
 // plays the prompts, which makes the buzzer's beeps a fallback only.
-func (d *daemon) buildTower(displaySound bool) error {
-	tc := d.cfg.Tower
+func openTower(tc configs.Tower, pins pinFunc, displaySound bool) (*tower.Dev, error) {
 	o := &tower.Opts{Blink: tc.Blink, Beep: tc.Beep, SafeRed: tc.SafeState == "red",
 		Silent: tc.BuzzerMode == "off" || (tc.BuzzerMode == "fallback" && displaySound)}
-	for key, out := range map[string]*tower.Output{"tower.green": &o.Green, "tower.red": &o.Red, "tower.amber": &o.Amber, "tower.buzzer": &o.Buzzer} {
-		c := tc.Outputs()[key]
-		if c == nil || (key == "tower.buzzer" && tc.BuzzerMode == "off") {
+	outs := tc.Outputs()
+	for _, w := range []struct {
+		key string
+		out *tower.Output
+	}{{"tower.green", &o.Green}, {"tower.red", &o.Red}, {"tower.amber", &o.Amber}, {"tower.buzzer", &o.Buzzer}} {
+		c := outs[w.key]
+		if c == nil || (w.key == "tower.buzzer" && tc.BuzzerMode == "off") {
 			continue
 		}
-		pin, err := d.outputPin(key+".pin", c.Pin, gpio.Level(c.ActiveLow))
+		pin, err := pins(w.key+".pin", c.Pin, gpio.Level(c.ActiveLow)) // rests off
 		if err != nil {
-			return err
+			return nil, err
 		}
-		*out = tower.Output{Pin: pin, ActiveLow: c.ActiveLow}
+		*w.out = tower.Output{Pin: pin, ActiveLow: c.ActiveLow}
 	}
 	t, err := tower.New(o)
 	if err != nil {
-		return fmt.Errorf("tower: %w", err)
+		return nil, fmt.Errorf("tower: %w", err)
 	}
-	d.lane.tower = t
-	return nil
+	return t, nil
 }
 
-// outputPin finds an output pin through the configured GPIO driver.
-func (d *daemon) outputPin(key, name string, off gpio.Level) (gpio.PinOut, error) {
-	if d.cfg.GPIO.Driver == "simulated" {
-		p := sim.NewPin(name, len(d.simPins), off)
-		d.simPins[name] = p
-		return p, nil
-	}
-	p := gpioreg.ByName(name) // host.Init ran in buildGPIO
-	if p == nil {
-		return nil, fmt.Errorf("%s: pin %q not found on this machine", key, name)
-	}
-	return p, nil
-}
-
-// startLane starts the stream (until laneCtx ends: it must see the
-// controller's last signals), the tower that follows it and the display
-// (until devCtx ends).
-func (d *daemon) startLane(wg *sync.WaitGroup, laneCtx, devCtx context.Context) {
-	l := d.lane
+// services are the lane's goroutines: the stream, the tower that follows
+// it and the display's server; run stops them with the device loops.
+func (l *laneParts) services(log *slog.Logger) []service {
 	if l.stream == nil {
-		return
+		return nil
 	}
-	wg.Go(func() { l.stream.Run(laneCtx) })
+	svcs := []service{{"lane stream", func(ctx context.Context) error { l.stream.Run(ctx); return nil }}}
 	if l.tower != nil {
-		wg.Go(func() { lane.DriveTower(laneCtx, l.stream, l.tower, d.log) })
+		svcs = append(svcs, service{"tower", func(ctx context.Context) error {
+			lane.DriveTower(ctx, l.stream, l.tower, log)
+			return nil
+		}})
 	}
 	if l.display != nil {
-		wg.Go(func() {
-			if err := l.display.Run(devCtx, l.displayLn); err != nil {
-				d.log.Error("lane display stopped", "err", err)
-			}
-		})
+		svcs = append(svcs, service{"lane display", func(ctx context.Context) error {
+			return l.display.Run(ctx, l.displayLn)
+		}})
 	}
-}
-
-// haltTower leaves the tower in its safe state.
-func (d *daemon) haltTower() {
-	if d.lane.tower == nil {
-		return
-	}
-	if err := d.lane.tower.Halt(); err != nil {
-		d.log.Warn("halt tower", "err", err)
-	}
+	return svcs
 }
 
 // simLaneFlags are simulate's lane display options, for watching a

@@ -19,39 +19,41 @@ import (
 	"github.com/gateguard/gateguard/gate/scenario"
 )
 
-// TestLaneFollowsTheLog runs the daemon through the demo scenario with the
-// lane display on and the tower on simulated pins. Every entry decision the
-// gate recorded reaches the display's event stream with the logged decision,
-// in order; the tower lit green and red and pulsed its buzzer only for the
-// alarm (the display plays the prompts); and every tower output ends off.
-func TestLaneFollowsTheLog(t *testing.T) {
-	cfg, err := configs.Load("../../configs/demo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MQTT.Enabled = false
-	cfg.Display.Enabled, cfg.Display.Listen = true, "127.0.0.1:0"
+// laneRun is what a daemon on the demo scenario logged and showed.
+type laneRun struct {
+	logged []gate.Event // entry events, as recorded
+	views  []display.View
+	sims   *simHardware
+}
+
+// runWithDisplay plays the demo scenario on the daemon with the lane
+// display on a free port, reading its event stream from before the first
+// step to the daemon's end.
+func runWithDisplay(t *testing.T, cfg *configs.Config) laneRun {
+	t.Helper()
 	sc, err := scenario.Load("../../configs/scenarios/demo.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	events := make(chan gate.Event, 1024)
-	var logged []gate.Event
-	d, err := build(cfg, log, options{onRecord: func(m gate.Message) {
+	run := laneRun{sims: &simHardware{}}
+	record := func(m gate.Message) {
 		var ev gate.Event
 		if m.Topic == gate.TopicAccess && json.Unmarshal(m.Payload, &ev) == nil {
 			if ev.Kind == gate.KindEntry {
-				logged = append(logged, ev) // the controller's goroutine; read after run
+				run.logged = append(run.logged, ev) // the controller's goroutine; read after run
 			}
 			events <- ev
 		}
-	}})
+	}
+	d, err := build(cfg, log, parts{sim: run.sims, onRecord: []func(gate.Message){record}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := newWorld(d)
+	w, err := newWorld(cfg, run.sims)
 	if err != nil {
+		d.close()
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -59,13 +61,29 @@ func TestLaneFollowsTheLog(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- d.run(runCtx, 0) }()
+	views := readViews(t, "http://"+d.lane.displayLn.Addr().String()+"/events")
+	<-d.lane.display.Connected()
+	if _, err := (&scenario.Runner{World: w, Events: events, Log: log}).Run(runCtx, sc); err != nil {
+		t.Fatalf("scenario: %v", err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("daemon: %v", err)
+	}
+	run.views = <-views
+	return run
+}
 
-	resp, err := http.Get("http://" + d.lane.displayLn.Addr().String() + "/events")
+// readViews reads a display's event stream until the server ends it.
+func readViews(t *testing.T, url string) <-chan []display.View {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	views := make(chan []display.View, 1)
 	go func() {
+		defer resp.Body.Close()
 		var vs []display.View
 		sc := bufio.NewScanner(resp.Body)
 		for sc.Scan() {
@@ -76,29 +94,36 @@ func TestLaneFollowsTheLog(t *testing.T) {
 				}
 			}
 		}
-		views <- vs // the stream ends when the daemon stops
+		views <- vs
 	}()
-	<-d.lane.display.Connected()
-	if _, err := (&scenario.Runner{World: w, Events: events, Log: log}).Run(runCtx, sc); err != nil {
-		t.Fatalf("scenario: %v", err)
+	return views
+}
+
+// TestLaneFollowsTheLog runs the daemon through the demo scenario with the
+// lane display on and the tower on simulated pins. Every entry decision the
+// gate recorded reaches the display's event stream with the logged decision,
+// in order; the tower lit every output; and every tower output ends off.
+func TestLaneFollowsTheLog(t *testing.T) {
+	cfg, err := configs.Load("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
 	}
-	stop()
-	if err := <-done; err != nil {
-		t.Fatalf("daemon: %v", err)
-	}
-	got := <-views
-	resp.Body.Close()
+	cfg.MQTT.Enabled = false
+	cfg.Display.Enabled, cfg.Display.Listen = true, "127.0.0.1:0"
+	run := runWithDisplay(t, cfg)
 
 	var decided []display.View
-	for _, v := range got {
+	fire := false
+	for _, v := range run.views {
 		if v.Event != "" {
 			decided = append(decided, v)
 		}
+		fire = fire || v.Kind == "fire_alarm"
 	}
-	if len(logged) < 8 || len(decided) != len(logged) {
-		t.Fatalf("the log has %d entry decisions, the display showed %d", len(logged), len(decided))
+	if len(run.logged) < 8 || len(decided) != len(run.logged) {
+		t.Fatalf("the log has %d entry decisions, the display showed %d", len(run.logged), len(decided))
 	}
-	for i, ev := range logged {
+	for i, ev := range run.logged {
 		if decided[i].Event != ev.ID || decided[i].Decision != ev.Decision {
 			t.Errorf("decision %d: display %s %s (%s), log %s %s", i, decided[i].Event, decided[i].Decision, decided[i].Kind, ev.ID, ev.Decision)
 		}
@@ -106,28 +131,17 @@ func TestLaneFollowsTheLog(t *testing.T) {
 			t.Errorf("decision %d: logged %s, shown as %s", i, ev.Decision, decided[i].Kind)
 		}
 	}
-	fire := false
-	for _, v := range got {
-		fire = fire || v.Kind == "fire_alarm"
-	}
 	if !fire {
 		t.Error("the display never showed the fire alarm")
 	}
-	lit := func(pin string) bool {
-		for _, l := range d.simPins[pin].History() {
-			if l == gpio.High {
-				return true
-			}
-		}
-		return false
-	}
 	tc := cfg.Tower
 	for _, o := range []*configs.Output{tc.Green, tc.Red, tc.Amber, tc.Buzzer} {
-		if !lit(o.Pin) {
+		p := run.sims.pins[o.Pin]
+		if risingEdges(p.History()) == 0 {
 			t.Errorf("tower output %s never on", o.Pin)
 		}
-		if l := d.simPins[o.Pin].Level(); l != gpio.Low {
-			t.Errorf("tower output %s is %v after shutdown, want off", o.Pin, l)
+		if p.Level() != gpio.Low {
+			t.Errorf("tower output %s is %v after shutdown, want off", o.Pin, p.Level())
 		}
 	}
 }
