@@ -27,10 +27,11 @@ package main
 // only then halts the relay in its safe state.
 //
 // Plug-in points, a few lines each:
-//   - a part that watches the gate (lane display, tower light and buzzer,
-//     metrics): a func in parts.onRecord (every event and alert recorded
-//     into the outbox) and/or parts.onLane (every lane change); both are
-//     called on the decision loop's goroutine and must not block.
+//   - a part that watches the gate (metrics): a func in parts.onRecord
+//     (every event and alert recorded into the outbox) and/or parts.onLane
+//     (every lane change); both are called on the decision loop's goroutine
+//     and must not block. The lane display and the tower follow the richer
+//     gate.Options.LaneObserver through gate/lane's stream (lane.go).
 //   - a part with its own goroutine (the display's HTTP server, the tower
 //     light's pattern loop, a systemd watchdog): a service in
 //     parts.services; run starts it, cancels its context at shutdown and
