@@ -40,6 +40,10 @@ type Config struct {
 	Outbox Outbox `yaml:"outbox"`
 	// Commands sets the signed commands the gate accepts over MQTT.
 	Commands Commands `yaml:"commands"`
+	// Display is the lane display (display.go).
+	Display Display `yaml:"display"`
+	// Tower is the lane's signal tower (display.go).
+	Tower Tower `yaml:"tower"`
 
 	// Hash is the SHA-256 of the file the config was loaded from, in hex. It is
 	// published in the retained info topic so the central side can tell which
@@ -341,6 +345,8 @@ func Default() *Config {
 		Outbox: Outbox{MaxEvents: 100000, MaxBytes: 256 << 20},
 
 		Commands: Commands{MaxBytes: 4096, MaxTTL: 5 * time.Minute},
+		Display:  defaultDisplay(),
+		Tower:    defaultTower(),
 	}
 }
 

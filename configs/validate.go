@@ -129,6 +129,7 @@ func (c *Config) Validate() error {
 	}
 	v.intRange("outbox.max_events", c.Outbox.MaxEvents, 1000, 10_000_000)
 	c.validateSecurity(v)
+	c.validateLane(v)
 	if b := c.Outbox.MaxBytes; b < 16<<20 || b > 1<<40 {
 		v.add("outbox.max_bytes", "%d is outside %d–%d (16 MiB–1 TiB)", b, int64(16<<20), int64(1<<40))
 	}

@@ -31,6 +31,7 @@ func (c *Controller) onObservation(ctx context.Context, o vision.Observation) {
 		return
 	}
 	c.gather(o, now)
+	c.hintChanged()
 	if c.complete() {
 		c.finish(false)
 	}
@@ -230,12 +231,13 @@ func (c *Controller) recordEntry(a *attempt, v Verdict) (Event, bool) {
 // act opens the lane for a recorded admission, or returns it to idle.
 func (c *Controller) act(a *attempt, ev Event, admit bool) {
 	if !admit {
-		c.setLane(LaneIdle)
+		ev.Decision = "denied" // as logged, also when only the record failed
+		c.setLaneFor(LaneIdle, &ev, false)
 		return
 	}
 	if err := c.o.Turnstile.Release(); err != nil {
 		c.onHealth(deviceHealth{"relay", err})
-		c.setLane(LaneIdle)
+		c.setLaneFor(LaneIdle, &ev, false)
 		return
 	}
 	c.openedBy = ev.ID
@@ -243,7 +245,7 @@ func (c *Controller) act(a *attempt, ev Event, admit bool) {
 		c.o.Admissions.Admitted(a.cred, ev.Time)
 	}
 	c.deadline = c.o.Now().Add(c.o.PassageTimeout)
-	c.setLane(LaneOpen)
+	c.setLaneFor(LaneOpen, &ev, true)
 }
 
 func (c *Controller) logDecision(ev Event, admit bool) {

@@ -53,6 +53,10 @@ type Options struct {
 	// OnLane, when set, is called from the controller's goroutine on every
 	// lane change. It must not block.
 	OnLane func(lane string)
+	// LaneObserver, when set, is told what the people at the lane should
+	// see and hear (lanesignal.go): every lane and mode change, hints while
+	// checking, and each decision as recorded. gate/lane implements it.
+	LaneObserver LaneObserver
 }
 
 // Controller owns the gate's state. Feed it with Observe, Thermal and Input;
@@ -84,6 +88,7 @@ type Controller struct {
 	faults    map[string]string // device → alert id of an open fault
 	personal  map[personKey]*personAlert
 	remote    remoteState
+	laneSeq   uint64 // of the last LaneSignal
 	// outboxHealth is the outbox's health as last reported through
 	// DeviceHealth (the outbox's only route into the gate); recordFailing
 	// is set while the gate's own Records are refused.
@@ -105,6 +110,8 @@ type attempt struct {
 	reading  *Reading
 	started  time.Time
 	th       thermalAttempt
+	// shownHint is the hint last signalled to the lane (lanesignal.go).
+	shownHint Reason
 }
 
 // verdictFor is a credential verdict for the attempt with the given id.
@@ -215,6 +222,7 @@ func putLatest[T any](ch chan T, v T) {
 // (unless a fire alarm is latched, which keeps it free).
 func (c *Controller) Run(ctx context.Context) error {
 	c.publishState()
+	c.signalLane(nil, false)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	sweepEvery := time.Hour
@@ -267,7 +275,16 @@ func (c *Controller) armTimer(t *time.Timer) {
 }
 
 func (c *Controller) setLane(l string) {
+	c.setLaneFor(l, nil, false)
+}
+
+// setLaneFor changes the lane state after a decision on entry (nil: no
+// decision) and signals the lane observer of both at once.
+func (c *Controller) setLaneFor(l string, entry *Event, admitted bool) {
 	if c.lane == l {
+		if entry != nil {
+			c.signalLane(entry, admitted)
+		}
 		return
 	}
 	c.lane = l
@@ -275,6 +292,7 @@ func (c *Controller) setLane(l string) {
 	if c.o.OnLane != nil {
 		c.o.OnLane(l)
 	}
+	c.signalLane(entry, admitted)
 }
 
 func (c *Controller) shutdown() {

@@ -44,6 +44,8 @@ sed "s#^\(\s*broker:\).*#\1 tcp://127.0.0.1:$port#" "$config" > "$work/gateguard
 mosquitto_sub -h 127.0.0.1 -p "$port" -q 1 -v -t 'gateguard/#' > >(sed -u 's/^/mqtt> /') & pids+=($!)
 
 status=0
-"$bin" simulate -c "$work/gateguard.yaml" "$scenario" || status=$?
+# The lane display (docs/display.md): open the printed address in a browser.
+display=${DEMO_DISPLAY:-127.0.0.1:8088}
+"$bin" simulate -c "$work/gateguard.yaml" -display "$display" -pace "${DEMO_PACE:-1s}" "$scenario" || status=$?
 sleep 1 # let the subscriber print the last messages before it is stopped
 exit $status

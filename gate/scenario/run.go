@@ -48,6 +48,9 @@ type Runner struct {
 	Log    *slog.Logger
 	// StepTimeout bounds the wait for each event; 30 s when zero.
 	StepTimeout time.Duration
+	// Pause waits this long after each step, so that people watching the
+	// lane display can follow it; zero goes straight on.
+	Pause time.Duration
 }
 
 // ErrMismatch reports steps whose outcome differed from their expectation.
@@ -81,6 +84,9 @@ func (r *Runner) Run(ctx context.Context, s *Scenario) ([]Result, error) {
 			log.Error("scenario step mismatch", "step", i+1, "name", st.Name, "mismatch", res.Mismatch)
 		}
 		results = append(results, res)
+		if err := r.pause(ctx); err != nil {
+			return results, fmt.Errorf("scenario: step %d (%s): %w", i+1, st.Name, err)
+		}
 	}
 	if mismatches > 0 {
 		return results, fmt.Errorf("%w: %d of %d steps", ErrMismatch, mismatches, len(s.Steps))
@@ -177,4 +183,19 @@ func (s *Scenario) resolve(p string) string {
 		return p
 	}
 	return s.Dir + "/" + p
+}
+
+// pause waits r.Pause, or until ctx ends.
+func (r *Runner) pause(ctx context.Context) error {
+	if r.Pause <= 0 {
+		return nil
+	}
+	t := time.NewTimer(r.Pause)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
