@@ -133,6 +133,31 @@ func Open(o Options) (*Store, error) {
 	return s, nil
 }
 
+// Reload re-reads the file (after `gateguard enroll` changed it while the
+// daemon ran). On an error the templates in memory stay as they were.
+func (s *Store) Reload() error {
+	data, err := os.ReadFile(s.o.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		data = nil
+	} else if err != nil {
+		return fmt.Errorf("faces: templates file: %w", err)
+	}
+	next := map[string]Person{}
+	if data != nil {
+		people, err := s.decode(data)
+		if err != nil {
+			return fmt.Errorf("faces: templates file %s: %w", s.o.Path, err)
+		}
+		for _, p := range people {
+			next[p.ID] = p
+		}
+	}
+	s.mu.Lock()
+	s.people = next
+	s.mu.Unlock()
+	return nil
+}
+
 func (s *Store) decode(data []byte) ([]Person, error) {
 	encrypted := isSealed(data)
 	switch {

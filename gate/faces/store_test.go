@@ -238,3 +238,24 @@ func TestLoadKey(t *testing.T) {
 		}
 	}
 }
+
+// TestReload: a store picks up another process's enrolment on Reload, and
+// keeps what it had when the file turns bad.
+func TestReload(t *testing.T) {
+	o := opts(t, mustKey(t))
+	daemon, _ := Open(o)
+	tool, _ := Open(o)
+	if err := tool.Put(alice); err != nil {
+		t.Fatal(err)
+	}
+	if daemon.Enrolled(alice.ID) {
+		t.Fatal("seen before reload")
+	}
+	if err := daemon.Reload(); err != nil || !daemon.Enrolled(alice.ID) {
+		t.Fatalf("reload: %v", err)
+	}
+	_ = os.WriteFile(o.Path, []byte("GGFACES1 garbage garbage garbage garbage"), 0o600)
+	if err := daemon.Reload(); !errors.Is(err, ErrWrongKey) || !daemon.Enrolled(alice.ID) {
+		t.Errorf("reload of a bad file: %v, alice enrolled %v", err, daemon.Enrolled(alice.ID))
+	}
+}

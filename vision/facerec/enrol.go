@@ -42,8 +42,9 @@ func (e *PhotoError) Error() string {
 }
 
 // EnrolQuality are the limits an enrolment photo's face must meet. They are
-// stricter on pose than the gate's (a template taken turned away matches
-// badly for ever) and looser on size (a passport photo is small).
+// looser on size than the gate's (a passport photo is small) but refuse a
+// turned or tilted head: a template taken turned away matches badly for
+// ever.
 type EnrolQuality struct {
 	// MinEyeDistance is the least distance between the eyes, in pixels.
 	MinEyeDistance float64
@@ -55,8 +56,8 @@ type EnrolQuality struct {
 
 // DefaultEnrolQuality: eyes at least 20 pixels apart (the chip puts them
 // about 50 apart: more upscaling than that only blurs), sharpness 15,
-// turned at most 15° and tilted at most 20°.
-var DefaultEnrolQuality = EnrolQuality{MinEyeDistance: 20, MinSharpness: 15, MaxYawDeg: 15, MaxRollDeg: 20}
+// turned at most 20° and tilted at most 20°.
+var DefaultEnrolQuality = EnrolQuality{MinEyeDistance: 20, MinSharpness: 15, MaxYawDeg: 20, MaxRollDeg: 20}
 
 // Enroller computes enrolment descriptors from photos: each photo's one
 // face is found, quality-checked, aligned and described. It is not safe
