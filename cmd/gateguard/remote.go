@@ -78,8 +78,10 @@ func (d *daemon) buildRemote() error {
 	if err != nil {
 		return fmt.Errorf("commands.nonce_file: %w", err)
 	}
-	d.remote.verifier, err = command.NewVerifier(command.Options{Site: c.Site, Gate: c.Gate, Operators: ops,
-		Nonces: nonces, MaxBytes: c.Commands.MaxBytes, MaxTTL: c.Commands.MaxTTL})
+	vo := command.Options{Site: c.Site, Gate: c.Gate, Operators: ops,
+		Nonces: nonces, MaxBytes: c.Commands.MaxBytes, MaxTTL: c.Commands.MaxTTL}
+	d.faces.commandOpts(&vo)
+	d.remote.verifier, err = command.NewVerifier(vo)
 	if err != nil {
 		return fmt.Errorf("commands: %w", err)
 	}
@@ -121,6 +123,8 @@ func (d *daemon) handleCommand(ctx context.Context, b *command.Body) command.Res
 		return command.Result{Status: command.StatusOK, State: st}
 	case command.Reload:
 		return d.reload(ctx)
+	case command.Enroll, command.Unenroll:
+		return d.faces.handleEnroll(b, d.log)
 	default: // the verifier only lets known names through
 		return command.Result{Status: command.StatusRejected, Reason: string(command.ReasonUnknownCommand)}
 	}
@@ -162,6 +166,12 @@ func (d *daemon) reload(ctx context.Context) command.Result {
 	if err != nil {
 		return command.Result{Status: command.StatusFailed, Reason: "invalid_config", Detail: err.Error()}
 	}
+	if fp := d.faces; fp != nil && fp.store != nil {
+		// Pick up what `gateguard enroll` changed while the gate ran.
+		if err := fp.store.Reload(); err != nil {
+			return command.Result{Status: command.StatusFailed, Reason: "invalid_templates", Detail: err.Error()}
+		}
+	}
 	running := plan.Running
 	if err := d.ctrl.Reconfigure(ctx, liveOf(running)); err != nil {
 		return stopping(err)
@@ -192,7 +202,7 @@ func liveOf(c *configs.Config) gate.LiveSettings {
 // policyOf is the decision policy a config sets. build and reload both use
 // it, so that a reload keeps every policy field it does not change.
 func policyOf(c *configs.Config) gate.Policy {
-	return gate.Policy{
+	p := gate.Policy{
 		FeverC: c.Thermal.FeverC, ColdC: c.Thermal.ColdC, MinSkinC: c.Thermal.MinSkinC,
 		FeverLogOnly:       c.Policy.FeverAction == "log",
 		RequireFace:        c.Policy.RequireFace,
@@ -200,4 +210,6 @@ func policyOf(c *configs.Config) gate.Policy {
 		BorderlineC:        c.Thermal.BorderlineC,
 		ThermalFailOpen:    c.Thermal.FailMode == "admit",
 	}
+	faceRules(c, &p)
+	return p
 }

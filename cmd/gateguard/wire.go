@@ -41,7 +41,8 @@ type daemon struct {
 	outbox  eventLog
 	pub     *mqtt.Publisher
 	ctrl    *gate.Controller
-	remote  *remote // signed commands and Home Assistant discovery (remote.go)
+	remote  *remote    // signed commands and Home Assistant discovery (remote.go)
+	faces   *faceParts // face descriptor and enrolled templates (faces.go)
 	closers []func() error
 
 	// Simulated hardware, set when the config asks for it.
@@ -71,6 +72,12 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (_ *daemon, err e
 	}
 	if err := d.buildVision(); err != nil {
 		return nil, err
+	}
+	if d.faces, err = openFaces(cfg, log, &d.closers); err != nil {
+		return nil, err
+	}
+	if ds := d.faces.describer(&d.closers); ds != nil {
+		d.scanner.Describer = ds
 	}
 	if err := d.buildThermal(); err != nil {
 		return nil, err
@@ -110,6 +117,7 @@ func build(cfg *configs.Config, log *slog.Logger, opt options) (_ *daemon, err e
 		Recorder:       rec,
 		State:          state,
 		Thermometer:    d.meter,
+		Faces:          d.faces.matcher(),
 		Verifier:       ver,
 		Admissions:     admissions,
 		Log:            log,
