@@ -163,15 +163,28 @@ func openEnrolment(cfg *configs.Config) (*faceParts, *facerec.Enroller, func(), 
 		closeAll()
 		return nil, nil, nil, err
 	}
+	enr, err := newEnroller(cfg, desc, &closers)
+	if err != nil {
+		closeAll()
+		return nil, nil, nil, err
+	}
+	return fp, enr, closeAll, nil
+}
+
+// newEnroller returns an enroller of photos with desc and the YuNet
+// detector the config names (its closer added to closers).
+func newEnroller(cfg *configs.Config, desc facerec.Descriptor, closers *[]func() error) (*facerec.Enroller, error) {
+	if cfg.Vision.FaceModel == "" {
+		return nil, errors.New("enroll: the config has no vision.face_model: enrolment aligns faces by YuNet's landmarks (the Haar cascade has none)")
+	}
 	o := face.DefaultYuNetOpts
 	o.Score = 0.8 // a photo's face is clear; weaker hits are background
 	det, err := face.NewYuNet(cfg.Vision.FaceModel, &o)
 	if err != nil {
-		closeAll()
-		return nil, nil, nil, fmt.Errorf("vision.face_model: %w", err)
+		return nil, fmt.Errorf("vision.face_model: %w", err)
 	}
-	closers = append(closers, det.Close)
-	return fp, &facerec.Enroller{Detector: det, Descriptor: desc, Quality: facerec.DefaultEnrolQuality}, closeAll, nil
+	*closers = append(*closers, det.Close)
+	return &facerec.Enroller{Detector: det, Descriptor: desc, Quality: facerec.DefaultEnrolQuality}, nil
 }
 
 // describePhotos fills each person's templates from their photos, showing

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gateguard/gateguard/configs"
+	"github.com/gateguard/gateguard/gate"
+	"github.com/gateguard/gateguard/gate/scenario"
+	"github.com/gateguard/gateguard/vision/facerec/convert"
+)
+
+// faceModel converts face-api's weights, when installed, into an ONNX
+// model in a temporary folder; "" when they are not (the daemon then falls
+// back to LBPH), unless GATEGUARD_REQUIRE_FACENET is set.
+func faceModel(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("GATEGUARD_FACEAPI_DIR")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache/gateguard/face-api-"+convert.FaceAPIVersion+"/node_modules/@vladmandic/face-api/model")
+	}
+	if _, err := os.Stat(filepath.Join(dir, convert.WeightsFile)); err != nil {
+		if os.Getenv("GATEGUARD_REQUIRE_FACENET") != "" {
+			t.Fatalf("face-api weights not installed: %v", err)
+		}
+		t.Logf("face-api weights not installed (%v): LBPH", err)
+		return ""
+	}
+	model, err := convert.Convert(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "faceapi-recognition.onnx")
+	if err := os.WriteFile(p, model, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestFacesScenario runs the daemon on the simulated cameras through the
+// face scenario: Alice enrolled from her photo is admitted with her face,
+// denied face_mismatch when someone else shows her pass (with a "credential
+// holder mismatch" alert naming no descriptor), denied no_body_heat for her
+// photo held up; an unenrolled holder is admitted.
+func TestFacesScenario(t *testing.T) {
+	for _, tc := range []struct{ name, model string }{{"resnet", faceModel(t)}, {"lbph", ""}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "resnet" && tc.model == "" {
+				t.Skip("no face-api weights")
+			}
+			runFacesScenario(t, tc.model)
+		})
+	}
+}
+
+func runFacesScenario(t *testing.T, model string) {
+	cfg, err := configs.Load("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MQTT.Enabled = false
+	cfg.Credentials = configs.Credentials{Mode: "presence"}
+	cfg.Vision.FaceModel = yunetModel
+	cfg.Faces.Model = model
+	cfg.Faces.TemplatesFile = filepath.Join(t.TempDir(), "faces.db")
+	// Alice's pass comes three times in a row: suppress a repeat for 1 s,
+	// not the demo's 5 s (long enough for a pass left in view to walk
+	// through and leave).
+	cfg.Policy.RepeatSuppress = time.Second
+	sc, err := scenario.Load("../../configs/scenarios/faces.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.Default()
+	}
+	events := make(chan gate.Event, 1024)
+	var entries []gate.Event
+	var alerts []gate.Alert
+	d, err := build(cfg, log, options{onRecord: func(m gate.Message) {
+		switch m.Topic {
+		case gate.TopicAccess:
+			var ev gate.Event
+			mustJSON(t, m.Payload, &ev)
+			if ev.Kind == gate.KindEntry {
+				entries = append(entries, ev)
+			}
+			events <- ev
+		case gate.TopicAlert:
+			var a gate.Alert
+			mustJSON(t, m.Payload, &a)
+			alerts = append(alerts, a)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := newWorld(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- d.run(runCtx, 0) }()
+	results, err := (&scenario.Runner{World: w, Events: events, Log: log}).Run(runCtx, sc)
+	stop()
+	if derr := <-done; derr != nil {
+		t.Errorf("daemon: %v", derr)
+	}
+	if err != nil {
+		t.Fatalf("scenario: %v (results %+v)", err, results)
+	}
+	// entries and alerts were appended on the decision loop's goroutine,
+	// which run has stopped.
+	var match, mismatch *gate.Event
+	for i, ev := range entries {
+		switch {
+		case ev.Holder == "alice" && ev.Decision == "admitted":
+			match = &entries[i]
+		case ev.Holder == "alice" && len(ev.Reasons) == 1 && ev.Reasons[0] == gate.ReasonFaceMismatch:
+			mismatch = &entries[i]
+		}
+	}
+	if match == nil || match.Face == nil || !match.Face.Match || match.Face.Person != "alice" || match.Face.Distance > match.Face.Threshold {
+		t.Errorf("alice's own face: %+v", match)
+	} else if mismatch == nil || mismatch.Face == nil || mismatch.Face.Match || mismatch.Face.Distance <= mismatch.Face.Threshold {
+		t.Errorf("someone else's face: %+v", mismatch)
+	} else {
+		t.Logf("distance to alice's template: her face %.3f, another's %.3f, threshold %.3f",
+			match.Face.Distance, mismatch.Face.Distance, match.Face.Threshold)
+	}
+	found := false
+	for _, a := range alerts {
+		if a.Type == gate.AlertFaceMismatch {
+			found = true
+			if a.Face == nil || a.Face.Person != "alice" || a.Holder != "alice" {
+				t.Errorf("mismatch alert %+v", a)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no face_mismatch alert in %+v", alerts)
+	}
+	if d.faces.store.Len() != 1 {
+		t.Errorf("enrolled %d", d.faces.store.Len())
+	}
+}

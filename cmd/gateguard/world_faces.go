@@ -1,0 +1,45 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/gateguard/gateguard/gate/faces"
+	"github.com/gateguard/gateguard/gate/scenario"
+)
+
+// Enroll enrols a person from a photo into the daemon's templates, as
+// `gateguard enroll add` does, with a descriptor and detector of its own
+// (the scanner's are its goroutine's alone).
+func (w *world) Enroll(e *scenario.Enrolment) error {
+	fp := w.d.faces
+	if fp == nil || fp.store == nil {
+		return errors.New("simulate: an enroll step needs faces.templates_file in the config")
+	}
+	var closers []func() error
+	defer func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			_ = closers[i]()
+		}
+	}()
+	desc, err := openDescriptor(w.d.cfg.Faces, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	closers = append(closers, desc.Close)
+	enr, err := newEnroller(w.d.cfg, desc, &closers)
+	if err != nil {
+		return err
+	}
+	path := e.Face
+	if name, ok := strings.CutPrefix(path, "gocv:"); ok {
+		path = filepath.Join(w.gocvDir, name)
+	}
+	d, err := enr.Photo(path)
+	if err != nil {
+		return err
+	}
+	return fp.store.Put(faces.Person{ID: e.Person, Name: e.Name, Templates: [][]float32{d}})
+}
