@@ -30,7 +30,7 @@ test: deps facenet-model
 	GATEGUARD_REQUIRE_FACENET=1 GATEGUARD_FACEAPI_DIR=$(FACEAPI_DIR) $(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags matprofile ./vision/...
 
-demo: build
+demo: build facenet-model
 	@scripts/demo.sh
 
 bench: deps

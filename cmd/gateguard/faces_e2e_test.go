@@ -60,19 +60,13 @@ func TestFacesScenario(t *testing.T) {
 }
 
 func runFacesScenario(t *testing.T, model string) {
-	cfg, err := configs.Load("../../configs/demo.yaml")
+	cfg, err := configs.Load("../../configs/demo-faces.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.MQTT.Enabled = false
-	cfg.Credentials = configs.Credentials{Mode: "presence"}
-	cfg.Vision.FaceModel = yunetModel
 	cfg.Faces.Model = model
 	cfg.Faces.TemplatesFile = filepath.Join(t.TempDir(), "faces.db")
-	// Alice's pass comes three times in a row: suppress a repeat for 1 s,
-	// not the demo's 5 s (long enough for a pass left in view to walk
-	// through and leave).
-	cfg.Policy.RepeatSuppress = time.Second
 	sc, err := scenario.Load("../../configs/scenarios/faces.yaml")
 	if err != nil {
 		t.Fatal(err)
