@@ -6,11 +6,15 @@ import (
 	"log/slog"
 	"os"
 
+	"gocv.io/x/gocv"
+
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/command"
 	"github.com/gateguard/gateguard/gate/faces"
+	"github.com/gateguard/gateguard/vision"
 	"github.com/gateguard/gateguard/vision/facerec"
+	"github.com/gateguard/gateguard/vision/scan"
 )
 
 // Face verification: the descriptor faces.model names (LBPH when it is
@@ -109,14 +113,29 @@ func (fp *faceParts) matcher() gate.FaceMatcher {
 	return fp.store
 }
 
-// describer returns a frame describer for the scanner, or nil.
-func (fp *faceParts) describer(closers *[]func() error) *facerec.Describer {
+// describer returns a frame describer for the scanner, or nil. It
+// describes nothing while nobody is enrolled: a descriptor costs several
+// milliseconds a face.
+func (fp *faceParts) describer(closers *[]func() error) scan.FaceDescriber {
 	if fp == nil || fp.desc == nil {
 		return nil
 	}
 	d := facerec.NewDescriber(fp.desc)
 	*closers = append(*closers, d.Close)
-	return d
+	return enrolledOnly{d: d, store: fp.store}
+}
+
+// enrolledOnly describes faces only while someone is enrolled.
+type enrolledOnly struct {
+	d     *facerec.Describer
+	store *faces.Store
+}
+
+func (e enrolledOnly) Describe(frame gocv.Mat, f vision.Face) ([]float32, error) {
+	if e.store.Len() == 0 {
+		return nil, nil
+	}
+	return e.d.Describe(frame, f)
 }
 
 // commandOpts sets the enroll command's model and length on the verifier.
