@@ -1,14 +1,12 @@
 package main
 
 import (
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -65,27 +63,9 @@ func enrollPhotos(sub string, args []string, out, progress io.Writer) error {
 	if *cfgPath == "" || fs.NArg() == 0 {
 		return usageError{enrollUsage}
 	}
-	var people []enrollee
-	var err error
-	switch {
-	case sub == "add" && *id == "":
-		return usageError{"enroll add: -id is required"}
-	case sub == "add":
-		var photos []string
-		for _, a := range fs.Args() {
-			p, err := photosIn(a)
-			if err != nil {
-				return err
-			}
-			photos = append(photos, p...)
-		}
-		people = []enrollee{{Person: faces.Person{ID: *id, Name: *name, Department: *dept}, photos: photos}}
-	case fs.NArg() != 1:
-		return usageError{"enroll import: want one roster CSV or folder"}
-	default:
-		if people, err = roster(fs.Arg(0)); err != nil {
-			return err
-		}
+	people, err := enrollees(sub, fs.Args(), faces.Person{ID: *id, Name: *name, Department: *dept})
+	if err != nil {
+		return err
 	}
 	if err := checkEnrollees(people); err != nil {
 		return err
@@ -113,6 +93,28 @@ func enrollPhotos(sub string, args []string, out, progress io.Writer) error {
 	fmt.Fprintf(out, "enrolled %d person(s) with %d template(s) in %s (%s); a running gate takes them on reload or restart\n",
 		len(ps), n, cfg.Faces.TemplatesFile, fp.desc.ModelID())
 	return nil
+}
+
+// enrollees lists the people to enrol: for add, one person (p) with the
+// photos and folders in args; for import, the roster in args[0].
+func enrollees(sub string, args []string, p faces.Person) ([]enrollee, error) {
+	switch {
+	case sub == "add" && p.ID == "":
+		return nil, usageError{"enroll add: -id is required"}
+	case sub == "add":
+		var photos []string
+		for _, a := range args {
+			ps, err := photosIn(a)
+			if err != nil {
+				return nil, err
+			}
+			photos = append(photos, ps...)
+		}
+		return []enrollee{{Person: p, photos: photos}}, nil
+	case len(args) != 1:
+		return nil, usageError{"enroll import: want one roster CSV or folder"}
+	}
+	return roster(args[0])
 }
 
 // checkEnrollees refuses a list before any photo is read: duplicate ids,
@@ -225,115 +227,6 @@ func describePhotos(enr *facerec.Enroller, people []enrollee, out, progress io.W
 		return fmt.Errorf("enroll: no usable face in any photo of %s: nothing enrolled", strings.Join(empty, ", "))
 	}
 	return nil
-}
-
-// photosIn returns path if it is a file, or the files in it (sorted, not
-// hidden) if it is a folder.
-func photosIn(path string) ([]string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("enroll: %w", err)
-	}
-	if !fi.IsDir() {
-		return []string{path}, nil
-	}
-	ents, err := os.ReadDir(path)
-	if err != nil {
-		return nil, fmt.Errorf("enroll: %w", err)
-	}
-	var out []string
-	for _, e := range ents {
-		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
-			out = append(out, filepath.Join(path, e.Name()))
-		}
-	}
-	return out, nil
-}
-
-// roster reads a roster: a CSV file, or a folder with one folder per
-// person (named by the person's id).
-func roster(path string) ([]enrollee, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("enroll: %w", err)
-	}
-	if fi.IsDir() {
-		return rosterFolder(path)
-	}
-	return rosterCSV(path)
-}
-
-func rosterFolder(dir string) ([]enrollee, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("enroll: %w", err)
-	}
-	var out []enrollee
-	for _, e := range ents {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		photos, err := photosIn(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, enrollee{Person: faces.Person{ID: e.Name()}, photos: photos})
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("enroll: %s has no folder per person", dir)
-	}
-	return out, nil
-}
-
-// rosterHeader is the roster CSV's first row; more photo columns may follow.
-var rosterHeader = []string{"id", "name", "department", "photo"}
-
-func rosterCSV(path string) ([]enrollee, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("enroll: %w", err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
-	rows, err := r.ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("enroll: roster %s: %w", path, err)
-	}
-	if len(rows) == 0 || len(rows[0]) < len(rosterHeader) || !headerOK(rows[0]) {
-		return nil, fmt.Errorf("enroll: roster %s: the first row must be %s[,photo…]", path, strings.Join(rosterHeader, ","))
-	}
-	dir := filepath.Dir(path)
-	var out []enrollee
-	for i, row := range rows[1:] {
-		if len(row) < len(rosterHeader) {
-			return nil, fmt.Errorf("enroll: roster %s line %d: want id,name,department,photo[,photo…], got %d fields", path, i+2, len(row))
-		}
-		e := enrollee{Person: faces.Person{ID: strings.TrimSpace(row[0]), Name: row[1], Department: row[2]}}
-		for _, cell := range row[3:] {
-			for _, p := range strings.Split(cell, ";") {
-				if p = strings.TrimSpace(p); p == "" {
-					continue
-				}
-				if !filepath.IsAbs(p) {
-					p = filepath.Join(dir, p)
-				}
-				e.photos = append(e.photos, p)
-			}
-		}
-		out = append(out, e)
-	}
-	return out, nil
-}
-
-func headerOK(row []string) bool {
-	for i, h := range rosterHeader {
-		if !strings.EqualFold(strings.TrimSpace(row[i]), h) {
-			return false
-		}
-	}
-	return true
 }
 
 func enrollList(args []string, out io.Writer) error {

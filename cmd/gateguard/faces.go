@@ -56,7 +56,7 @@ func openDescriptor(c configs.Faces, log *slog.Logger) (facerec.Descriptor, erro
 // openFaces opens the descriptor and the templates file, when the config
 // has one; with none it returns the zero faceParts. Each part opened is
 // added to closers.
-func openFaces(cfg *configs.Config, log *slog.Logger, closers *[]func() error) (*faceParts, error) {
+func openFaces(cfg *configs.Config, log *slog.Logger, cl *closers) (*faceParts, error) {
 	c := cfg.Faces
 	if c.TemplatesFile == "" {
 		return &faceParts{}, nil
@@ -65,7 +65,7 @@ func openFaces(cfg *configs.Config, log *slog.Logger, closers *[]func() error) (
 	if err != nil {
 		return nil, err
 	}
-	*closers = append(*closers, desc.Close)
+	cl.add(desc.Close)
 	fp, err := openStore(c, desc)
 	if err != nil {
 		return nil, err
@@ -116,12 +116,12 @@ func (fp *faceParts) matcher() gate.FaceMatcher {
 // describer returns a frame describer for the scanner, or nil. It
 // describes nothing while nobody is enrolled: a descriptor costs several
 // milliseconds a face.
-func (fp *faceParts) describer(closers *[]func() error) scan.FaceDescriber {
+func (fp *faceParts) describer(cl *closers) scan.FaceDescriber {
 	if fp == nil || fp.desc == nil {
 		return nil
 	}
 	d := facerec.NewDescriber(fp.desc)
-	*closers = append(*closers, d.Close)
+	cl.add(d.Close)
 	return enrolledOnly{d: d, store: fp.store}
 }
 

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate"
@@ -71,14 +68,11 @@ func runFacesScenario(t *testing.T, model string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.Default()
-	}
-	events := make(chan gate.Event, 1024)
 	var entries []gate.Event
 	var alerts []gate.Alert
-	d, err := build(cfg, log, options{onRecord: func(m gate.Message) {
+	// observe runs on the decision loop's goroutine, which runScenario has
+	// stopped when it returns.
+	runScenario(t, cfg, sc, scenarioOpts{observe: func(m gate.Message) {
 		switch m.Topic {
 		case gate.TopicAccess:
 			var ev gate.Event
@@ -86,35 +80,29 @@ func runFacesScenario(t *testing.T, model string) {
 			if ev.Kind == gate.KindEntry {
 				entries = append(entries, ev)
 			}
-			events <- ev
 		case gate.TopicAlert:
 			var a gate.Alert
 			mustJSON(t, m.Payload, &a)
 			alerts = append(alerts, a)
 		}
 	}})
+	checkFaceEvents(t, entries, alerts)
+	// The enrolment is in the templates file, for the next start.
+	desc, err := openDescriptor(cfg.Faces, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := newWorld(d)
-	if err != nil {
-		t.Fatal(err)
+	defer desc.Close()
+	fp, err := openStore(cfg.Faces, desc)
+	if err != nil || fp.store.Len() != 1 || !fp.store.Enrolled("alice") {
+		t.Errorf("templates file after the scenario: %v, %+v", err, fp)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- d.run(runCtx, 0) }()
-	results, err := (&scenario.Runner{World: w, Events: events, Log: log}).Run(runCtx, sc)
-	stop()
-	if derr := <-done; derr != nil {
-		t.Errorf("daemon: %v", derr)
-	}
-	if err != nil {
-		t.Fatalf("scenario: %v (results %+v)", err, results)
-	}
-	// entries and alerts were appended on the decision loop's goroutine,
-	// which run has stopped.
+}
+
+// checkFaceEvents checks the scenario's entries and alerts: alice's own face
+// matched, someone else's not, and a mismatch alert with no descriptor.
+func checkFaceEvents(t *testing.T, entries []gate.Event, alerts []gate.Alert) {
+	t.Helper()
 	var match, mismatch *gate.Event
 	for i, ev := range entries {
 		switch {
@@ -143,8 +131,5 @@ func runFacesScenario(t *testing.T, model string) {
 	}
 	if !found {
 		t.Errorf("no face_mismatch alert in %+v", alerts)
-	}
-	if d.faces.store.Len() != 1 {
-		t.Errorf("enrolled %d", d.faces.store.Len())
 	}
 }

@@ -10,11 +10,12 @@ import (
 	"github.com/gateguard/gateguard/gate/scenario"
 )
 
-// Enroll enrols a person from a photo into the daemon's templates, as
-// `gateguard enroll add` does, with a descriptor and detector of its own
-// (the scanner's are its goroutine's alone).
+// Enroll enrols a person from a photo into the daemon's templates
+// (w.faces, set by whoever built the daemon), as `gateguard enroll add`
+// does, with a descriptor and detector of its own (the scanner's are its
+// goroutine's alone).
 func (w *world) Enroll(e *scenario.Enrolment) error {
-	fp := w.d.faces
+	fp := w.faces
 	if fp == nil || fp.store == nil {
 		return errors.New("simulate: an enroll step needs faces.templates_file in the config")
 	}
@@ -24,12 +25,12 @@ func (w *world) Enroll(e *scenario.Enrolment) error {
 			_ = closers[i]()
 		}
 	}()
-	desc, err := openDescriptor(w.d.cfg.Faces, slog.New(slog.DiscardHandler))
+	desc, err := openDescriptor(w.cfg.Faces, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
 	closers = append(closers, desc.Close)
-	enr, err := newEnroller(w.d.cfg, desc, &closers)
+	enr, err := newEnroller(w.cfg, desc, &closers)
 	if err != nil {
 		return err
 	}
