@@ -148,24 +148,20 @@ func openEnrolment(cfg *configs.Config) (*faceParts, *facerec.Enroller, func(), 
 	if cfg.Vision.FaceModel == "" {
 		return nil, nil, nil, errors.New("enroll: the config has no vision.face_model: enrolment aligns faces by YuNet's landmarks (the Haar cascade has none)")
 	}
-	var closers []func() error
-	closeAll := func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			_ = closers[i]()
-		}
-	}
+	var cl closers
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	closeAll := func() { cl.close(log) }
 	desc, err := openDescriptor(cfg.Faces, log)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	closers = append(closers, desc.Close)
+	cl.add(desc.Close)
 	fp, err := openStore(cfg.Faces, desc)
 	if err != nil {
 		closeAll()
 		return nil, nil, nil, err
 	}
-	enr, err := newEnroller(cfg, desc, &closers)
+	enr, err := newEnroller(cfg, desc, &cl)
 	if err != nil {
 		closeAll()
 		return nil, nil, nil, err
@@ -174,8 +170,8 @@ func openEnrolment(cfg *configs.Config) (*faceParts, *facerec.Enroller, func(), 
 }
 
 // newEnroller returns an enroller of photos with desc and the YuNet
-// detector the config names (its closer added to closers).
-func newEnroller(cfg *configs.Config, desc facerec.Descriptor, closers *[]func() error) (*facerec.Enroller, error) {
+// detector the config names (its closer added to cl).
+func newEnroller(cfg *configs.Config, desc facerec.Descriptor, cl *closers) (*facerec.Enroller, error) {
 	if cfg.Vision.FaceModel == "" {
 		return nil, errors.New("enroll: the config has no vision.face_model: enrolment aligns faces by YuNet's landmarks (the Haar cascade has none)")
 	}
@@ -185,7 +181,7 @@ func newEnroller(cfg *configs.Config, desc facerec.Descriptor, closers *[]func()
 	if err != nil {
 		return nil, fmt.Errorf("vision.face_model: %w", err)
 	}
-	*closers = append(*closers, det.Close)
+	cl.add(det.Close)
 	return &facerec.Enroller{Detector: det, Descriptor: desc, Quality: facerec.DefaultEnrolQuality}, nil
 }
 

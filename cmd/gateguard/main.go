@@ -58,7 +58,8 @@ const usage = `usage:
   gateguard command -key FILE -operator ID [-c CONFIG | -broker URL -site S -gate G]
                     [-ca F -cert F -cert-key F] [-override] NAME [MODE]
                                         sign and send a command (open, set_mode MODE,
-                                        reload, get_state) and print the gate's result
+                                        reload, get_state, enroll PERSON PHOTO...,
+                                        unenroll PERSON) and print the gate's result
   gateguard pass keygen|issue|verify|revoke   site passes (gateguard pass for help)
   gateguard enroll add|import|list|remove|keygen   enrolled faces (gateguard enroll for help)
   gateguard version                     print the version`

@@ -19,18 +19,15 @@ func (w *world) Enroll(e *scenario.Enrolment) error {
 	if fp == nil || fp.store == nil {
 		return errors.New("simulate: an enroll step needs faces.templates_file in the config")
 	}
-	var closers []func() error
-	defer func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			_ = closers[i]()
-		}
-	}()
-	desc, err := openDescriptor(w.cfg.Faces, slog.New(slog.DiscardHandler))
+	var cl closers
+	log := slog.New(slog.DiscardHandler)
+	defer cl.close(log)
+	desc, err := openDescriptor(w.cfg.Faces, log)
 	if err != nil {
 		return err
 	}
-	closers = append(closers, desc.Close)
-	enr, err := newEnroller(w.cfg, desc, &closers)
+	cl.add(desc.Close)
+	enr, err := newEnroller(w.cfg, desc, &cl)
 	if err != nil {
 		return err
 	}
