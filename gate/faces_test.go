@@ -160,6 +160,14 @@ func TestHolderBinding(t *testing.T) {
 			h.thermal()
 			h.show("alice", face(nearBox, bobFace))
 		}, []string{"entry:denied:face_mismatch", "alert:face_mismatch:new"}},
+		{"the pass handed to someone else in view: checks start again", withFaces(nil), func(h *harness) {
+			h.show("alice", face(nearBox, aliceFace)) // no thermal frame yet: not decided
+			for range 4 {
+				h.show("") // alice leaves, her pass stays behind
+			}
+			h.thermal()
+			h.show("alice", face(farBox, bobFace)) // bob presents it: alice's descriptor is not his
+		}, []string{"entry:denied:face_mismatch", "alert:face_mismatch:new"}},
 		{"enrolled holder, face never comparable", withFaces(nil), func(h *harness) {
 			h.thermal()
 			h.show("alice", face(nearBox, nil))
