@@ -62,6 +62,8 @@ const usage = `usage:
                                         unenroll PERSON) and print the gate's result
   gateguard pass keygen|issue|verify|revoke   site passes (gateguard pass for help)
   gateguard enroll add|import|list|remove|keygen   enrolled faces (gateguard enroll for help)
+  gateguard snapshot list|get -c FILE [HASH]  list or extract the fever snapshots kept in
+                                        the outbox (stop the daemon first)
   gateguard version                     print the version`
 
 func run(ctx context.Context, args []string) error {
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdPass(ctx, args[1:], os.Stdout)
 	case "enroll":
 		return cmdEnroll(args[1:], os.Stdout, os.Stderr)
+	case "snapshot":
+		return cmdSnapshot(args[1:], os.Stdout)
 	case "synth": // hidden: synthetic event source for soak tests
 		return cmdSynth(ctx, args[1:], os.Stdout)
 	case "version":

@@ -110,10 +110,13 @@ func blackbodyFits(b *configs.Blackbody, frame image.Point) error {
 	return nil
 }
 
-// snapshots returns where fever snapshots are kept, or nil for none.
-func snapshots(t configs.Thermal) gate.Snapshotter {
-	if t.SnapshotDir == "" {
+// snapshots renders fever snapshots into the outbox, the one place they
+// are kept (within outbox.max_bytes, dropped oldest first before any event
+// is refused); nil when the outbox cannot keep them.
+func snapshots(outbox eventLog) gate.Snapshotter {
+	st, ok := outbox.(fusion.SnapshotStore)
+	if !ok {
 		return nil
 	}
-	return &fusion.Snapshots{Dir: t.SnapshotDir, MaxBytes: t.SnapshotMaxBytes}
+	return &fusion.Snapshots{Store: st}
 }

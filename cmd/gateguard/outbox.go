@@ -8,6 +8,7 @@ import (
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/mqtt"
 	"github.com/gateguard/gateguard/gate/outbox"
+	"github.com/gateguard/gateguard/vision/fusion"
 )
 
 // eventLog is the outbox the gate records into and the publisher drains:
@@ -19,8 +20,10 @@ type eventLog interface {
 }
 
 var (
-	_ eventLog = (*outbox.Durable)(nil)
-	_ eventLog = (*outbox.Memory)(nil)
+	_ eventLog             = (*outbox.Durable)(nil)
+	_ eventLog             = (*outbox.Memory)(nil)
+	_ fusion.SnapshotStore = (*outbox.Durable)(nil)
+	_ fusion.SnapshotStore = (*outbox.Memory)(nil)
 )
 
 // openOutbox opens the durable outbox the config names (handed to cl, to

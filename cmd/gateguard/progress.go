@@ -17,19 +17,11 @@ type progress struct {
 	n     int
 }
 
-// newProgress returns a progress over total steps written to w.
+// newProgress returns a progress over total steps written to w; a bar
+// when w is a terminal (isTerminal, snapshot.go).
 func newProgress(w io.Writer, total int) *progress {
-	return &progress{w: w, tty: isTerminal(w), total: total}
-}
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return &progress{w: w, tty: ok && isTerminal(f), total: total}
 }
 
 // step counts one step done, on what.

@@ -60,6 +60,8 @@ type scenarioOpts struct {
 	// truth, when set, is where the simulated thermal camera really looks.
 	truth *fusion.Homography
 	drain time.Duration
+	// built, when set, sees the daemon once it is built.
+	built func(*daemon)
 }
 
 // runScenario builds the daemon from cfg on simulated hardware, runs sc
@@ -86,6 +88,9 @@ func runScenario(t *testing.T, cfg *configs.Config, sc *scenario.Scenario, o sce
 	d, err := build(cfg, log, parts{sim: sims, onRecord: []func(gate.Message){record}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.built != nil {
+		o.built(d)
 	}
 	w, err := newWorld(cfg, sims)
 	if err != nil {

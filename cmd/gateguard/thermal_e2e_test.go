@@ -5,8 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,14 +18,14 @@ import (
 // each decision and what the readings and alerts carry.
 func TestThermalScenario(t *testing.T) {
 	cfg := presenceConfig(t)
-	cfg.Thermal.SnapshotDir = filepath.Join(t.TempDir(), "snapshots")
 	sc, err := scenario.Load("../../configs/scenarios/thermal.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	entries := map[string]gate.Event{}
 	var alerts []gate.Alert
-	runScenario(t, cfg, sc, scenarioOpts{observe: func(m gate.Message) {
+	var d *daemon
+	runScenario(t, cfg, sc, scenarioOpts{built: func(b *daemon) { d = b }, observe: func(m gate.Message) {
 		switch m.Topic {
 		case gate.TopicAccess:
 			var ev gate.Event
@@ -42,7 +40,7 @@ func TestThermalScenario(t *testing.T) {
 		}
 	}})
 	checkThermalReadings(t, entries)
-	checkThermalAlerts(t, alerts, cfg.Thermal.SnapshotDir)
+	checkThermalAlerts(t, alerts, d.outbox)
 }
 
 // checkThermalReadings checks the readings of the thermal scenario's
@@ -84,8 +82,8 @@ func checkThermalReadings(t *testing.T, entries map[string]gate.Event) {
 }
 
 // checkThermalAlerts checks the thermal scenario's alerts and the fever
-// alert's snapshot, kept in snapshotDir.
-func checkThermalAlerts(t *testing.T, alerts []gate.Alert, snapshotDir string) {
+// alert's snapshot, kept in the outbox.
+func checkThermalAlerts(t *testing.T, alerts []gate.Alert, outbox eventLog) {
 	var got []string
 	var fever gate.Alert
 	for _, a := range alerts {
@@ -105,12 +103,15 @@ func checkThermalAlerts(t *testing.T, alerts []gate.Alert, snapshotDir string) {
 	if fever.Reading == nil || len(fever.Reading.Snapshot) != 64 {
 		t.Fatalf("fever alert %+v", fever)
 	}
-	png, err := os.ReadFile(filepath.Join(snapshotDir, fever.Reading.Snapshot+".png"))
-	if err != nil {
-		t.Fatal(err)
+	// The snapshot is in the outbox (the one snapshot store).
+	png, ok, err := outbox.(interface {
+		Snapshot(string) ([]byte, bool, error)
+	}).Snapshot(fever.Reading.Snapshot)
+	if err != nil || !ok {
+		t.Fatalf("snapshot %s not in the outbox: %v", fever.Reading.Snapshot, err)
 	}
-	if sum := sha256.Sum256(png); hex.EncodeToString(sum[:]) != fever.Reading.Snapshot {
-		t.Error("snapshot file does not match its hash")
+	if sum := sha256.Sum256(png); hex.EncodeToString(sum[:]) != fever.Reading.Snapshot || string(png[1:4]) != "PNG" {
+		t.Error("the snapshot kept is not the PNG its hash names")
 	}
 	b, _ := json.Marshal(fever)
 	for _, s := range []string{`"skin_c"`, `"core_c"`, `"threshold_c":37.3`, `"blackbody_c"`, `"calibration_id":"scaled-fov"`, "clinical thermometer"} {

@@ -140,7 +140,8 @@ func build(cfg *configs.Config, log *slog.Logger, p parts) (_ *daemon, err error
 		}
 	}
 	ports := gate.Options{Turnstile: d.dev.relay, Recorder: observed(d.outbox, p.onRecord), Thermometer: d.meter,
-		CalibrationID: d.meter.CalibrationID(), OnLane: fanOut(p.onLane), Faces: d.faces.matcher()}
+		CalibrationID: d.meter.CalibrationID(), OnLane: fanOut(p.onLane), Snapshots: snapshots(d.outbox),
+		Faces: d.faces.matcher()}
 	if d.pub != nil {
 		ports.State = d.pub
 	}
@@ -167,7 +168,6 @@ func newController(cfg *configs.Config, log *slog.Logger, ports gate.Options) (*
 	o.CheckTimeout, o.PassageTimeout = cfg.Policy.CheckTimeout, cfg.Policy.PassageTimeout
 	o.RepeatSuppress, o.AlertWindow = cfg.Policy.RepeatSuppress, cfg.Policy.AlertWindow
 	o.ThermalMaxAge = cfg.Thermal.MaxAge
-	o.Snapshots = snapshots(cfg.Thermal)
 	o.Verifier, o.Admissions = ver, admissions
 	o.Log = log
 	return gate.New(o)
