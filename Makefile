@@ -53,7 +53,7 @@ test: deps facenet-model
 	$(GO) test -count=1 -tags matprofile ./vision/...
 	@$(MAKE) --no-print-directory test-display
 
-demo: build
+demo: build facenet-model
 	@scripts/demo.sh
 
 bench: deps

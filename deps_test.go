@@ -36,6 +36,7 @@ var pure = map[string][]forbid{
 	"./gate/gatetest":                        drivers,
 	"./gate/credential":                      drivers,
 	"./gate/command":                         drivers,
+	"./gate/faces":                           drivers,
 	"./vision":                               drivers,
 	"./vision/fusion":                        drivers,
 	"./device/thermal":                       drivers,

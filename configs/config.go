@@ -44,6 +44,8 @@ type Config struct {
 	Display Display `yaml:"display"`
 	// Tower is the lane's signal tower (display.go).
 	Tower Tower `yaml:"tower"`
+	// Faces sets face verification and the enrolled templates.
+	Faces Faces `yaml:"faces"`
 
 	// Hash is the SHA-256 of the file the config was loaded from, in hex. It is
 	// published in the retained info topic so the central side can tell which
@@ -232,6 +234,10 @@ type Policy struct {
 	RequireFace bool `yaml:"require_face"`
 	// RequireTemperature denies when no skin temperature can be measured.
 	RequireTemperature bool `yaml:"require_temperature"`
+	// MultipleFaces is what more than one face in the checking zone does:
+	// deny (reason multiple_faces and a tailgating alert) or screen_all
+	// (every face in the zone must pass the temperature check).
+	MultipleFaces string `yaml:"multiple_faces"`
 }
 
 // MQTT is the broker connection.
@@ -332,7 +338,9 @@ func Default() *Config {
 			FeverAction:        "deny",
 			RequireFace:        true,
 			RequireTemperature: true,
+			MultipleFaces:      "deny",
 		},
+		Faces: defaultFaces(),
 		MQTT: MQTT{
 			Enabled:        true,
 			Broker:         "tcp://127.0.0.1:1883",

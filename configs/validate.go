@@ -101,6 +101,7 @@ func (c *Config) Validate() error {
 	v.duration("policy.repeat_suppress", p.RepeatSuppress, 0, 10*time.Minute)
 	v.duration("policy.alert_window", p.AlertWindow, 0, 24*time.Hour)
 	v.oneOf("policy.fever_action", p.FeverAction, "deny", "log")
+	v.faces(c)
 
 	m := c.MQTT
 	if m.Enabled {

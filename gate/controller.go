@@ -45,6 +45,9 @@ type Options struct {
 	State       StateSink   // optional
 	Verifier    Verifier    // nil: any non-empty payload is an unverified credential
 	Thermometer Thermometer // nil: no temperature is measured
+	// Faces compares the holder's face with enrolled templates; nil: no
+	// face is ever compared (as if nobody were enrolled).
+	Faces FaceMatcher
 	// Admissions, when set, is told of every admission (anti-passback).
 	Admissions AdmissionSink
 	Log        *slog.Logger
@@ -112,6 +115,7 @@ type attempt struct {
 	th       thermalAttempt
 	// shownHint is the hint last signalled to the lane (lanesignal.go).
 	shownHint Reason
+	fa        faceAttempt
 }
 
 // verdictFor is a credential verdict for the attempt with the given id.

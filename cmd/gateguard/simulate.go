@@ -48,6 +48,7 @@ func cmdSimulate(ctx context.Context, args []string) error {
 		d.close()
 		return err
 	}
+	w.faces = d.faces
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)

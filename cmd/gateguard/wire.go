@@ -75,6 +75,7 @@ type daemon struct {
 	ctrl     *gate.Controller
 	remote   *remote    // nil with mqtt off (remote.go)
 	lane     *laneParts // lane display and tower (lane.go)
+	faces    *faceParts // face descriptor and enrolled templates (faces.go)
 	onFrame  []func(vision.Observation)
 	services []service
 	closers  closers
@@ -128,6 +129,12 @@ func build(cfg *configs.Config, log *slog.Logger, p parts) (_ *daemon, err error
 	if d.scanner, err = newScanner(cfg.Vision, d.dev.camera, log, &d.closers); err != nil {
 		return nil, err
 	}
+	if d.faces, err = openFaces(cfg, log, &d.closers); err != nil {
+		return nil, err
+	}
+	if ds := d.faces.describer(&d.closers); ds != nil {
+		d.scanner.Describer = ds
+	}
 	if d.meter, err = newMeter(cfg, d.dev.thermal, log); err != nil {
 		return nil, err
 	}
@@ -141,14 +148,14 @@ func build(cfg *configs.Config, log *slog.Logger, p parts) (_ *daemon, err error
 	}
 	ports := gate.Options{Turnstile: d.dev.relay, Recorder: observed(d.outbox, p.onRecord), Thermometer: d.meter,
 		CalibrationID: d.meter.CalibrationID(), OnLane: fanOut(p.onLane), Snapshots: snapshots(d.outbox),
-		LaneObserver: d.lane.observer()}
+		LaneObserver: d.lane.observer(), Faces: d.faces.matcher()}
 	if d.pub != nil {
 		ports.State = d.pub
 	}
 	if d.ctrl, err = newController(cfg, log, ports); err != nil {
 		return nil, err
 	}
-	if d.remote, err = newRemote(cfg, log, d.pub, d.ctrl); err != nil {
+	if d.remote, err = newRemote(cfg, log, d.pub, d.ctrl, d.faces); err != nil {
 		return nil, err
 	}
 	return d, nil

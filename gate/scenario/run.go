@@ -28,6 +28,8 @@ type World interface {
 	// SetThermal changes the thermal camera's scene and returns once the
 	// gate has seen enough frames of it to settle.
 	SetThermal(ctx context.Context, t *ThermalStep) error
+	// Enroll enrols a person's face from a photo.
+	Enroll(e *Enrolment) error
 }
 
 // Result is the outcome of one step.
@@ -109,6 +111,7 @@ func (r *Runner) step(ctx context.Context, s *Scenario, st *Step) (gate.Event, e
 	case st.Arrive != nil:
 		a := *st.Arrive
 		a.QRImage = s.resolve(a.QRImage)
+		a.Face = s.resolveFace(a.Face)
 		if err := w.Arrive(&a); err != nil {
 			return gate.Event{}, err
 		}
@@ -129,6 +132,10 @@ func (r *Runner) step(ctx context.Context, s *Scenario, st *Step) (gate.Event, e
 	case st.FireAlarm:
 		w.SetFireAlarm(true)
 		return r.wait(ctx, gate.KindFireAlarm, "opened")
+	case st.Enroll != nil:
+		e := *st.Enroll
+		e.Face = s.resolveFace(e.Face)
+		return gate.Event{Kind: "enroll", Decision: "enrolled"}, w.Enroll(&e)
 	case st.Thermal != nil:
 		return gate.Event{Kind: "thermal", Decision: "applied"}, w.SetThermal(ctx, st.Thermal)
 	case st.FireReset:
@@ -178,8 +185,17 @@ func (r *Runner) wait(ctx context.Context, kind string, decisions ...string) (ga
 	}
 }
 
+// resolveFace resolves a face photo's path like resolve, leaving
+// "gocv:NAME" (the gocv module's images) to the world.
+func (s *Scenario) resolveFace(p string) string {
+	if len(p) > 5 && p[:5] == "gocv:" {
+		return p
+	}
+	return s.resolve(p)
+}
+
 func (s *Scenario) resolve(p string) string {
-	if p == "" || len(p) > 0 && p[0] == '/' {
+	if p == "" || p[0] == '/' || s.Dir == "" {
 		return p
 	}
 	return s.Dir + "/" + p
