@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"net/url"
-	"slices"
 	"strings"
 	"sync"
 
@@ -27,11 +25,7 @@ type remote struct {
 
 // tlsConfig returns the broker TLS config, or nil for a plain connection.
 func tlsConfig(m configs.MQTT) (*tls.Config, error) {
-	u, err := url.Parse(m.Broker)
-	if err != nil {
-		return nil, fmt.Errorf("mqtt.broker: %w", err)
-	}
-	if m.TLS.IsZero() && !slices.Contains([]string{"ssl", "tls", "mqtts", "wss"}, u.Scheme) {
+	if m.TLS.IsZero() && !m.UsesTLS() {
 		return nil, nil
 	}
 	tc, err := mqtt.TLSConfig(mqtt.TLSFiles{CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile,

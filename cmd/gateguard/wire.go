@@ -269,7 +269,7 @@ func (d *daemon) buildPublisher() (*mqtt.Publisher, error) {
 	}
 	if c.MQTT.InsecurePassword() {
 		d.log.Warn("INSECURE: the broker password is sent in clear text over a plain connection (mqtt.allow_insecure_password)",
-			"broker", c.MQTT.Broker)
+			"brokers", c.MQTT.BrokerURLs())
 	}
 	tc, err := tlsConfig(c.MQTT)
 	if err != nil {
@@ -284,7 +284,7 @@ func (d *daemon) buildPublisher() (*mqtt.Publisher, error) {
 		"config_hash": c.Hash, "calibration_id": calibration, "started": time.Now().UTC(),
 	})
 	return mqtt.New(mqtt.Options{
-		Broker: c.MQTT.Broker, ClientID: c.ClientID(), Username: c.MQTT.Username, Password: pw, TLS: tc,
+		Brokers: c.MQTT.BrokerURLs(), ClientID: c.ClientID(), Username: c.MQTT.Username, Password: pw, TLS: tc,
 		Prefix: c.TopicPrefix(), KeepAlive: c.MQTT.KeepAlive, ConnectTimeout: c.MQTT.ConnectTimeout,
 		PublishTimeout: c.MQTT.PublishTimeout, Info: info, Log: d.log,
 	}, d.outbox), nil

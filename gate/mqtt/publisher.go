@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,6 +61,10 @@ type WindowSource interface {
 
 // Options configures a Publisher.
 type Options struct {
+	// Brokers are the broker URLs; each connection attempt tries them in
+	// turn, so the publisher fails over to the next when one is down.
+	Brokers []string
+	// Broker is a single broker URL, used when Brokers is empty.
 	Broker         string
 	ClientID       string
 	Username       string
@@ -91,8 +96,10 @@ type Publisher struct {
 	win       WindowSource // src, or an adapter over a plain Source
 	log       *slog.Logger
 	client    paho.Client
-	connected chan struct{} // signalled on every connect
-	lostCh    chan struct{} // signalled on every connection loss
+	brokers   []string
+	trying    atomic.Pointer[string] // the broker of the latest connection attempt
+	connected chan struct{}          // signalled on every connect
+	lostCh    chan struct{}          // signalled on every connection loss
 	stateKick chan struct{}
 	epoch     atomic.Uint64 // counts connection losses and resets
 
@@ -146,6 +153,10 @@ func New(o Options, src Source) *Publisher {
 		stateKick:  make(chan struct{}, 1),
 		stateDepth: -1,
 	}
+	p.brokers = o.Brokers
+	if len(p.brokers) == 0 {
+		p.brokers = []string{o.Broker}
+	}
 	if w, ok := src.(WindowSource); ok {
 		p.win = w
 	} else {
@@ -154,9 +165,11 @@ func New(o Options, src Source) *Publisher {
 	// Run reconnects itself (AutoReconnect off): when a connection is lost,
 	// paho then fails every publish still in flight, instead of keeping its
 	// tokens across the reconnect.
-	opts := paho.NewClientOptions().
-		AddBroker(o.Broker).
-		SetClientID(o.ClientID).
+	opts := paho.NewClientOptions()
+	for _, b := range p.brokers {
+		opts.AddBroker(b)
+	}
+	opts.SetClientID(o.ClientID).
 		SetUsername(o.Username).
 		SetPassword(o.Password).
 		SetCleanSession(true).
@@ -166,8 +179,13 @@ func New(o Options, src Source) *Publisher {
 		SetAutoReconnect(false).
 		SetConnectRetry(false).
 		SetWill(o.Prefix+"/"+gate.TopicAvailability, "offline", 1, true).
+		SetConnectionAttemptHandler(func(u *url.URL, tc *tls.Config) *tls.Config {
+			s := u.Redacted()
+			p.trying.Store(&s)
+			return tc
+		}).
 		SetOnConnectHandler(func(c paho.Client) {
-			p.log.Info("connected", "broker", o.Broker)
+			p.log.Info("connected", "broker", p.broker())
 			kick(p.connected)
 			p.runOnConnect()
 			if o.OnConnect != nil {
@@ -184,6 +202,15 @@ func New(o Options, src Source) *Publisher {
 	}
 	p.client = paho.NewClient(opts)
 	return p
+}
+
+// broker returns the broker of the latest connection attempt: the one
+// connected to, once connected.
+func (p *Publisher) broker() string {
+	if s := p.trying.Load(); s != nil {
+		return *s
+	}
+	return p.brokers[0]
 }
 
 func kick(ch chan struct{}) {
@@ -235,7 +262,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				break
 			}
-			p.log.Warn("connect failed", "broker", p.o.Broker, "err", err, "retry_in", wait)
+			p.log.Warn("connect failed", "brokers", p.brokers, "err", err, "retry_in", wait)
 			select {
 			case <-ctx.Done():
 			case <-time.After(wait):
