@@ -283,6 +283,11 @@ type Outbox struct {
 	// stored snapshots, oldest first, and raises an outbox alert; when full,
 	// records are refused and the gate denies entries.
 	MaxBytes int64 `yaml:"max_bytes"`
+	// PublishSnapshots keeps the thermal picture of each fever or spoof
+	// alert in the outbox file and publishes it on snapshot/<hash> (true by
+	// default; needs outbox.path and mqtt.enabled). false keeps images off
+	// the network: the alert still carries the picture's hash.
+	PublishSnapshots bool `yaml:"publish_snapshots"`
 }
 
 // Default returns the configuration used for every key a file leaves out.
@@ -344,7 +349,7 @@ func Default() *Config {
 			PublishTimeout: 10 * time.Second,
 			HomeAssistant:  HomeAssistant{Prefix: "homeassistant"},
 		},
-		Outbox: Outbox{MaxEvents: 100000, MaxBytes: 256 << 20},
+		Outbox: Outbox{MaxEvents: 100000, MaxBytes: 256 << 20, PublishSnapshots: true},
 
 		Commands: Commands{MaxBytes: 4096, MaxTTL: 5 * time.Minute},
 	}

@@ -104,12 +104,16 @@ func blackbodyFits(b *configs.Blackbody, frame image.Point) error {
 	return nil
 }
 
-// snapshots returns where fever snapshots are kept, or nil for none.
+// snapshots returns where fever and spoof snapshots are kept (see
+// snapshotSink): the outbox, when they are published, and
+// thermal.snapshot_dir, when set.
 func (d *daemon) snapshots() gate.Snapshotter {
-	if d.cfg.Thermal.SnapshotDir == "" {
-		return nil
+	s := &snapshotSink{render: &fusion.Snapshots{Dir: d.cfg.Thermal.SnapshotDir, MaxBytes: d.cfg.Thermal.SnapshotMaxBytes},
+		log: d.log.With("component", "snapshots")}
+	if src := d.snapshotSource(); src != nil {
+		s.outbox, _ = src.(snapshotStore)
 	}
-	return &fusion.Snapshots{Dir: d.cfg.Thermal.SnapshotDir, MaxBytes: d.cfg.Thermal.SnapshotMaxBytes}
+	return s
 }
 
 // simThermalW and simThermalH are the simulated thermal camera's frame

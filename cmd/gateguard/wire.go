@@ -286,7 +286,7 @@ func (d *daemon) buildPublisher() (*mqtt.Publisher, error) {
 	return mqtt.New(mqtt.Options{
 		Brokers: c.MQTT.BrokerURLs(), ClientID: c.ClientID(), Username: c.MQTT.Username, Password: pw, TLS: tc,
 		Prefix: c.TopicPrefix(), KeepAlive: c.MQTT.KeepAlive, ConnectTimeout: c.MQTT.ConnectTimeout,
-		PublishTimeout: c.MQTT.PublishTimeout, Info: info, Log: d.log,
+		PublishTimeout: c.MQTT.PublishTimeout, Info: info, Log: d.log, Snapshots: d.snapshotSource(),
 	}, d.outbox), nil
 }
 

@@ -59,6 +59,18 @@ type WindowSource interface {
 	LastSeq() uint64
 }
 
+// SnapshotSource is the outbox's snapshot store as the publisher sees it;
+// outbox.Durable implements it. Storing a snapshot must signal the Source's
+// Ready.
+type SnapshotSource interface {
+	// PendingSnapshots returns the hashes of up to n stored snapshots, oldest first.
+	PendingSnapshots(n int) ([]string, error)
+	// Snapshot returns a stored snapshot; ok is false when it is gone.
+	Snapshot(hash string) (data []byte, ok bool, err error)
+	// DeleteSnapshot removes a delivered snapshot.
+	DeleteSnapshot(hash string) error
+}
+
 // Options configures a Publisher.
 type Options struct {
 	// Brokers are the broker URLs; each connection attempt tries them in
@@ -83,6 +95,11 @@ type Options struct {
 	// RetryMin and RetryMax bound the wait between connection attempts
 	// (defaults 500ms and 30s); it doubles after each failure.
 	RetryMin, RetryMax time.Duration
+	// Snapshots, when set, is the outbox's snapshot store: the publisher
+	// sends each stored snapshot on snapshot/<hash> once the events before
+	// it are delivered, and deletes it after its PUBACK. Nil publishes no
+	// images (outbox.publish_snapshots: false); alerts still carry the hash.
+	Snapshots SnapshotSource
 	// OnConnect, when set, is called after every successful connection
 	// (Run reconnects itself, with a clean session, so subscriptions must be
 	// made again each time). It runs on paho's goroutine and must not block.
@@ -117,6 +134,7 @@ type Publisher struct {
 // Stats counts what a publisher has done since New.
 type Stats struct {
 	Published uint64 // messages acknowledged by the broker and removed
+	Snapshots uint64 // snapshots acknowledged by the broker and removed
 	Replayed  uint64 // of which published with "replayed": true
 	Resent    uint64 // publishes abandoned with their connection and sent again
 	Connects  uint64 // successful connections
@@ -339,6 +357,9 @@ func (p *Publisher) session(ctx context.Context) error {
 	armed := false
 	for {
 		more, err := p.drain(ctx, epoch)
+		if err == nil && !more && p.o.Snapshots != nil {
+			more, err = p.drainSnapshots(ctx, epoch)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

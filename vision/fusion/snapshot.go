@@ -81,36 +81,47 @@ func colourAt(t float64) color.RGBA {
 	return color.RGBA{mix(a.R, b.R), mix(a.G, b.G), mix(a.B, b.B), 255}
 }
 
+// PNG renders tf as a PNG and returns it with its SHA-256 in hex.
+func (s *Snapshots) PNG(tf *thermal.Frame) (data []byte, hash string, err error) {
+	img, err := s.Render(tf)
+	if err != nil {
+		return nil, "", err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, "", fmt.Errorf("fusion: snapshot: %w", err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return buf.Bytes(), hex.EncodeToString(sum[:]), nil
+}
+
 // Save renders tf, writes it atomically as Dir/<sha256>.png and returns the
 // hash in hex.
 func (s *Snapshots) Save(tf *thermal.Frame) (string, error) {
 	if s.Dir == "" {
 		return "", errors.New("fusion: snapshot folder not set")
 	}
-	img, err := s.Render(tf)
+	data, name, err := s.PNG(tf)
 	if err != nil {
 		return "", err
 	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return "", fmt.Errorf("fusion: snapshot: %w", err)
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	name := hex.EncodeToString(sum[:])
+	return name, s.Keep(name, data)
+}
+
+// Keep writes data, a PNG whose SHA-256 is name, atomically as
+// Dir/<name>.png, and prunes the folder to MaxBytes.
+func (s *Snapshots) Keep(name string, data []byte) error {
 	if err := os.MkdirAll(s.Dir, 0o750); err != nil {
-		return "", fmt.Errorf("fusion: snapshot folder: %w", err)
+		return fmt.Errorf("fusion: snapshot folder: %w", err)
 	}
 	path := filepath.Join(s.Dir, name+".png")
 	if _, err := os.Stat(path); err == nil {
-		return name, nil // the same picture is already kept
+		return nil // the same picture is already kept
 	}
-	if err := writeAtomic(path, buf.Bytes()); err != nil {
-		return "", err
+	if err := writeAtomic(path, data); err != nil {
+		return err
 	}
-	if err := s.prune(path); err != nil {
-		return name, err // the snapshot is kept; the folder is over its bound
-	}
-	return name, nil
+	return s.prune(path) // on error the snapshot is kept; the folder is over its bound
 }
 
 // prune removes the oldest snapshots (by modification time) until the
