@@ -144,7 +144,7 @@ func (in *Ingest) Health() Health {
 func (in *Ingest) Run(ctx context.Context) error {
 	opts := paho.NewClientOptions().SetClientID(in.o.ClientID).SetCleanSession(false).
 		SetOrderMatters(true).SetAutoAckDisabled(true).SetKeepAlive(in.o.KeepAlive).
-		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).
+		SetAutoReconnect(true).SetConnectRetry(false).
 		SetMaxReconnectInterval(30 * time.Second).SetConnectTimeout(10 * time.Second).
 		SetResumeSubs(false).SetWriteTimeout(10 * time.Second)
 	for _, b := range in.o.Brokers {
@@ -190,9 +190,40 @@ func (in *Ingest) Run(ctx context.Context) error {
 	in.mu.Lock()
 	in.client = c
 	in.mu.Unlock()
-	c.Connect() // with ConnectRetry it keeps trying in the background
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	defer c.Disconnect(0)
+	wg.Go(func() { in.connect(ctx, c) })
 	return in.loop(ctx)
+}
+
+// connect makes the first connection, retrying with exponential backoff
+// (RetryMin doubling to RetryMax) while the broker is down; paho's
+// auto-reconnect takes over after it.
+func (in *Ingest) connect(ctx context.Context, c paho.Client) {
+	delay := in.o.RetryMin
+	for attempt := 1; ; attempt++ {
+		t := c.Connect()
+		select {
+		case <-t.Done():
+		case <-ctx.Done():
+			return
+		}
+		if t.Error() == nil {
+			return
+		}
+		if attempt == 1 || attempt%10 == 0 {
+			in.log.Warn("broker unreachable: retrying", "err", t.Error(), "attempt", attempt, "in", delay)
+		}
+		tm := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			tm.Stop()
+			return
+		case <-tm.C:
+		}
+		delay = min(2*delay, in.o.RetryMax)
+	}
 }
 
 // Consume runs the batching loop over messages sent on msgs, without MQTT
