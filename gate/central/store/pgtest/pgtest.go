@@ -34,13 +34,16 @@ type Server struct {
 
 	bin    string
 	asUser string // "postgres" when started as root, else ""
+	extra  string // server settings from Options
 	dbs    atomic.Int64
 }
 
 // Options tunes a server.
 type Options struct {
-	// Durable keeps fsync on (a soak that kills the server); tests run
-	// with fsync off, which is faster and fine for throwaway data.
+	// Durable keeps fsync and synchronous_commit on, so a crashed server
+	// (Down) comes back with every commit it acknowledged. Without it the
+	// server runs with both off: faster, and fine for data that is never
+	// crashed.
 	Durable bool
 	// Settings are extra -c name=value server settings.
 	Settings map[string]string
@@ -66,7 +69,14 @@ func BinDir() (string, error) {
 // the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s, err := StartDir("", Options{})
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with options: Durable for a test that crashes the
+// server and expects its committed data back.
+func StartWith(t testing.TB, o Options) *Server {
+	t.Helper()
+	s, err := StartDir("", o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,11 +127,12 @@ func StartDir(dir string, o Options) (*Server, error) {
 	}
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200", s.Port, dir)
 	if !o.Durable {
-		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+		s.extra += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 	}
 	for k, v := range o.Settings {
-		opts += fmt.Sprintf(" -c %s=%s", k, v)
+		s.extra += fmt.Sprintf(" -c %s=%s", k, v)
 	}
+	opts += s.extra
 	if out, err := s.run("pg_ctl", "-D", data, "-l", filepath.Join(dir, "postgres.log"), "-o", opts, "-w", "-t", "60", "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
 		return nil, fmt.Errorf("pgtest: pg_ctl start: %w\n%s\n%s", err, out, log)
@@ -140,6 +151,24 @@ func (s *Server) run(tool string, args ...string) ([]byte, error) {
 	}
 	cmd.Dir = s.Dir
 	return cmd.CombinedOutput()
+}
+
+// Down stops the server (immediate shutdown, as a crash), keeping its data
+// for Up: the database going away under a client.
+func (s *Server) Down() error {
+	if out, err := s.run("pg_ctl", "-D", filepath.Join(s.Dir, "data"), "-m", "immediate", "-w", "stop"); err != nil {
+		return fmt.Errorf("pgtest: down: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// Up starts a server stopped by Down again, on the same port.
+func (s *Server) Up() error {
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200", s.Port, s.Dir)
+	if out, err := s.run("pg_ctl", "-D", filepath.Join(s.Dir, "data"), "-l", filepath.Join(s.Dir, "postgres.log"), "-o", opts+s.extra, "-w", "-t", "60", "start"); err != nil {
+		return fmt.Errorf("pgtest: up: %w\n%s", err, out)
+	}
+	return nil
 }
 
 // Stop stops the server (fast shutdown) and deletes its folder.

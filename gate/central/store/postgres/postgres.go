@@ -52,7 +52,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("store/postgres: %w", err)
 	}
 	s := &Store{parts: map[string]bool{}}
+	// A commit is acknowledged to the broker once it returns, so it must
+	// be on disk by then whatever the server's default.
 	d := sqldb.Dialect{Name: "postgres", Numbered: true, Migrations: sub, RowID: "ctid", MaxParams: 65000,
+		TxSetup:      "SET LOCAL synchronous_commit = on",
 		BeforeCommit: s.beforeCommit, PruneEvents: s.pruneEvents}
 	if s.DB, err = sqldb.New(ctx, db, d); err != nil {
 		_ = db.Close()

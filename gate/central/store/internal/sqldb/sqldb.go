@@ -33,6 +33,8 @@ type Dialect struct {
 	Migrations fs.FS
 	// RowID names the physical row id used for batched deletes (rowid, ctid).
 	RowID string
+	// TxSetup, when set, runs first in every commit's transaction.
+	TxSetup string
 	// MaxParams bounds the parameters of one statement.
 	MaxParams int
 	// BeforeCommit runs before a batch's transaction (PostgreSQL creates the
@@ -211,6 +213,11 @@ func (s *DB) Commit(ctx context.Context, b *store.Batch) (store.CommitResult, er
 		return res, s.errorf("commit: begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	if s.d.TxSetup != "" {
+		if _, err := tx.ExecContext(ctx, s.d.TxSetup); err != nil {
+			return res, s.errorf("commit: %w", err)
+		}
+	}
 	track := map[gateKey]*gateTrack{}
 	tr := func(site, g string, received time.Time) *gateTrack {
 		k := gateKey{site, g}
