@@ -125,3 +125,11 @@ facenet-model: deps
 
 eval-faces: facenet-model
 	$(GO) run ./cmd/eval-faces -faces '$(FACES_DIR)' -model $(FACENET_MODEL) -tune '$(FACE_TUNE)' $(FACE_DESCRIPTOR)
+
+# gatewatch (issue 11): ingest rate into SQLite and PostgreSQL, and p50/p95 of
+# a person-over-a-month and a gate-over-a-day search on a bulk-generated log
+# of BENCH_CENTRAL_ROWS events (10 million by default; needs ~10 GB of /tmp).
+BENCH_CENTRAL_ROWS ?= 10000000
+.PHONY: bench-central
+bench-central: deps
+	$(GO) run ./cmd/bench-central -rows $(BENCH_CENTRAL_ROWS)

@@ -61,6 +61,7 @@ type Health struct {
 	StoreErrorSince time.Time `json:"store_error_since,omitzero"`
 	LastCommit      time.Time `json:"last_commit,omitzero"`
 	Committed       uint64    `json:"committed"`   // messages acknowledged after a commit
+	Batches         uint64    `json:"batches"`     // commits
 	Quarantined     uint64    `json:"quarantined"` // of which quarantined
 	Duplicates      uint64    `json:"duplicates"`  // events and alerts received again
 }
@@ -342,6 +343,7 @@ func (in *Ingest) committed(res store.CommitResult, n, attempts int) {
 	in.health.StoreOK, in.health.StoreError, in.health.StoreErrorSince, in.pingFailed = true, "", time.Time{}, false
 	in.health.LastCommit = in.o.Now().UTC()
 	in.health.Committed += uint64(n)
+	in.health.Batches++
 	in.health.Quarantined += uint64(res.Quarantined)
 	in.health.Duplicates += uint64(res.DuplicateEvents + res.DuplicateAlerts)
 	if res.Quarantined > 0 {

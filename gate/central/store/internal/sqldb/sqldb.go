@@ -659,6 +659,39 @@ func (s *DB) Events(ctx context.Context, f store.EventFilter) ([]store.EventRow,
 	return out, next, nil
 }
 
+// ExplainEvents returns the database's plan for Events(f) (with
+// EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite), for the
+// benchmark and for tuning indexes.
+func (s *DB) ExplainEvents(ctx context.Context, f store.EventFilter) (string, error) {
+	where, args, err := s.eventWhere(f)
+	if err != nil {
+		return "", err
+	}
+	explain := "EXPLAIN QUERY PLAN "
+	if s.d.Numbered {
+		explain = "EXPLAIN ANALYZE "
+	}
+	rows, err := s.SQL.QueryContext(ctx, s.Q(explain+eventSelect+where+` ORDER BY time_us DESC, id DESC LIMIT ?`), append(args, f.PageLimit()+1)...)
+	if err != nil {
+		return "", s.errorf("explain: %w", err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var b strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", s.errorf("explain: %w", err)
+		}
+		fmt.Fprintln(&b, vals[len(vals)-1])
+	}
+	return b.String(), rows.Err()
+}
+
 // EachEvent implements store.Store.
 func (s *DB) EachEvent(ctx context.Context, f store.EventFilter, fn func(store.EventRow) error) error {
 	f.Cursor = ""
