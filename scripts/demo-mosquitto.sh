@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: starts a local Mosquitto on a free loopback port, subscribes to the
+# make demo-mosquitto: starts a local Mosquitto on a free loopback port, subscribes to the
 # gate's topics, and runs the daemon on simulated hardware through the demo
 # scenario. Each decision is logged as it happens ("admitted"/"denied" with the
 # reasons); each MQTT message a subscriber receives is printed as "mqtt> TOPIC PAYLOAD".

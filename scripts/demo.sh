@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# make demo: gatewatch with its embedded broker (the NATS server's MQTT
+# listener, SQLite in a temporary data folder) and two simulated gates,
+# lane-1 and lane-2, each admitted with `gatewatch gate add` and run through
+# the demo scenario at the same time. Each gate's decisions are printed as
+# they happen ("[lane-1] ... msg=admitted ..."); at the end, for each gate,
+# every decision it logged is printed beside the event as gatewatch stored it
+# (matched by event id), then the gate table gatewatch keeps.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+gg=${GATEGUARD_BIN:-bin/gateguard}
+gw=${GATEWATCH_BIN:-bin/gatewatch}
+config=${DEMO_CONFIG:-configs/demo.yaml}
+scenario=${DEMO_SCENARIO:-configs/scenarios/demo.yaml}
+gates=(lane-1 lane-2)
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  for _ in $(seq 1 50); do
+    local p=$((20000 + RANDOM % 40000))
+    if ! port_busy "$p"; then echo "$p"; return; fi
+  done
+  echo "demo: no free port" >&2; exit 1
+}
+mqtt_port=$(free_port)
+api_port=$(free_port)
+[ "$mqtt_port" != "$api_port" ] || api_port=$(free_port)
+GATEWATCH_DEMO_TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+export GATEWATCH_DEMO_TOKEN
+site=$(sed -n 's/^site: *//p' "$config")
+
+cat > "$work/gatewatch.yaml" <<CONF
+# gatewatch for the demo: embedded broker, SQLite in $work/gatewatch.
+site: $site
+data_dir: $work/gatewatch
+log: {level: warn}
+broker: {enabled: true, listen: '127.0.0.1:$mqtt_port'}
+api: {listen: '127.0.0.1:$api_port', token_env: GATEWATCH_DEMO_TOKEN}
+CONF
+
+# Paths in the gate config are relative to it: bring the demo's pass key along.
+[ -d "$(dirname "$config")/demo" ] && cp -r "$(dirname "$config")/demo" "$work/demo"
+# The demo config without its site, gate and mqtt keys, which gate add prints.
+awk '/^(site|gate):/ {next} /^mqtt:/ {skip=1; next} skip && /^[^ #]/ {skip=0} !skip' "$config" > "$work/base.yaml"
+for g in "${gates[@]}"; do
+  "$gw" gate add -c "$work/gatewatch.yaml" -broker "tcp://127.0.0.1:$mqtt_port" -o "$work/$g.password" "$g" > "$work/$g.mqtt"
+  cat "$work/base.yaml" "$work/$g.mqtt" > "$work/$g.yaml"
+done
+echo "demo: gate add printed for lane-1:"
+sed 's/^/  | /' "$work/lane-1.mqtt"
+
+"$gw" run -c "$work/gatewatch.yaml" 2> "$work/gatewatch.log" & pids+=($!)
+for _ in $(seq 1 100); do port_busy "$api_port" && break; sleep 0.1; done
+port_busy "$api_port" || { echo "demo: gatewatch did not start" >&2; cat "$work/gatewatch.log" >&2; exit 1; }
+echo "demo: gatewatch running: embedded broker on 127.0.0.1:$mqtt_port, API on 127.0.0.1:$api_port"
+
+api() { curl -fsS -H "Authorization: Bearer $GATEWATCH_DEMO_TOKEN" "http://127.0.0.1:$api_port$1"; }
+
+status=0
+sims=()
+for g in "${gates[@]}"; do
+  ("$gg" simulate -c "$work/$g.yaml" "$scenario" 2>&1 | tee "$work/$g.log" | sed -u "s/^/[$g] /") & sims+=($!)
+done
+for p in "${sims[@]}"; do wait "$p" || status=$?; done
+
+# The gates drained their outboxes before exiting; give gatewatch's last
+# commit a moment, then read the log back.
+sleep 1
+for g in "${gates[@]}"; do
+  echo
+  echo "== $g: the gate's decision  |  gatewatch's stored event (seq kind decision holder reasons)"
+  api "/api/events?site=$site&gate=$g&limit=1000" |
+    jq -r '.events[] | [.id, (.seq|tostring), .kind, .decision, (.holder // "-"), ((.reasons // []) | join(",") | if . == "" then "-" else . end)] | @tsv' \
+    > "$work/$g.stored"
+  awk -F'\t' 'NR == FNR { stored[$1] = "seq=" $2 " " $3 " " $4 " " $5 " " $6; next }
+    /msg=(admitted|denied)/ {
+      match($0, /msg=[a-z]+/); d = substr($0, RSTART + 4, RLENGTH - 4)
+      id = ""; if (match($0, /attempt=[^ ]+/)) id = substr($0, RSTART + 8, RLENGTH - 8)
+      h = "-"; if (match($0, /holder=[^ ]+/)) h = substr($0, RSTART + 7, RLENGTH - 7)
+      r = "-"; if (match($0, /reasons=[^ ]+/)) r = substr($0, RSTART + 8, RLENGTH - 8)
+      s = (id in stored) ? stored[id] : "NOT STORED"
+      printf "  %-8s %-14s %-34s |  %s\n", d, h, r, s; n++; if (id in stored) ok++
+    }
+    END { printf "  %d decisions, %d stored by gatewatch\n", n, ok }' "$work/$g.stored" "$work/$g.log"
+  echo "  gatewatch stored $(wc -l < "$work/$g.stored") events for $g in all (entries, passages, mode changes)"
+done
+echo
+echo "== gatewatch's gate table"
+api /api/gates | jq -r '.gates[] | "  \(.site)/\(.gate): \(.availability) mode=\(.mode // "-") outbox_depth=\(.outbox_depth) max_seq=\(.max_seq) missing=\(.missing) duplicates=\(.duplicates)"'
+exit $status
