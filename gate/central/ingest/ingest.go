@@ -248,24 +248,62 @@ func (in *Ingest) Consume(ctx context.Context, msgs <-chan Message) error {
 }
 
 // loop gathers batches, commits them and acknowledges their messages.
+//
+// Two stages overlap: while one batch commits, the next is gathered and
+// decoded (schema validation is a good part of the work). Batches commit,
+// and are acknowledged, in the order they were gathered.
 func (in *Ingest) loop(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	decoded := make(chan pending) // unbuffered: at most one batch decoded ahead
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		for {
+			var first Message
+			select {
+			case <-ctx.Done():
+				return
+			case first = <-in.in:
+			}
+			msgs := in.gather(ctx, first)
+			select {
+			case decoded <- pending{msgs: msgs, batch: in.decode(msgs)}:
+			case <-ctx.Done():
+				return // not acknowledged: redelivered
+			}
+		}
+	})
 	ping := time.NewTicker(10 * time.Second)
 	defer ping.Stop()
 	for {
-		var first Message
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-ping.C:
 			in.checkStore(ctx)
-			continue
-		case first = <-in.in:
-		}
-		msgs := in.gather(ctx, first)
-		if err := in.commit(ctx, msgs); err != nil {
-			return nil // ctx ended mid-retry: nothing acknowledged
+		case p := <-decoded:
+			if err := in.commit(ctx, p); err != nil {
+				return nil // ctx ended mid-retry: nothing acknowledged
+			}
 		}
 	}
+}
+
+// pending is a gathered batch: its messages and their decoded rows.
+type pending struct {
+	msgs  []Message
+	batch *store.Batch
+}
+
+// decode turns messages into one batch.
+func (in *Ingest) decode(msgs []Message) *store.Batch {
+	b := &store.Batch{}
+	now := in.o.Now().UTC()
+	for _, m := range msgs {
+		in.dec.Add(b, m.Topic(), m.Payload(), now)
+	}
+	return b
 }
 
 // gather collects first and whatever is waiting, up to BatchSize, waiting
@@ -300,18 +338,14 @@ func (in *Ingest) gather(ctx context.Context, first Message) []Message {
 	return msgs
 }
 
-// commit decodes msgs into one batch and commits it, retrying with backoff
+// commit commits a decoded batch, retrying with backoff
 // while the store fails, then acknowledges every message. It returns an
 // error only when ctx ends first (then nothing is acknowledged).
-func (in *Ingest) commit(ctx context.Context, msgs []Message) error {
-	var b store.Batch
-	now := in.o.Now().UTC()
-	for _, m := range msgs {
-		in.dec.Add(&b, m.Topic(), m.Payload(), now)
-	}
+func (in *Ingest) commit(ctx context.Context, p pending) error {
+	msgs := p.msgs
 	delay := in.o.RetryMin
 	for attempt := 1; ; attempt++ {
-		res, err := in.st.Commit(ctx, &b)
+		res, err := in.st.Commit(ctx, p.batch)
 		if err == nil {
 			in.committed(res, len(msgs), attempt)
 			for _, m := range msgs {
