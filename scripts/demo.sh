@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo: gatewatch with its embedded broker (the NATS server's MQTT
-# listener, SQLite in a temporary data folder) and two simulated gates,
-# lane-1 and lane-2, each admitted with `gatewatch gate add` and run through
-# the demo scenario at the same time. Each gate's decisions are printed as
+# listener, SQLite in a temporary data folder) and two simulated gates, each
+# admitted with `gatewatch gate add` and run through the demo scenario at the
+# same time: lane-1 of the demo site and lane-1 of a second site (the demo's
+# signed passes name lane-1 as their only gate). Each gate's decisions are printed as
 # they happen ("[lane-1] ... msg=admitted ..."); at the end, for each gate,
 # every decision it logged is printed beside the event as gatewatch stored it
 # (matched by event id), then the gate table gatewatch keeps.
@@ -12,7 +13,8 @@ gg=${GATEGUARD_BIN:-bin/gateguard}
 gw=${GATEWATCH_BIN:-bin/gatewatch}
 config=${DEMO_CONFIG:-configs/demo.yaml}
 scenario=${DEMO_SCENARIO:-configs/scenarios/demo.yaml}
-gates=(lane-1 lane-2)
+site=$(sed -n 's/^site: *//p' "$config")
+gates=("$site/lane-1" "demo-annex/lane-1") # site/gate
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -35,7 +37,6 @@ api_port=$(free_port)
 [ "$mqtt_port" != "$api_port" ] || api_port=$(free_port)
 GATEWATCH_DEMO_TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 export GATEWATCH_DEMO_TOKEN
-site=$(sed -n 's/^site: *//p' "$config")
 
 cat > "$work/gatewatch.yaml" <<CONF
 # gatewatch for the demo: embedded broker, SQLite in $work/gatewatch.
@@ -50,12 +51,15 @@ CONF
 [ -d "$(dirname "$config")/demo" ] && cp -r "$(dirname "$config")/demo" "$work/demo"
 # The demo config without its site, gate and mqtt keys, which gate add prints.
 awk '/^(site|gate):/ {next} /^mqtt:/ {skip=1; next} skip && /^[^ #]/ {skip=0} !skip' "$config" > "$work/base.yaml"
+# file names: site/gate -> site_gate
+f() { echo "${1//\//_}"; }
 for g in "${gates[@]}"; do
-  "$gw" gate add -c "$work/gatewatch.yaml" -broker "tcp://127.0.0.1:$mqtt_port" -o "$work/$g.password" "$g" > "$work/$g.mqtt"
-  cat "$work/base.yaml" "$work/$g.mqtt" > "$work/$g.yaml"
+  "$gw" gate add -c "$work/gatewatch.yaml" -site "${g%/*}" -broker "tcp://127.0.0.1:$mqtt_port" \
+    -o "$work/$(f "$g").password" "${g#*/}" > "$work/$(f "$g").mqtt"
+  cat "$work/base.yaml" "$work/$(f "$g").mqtt" > "$work/$(f "$g").yaml"
 done
-echo "demo: gate add printed for lane-1:"
-sed 's/^/  | /' "$work/lane-1.mqtt"
+echo "demo: \`gatewatch gate add -site ${gates[0]%/*} ${gates[0]#*/}\` printed:"
+sed 's/^/  | /' "$work/$(f "${gates[0]}").mqtt"
 
 "$gw" run -c "$work/gatewatch.yaml" 2> "$work/gatewatch.log" & pids+=($!)
 for _ in $(seq 1 100); do port_busy "$api_port" && break; sleep 0.1; done
@@ -67,7 +71,7 @@ api() { curl -fsS -H "Authorization: Bearer $GATEWATCH_DEMO_TOKEN" "http://127.0
 status=0
 sims=()
 for g in "${gates[@]}"; do
-  ("$gg" simulate -c "$work/$g.yaml" "$scenario" 2>&1 | tee "$work/$g.log" | sed -u "s/^/[$g] /") & sims+=($!)
+  ("$gg" simulate -c "$work/$(f "$g").yaml" "$scenario" 2>&1 | tee "$work/$(f "$g").log" | sed -u "s#^#[$g] #") & sims+=($!)
 done
 for p in "${sims[@]}"; do wait "$p" || status=$?; done
 
@@ -77,20 +81,26 @@ sleep 1
 for g in "${gates[@]}"; do
   echo
   echo "== $g: the gate's decision  |  gatewatch's stored event (seq kind decision holder reasons)"
-  api "/api/events?site=$site&gate=$g&limit=1000" |
+  api "/api/events?site=${g%/*}&gate=${g#*/}&limit=1000" |
     jq -r '.events[] | [.id, (.seq|tostring), .kind, .decision, (.holder // "-"), ((.reasons // []) | join(",") | if . == "" then "-" else . end)] | @tsv' \
-    > "$work/$g.stored"
-  awk -F'\t' 'NR == FNR { stored[$1] = "seq=" $2 " " $3 " " $4 " " $5 " " $6; next }
+    > "$work/$(f "$g").stored"
+  awk -F'\t' '
+    # val returns a logfmt value, quoted or not; "-" when empty or absent.
+    function val(k,   v) {
+      if (match($0, " " k "=\"[^\"]*\"")) v = substr($0, RSTART + length(k) + 3, RLENGTH - length(k) - 4)
+      else if (match($0, " " k "=[^ ]+")) v = substr($0, RSTART + length(k) + 2, RLENGTH - length(k) - 2)
+      return v == "" ? "-" : v
+    }
+    NR == FNR { stored[$1] = "seq=" $2 " " $3 " " $4 " " $5 " " $6; next }
     /msg=(admitted|denied)/ {
       match($0, /msg=[a-z]+/); d = substr($0, RSTART + 4, RLENGTH - 4)
       id = ""; if (match($0, /attempt=[^ ]+/)) id = substr($0, RSTART + 8, RLENGTH - 8)
-      h = "-"; if (match($0, /holder=[^ ]+/)) h = substr($0, RSTART + 7, RLENGTH - 7)
-      r = "-"; if (match($0, /reasons=[^ ]+/)) r = substr($0, RSTART + 8, RLENGTH - 8)
+      h = val("holder"); r = val("reasons"); gsub(/, /, ",", r)
       s = (id in stored) ? stored[id] : "NOT STORED"
-      printf "  %-8s %-14s %-34s |  %s\n", d, h, r, s; n++; if (id in stored) ok++
+      printf "  %-8s %-8s %-38s |  %s\n", d, h, r, s; n++; if (id in stored) ok++
     }
-    END { printf "  %d decisions, %d stored by gatewatch\n", n, ok }' "$work/$g.stored" "$work/$g.log"
-  echo "  gatewatch stored $(wc -l < "$work/$g.stored") events for $g in all (entries, passages, mode changes)"
+    END { printf "  %d decisions, %d stored by gatewatch\n", n, ok }' "$work/$(f "$g").stored" "$work/$(f "$g").log"
+  echo "  gatewatch stored $(wc -l < "$work/$(f "$g").stored") events for $g in all (entries, passages, mode changes)"
 done
 echo
 echo "== gatewatch's gate table"
