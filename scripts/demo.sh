@@ -6,7 +6,9 @@
 # signed passes name lane-1 as their only gate). Each gate's decisions are printed as
 # they happen ("[lane-1] ... msg=admitted ..."); at the end, for each gate,
 # every decision it logged is printed beside the event as gatewatch stored it
-# (matched by event id), then the gate table gatewatch keeps.
+# (matched by event id), then its alerts with their thermal snapshots (each
+# gate has a durable outbox, so the fever and spoof pictures reach gatewatch)
+# and the gate table gatewatch keeps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 gg=${GATEGUARD_BIN:-bin/gateguard}
@@ -49,14 +51,16 @@ CONF
 
 # Paths in the gate config are relative to it: bring the demo's pass key along.
 [ -d "$(dirname "$config")/demo" ] && cp -r "$(dirname "$config")/demo" "$work/demo"
-# The demo config without its site, gate and mqtt keys, which gate add prints.
-awk '/^(site|gate):/ {next} /^mqtt:/ {skip=1; next} skip && /^[^ #]/ {skip=0} !skip' "$config" > "$work/base.yaml"
 # file names: site/gate -> site_gate
 f() { echo "${1//\//_}"; }
+# The demo config without its site, gate and mqtt keys, which gate add prints.
+awk '/^(site|gate):/ {next} /^mqtt:/ {skip=1; next} skip && /^[^ #]/ {skip=0} !skip' "$config" > "$work/base.yaml"
 for g in "${gates[@]}"; do
+  # A durable outbox per gate: fever and spoof snapshots travel in it too.
+  sed "s#^outbox:#outbox:\n  path: $work/$(f "$g").outbox.db#" "$work/base.yaml" > "$work/$(f "$g").base.yaml"
   "$gw" gate add -c "$work/gatewatch.yaml" -site "${g%/*}" -broker "tcp://127.0.0.1:$mqtt_port" \
     -o "$work/$(f "$g").password" "${g#*/}" > "$work/$(f "$g").mqtt"
-  cat "$work/base.yaml" "$work/$(f "$g").mqtt" > "$work/$(f "$g").yaml"
+  cat "$work/$(f "$g").base.yaml" "$work/$(f "$g").mqtt" > "$work/$(f "$g").yaml"
 done
 echo "demo: \`gatewatch gate add -site ${gates[0]%/*} ${gates[0]#*/}\` printed:"
 sed 's/^/  | /' "$work/$(f "${gates[0]}").mqtt"
@@ -102,6 +106,18 @@ for g in "${gates[@]}"; do
     END { printf "  %d decisions, %d stored by gatewatch\n", n, ok }' "$work/$(f "$g").stored" "$work/$(f "$g").log"
   echo "  gatewatch stored $(wc -l < "$work/$(f "$g").stored") events for $g in all (entries, passages, mode changes)"
 done
+echo
+echo "== gatewatch's alerts (a fever or spoof alert links its thermal snapshot by hash)"
+api "/api/alerts?limit=100" | jq -r '.alerts[] | [.site + "/" + .gate, .type, (.holder // "-"), (.snapshot // "-"), (.has_image | tostring)] | @tsv' |
+  while IFS=$'\t' read -r g type holder snap img; do
+    what="no snapshot"
+    if [ "$img" = true ]; then
+      what="snapshot ${snap:0:16}… stored, $(api "/api/snapshots/$snap" | wc -c) bytes of PNG"
+    elif [ "$snap" != - ]; then
+      what="snapshot ${snap:0:16}… (no image)"
+    fi
+    printf "  %-18s %-11s %-6s %s\n" "$g" "$type" "$holder" "$what"
+  done
 echo
 echo "== gatewatch's gate table"
 api /api/gates | jq -r '.gates[] | "  \(.site)/\(.gate): \(.availability) mode=\(.mode // "-") outbox_depth=\(.outbox_depth) max_seq=\(.max_seq) missing=\(.missing) duplicates=\(.duplicates)"'
