@@ -130,7 +130,7 @@ func (b *Broker) JetStreamReady() bool {
 
 // SetGates replaces the gates allowed to connect, without a restart: a
 // gate added can connect at once, and a gate removed is refused from its
-// next connection on (the server also closes its open ones).
+// next connection on.
 func (b *Broker) SetGates(gates []Gate) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
