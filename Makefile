@@ -29,6 +29,7 @@ test: deps facenet-model
 	$(GO) test -race -count=1 $(PURE)
 	GATEGUARD_REQUIRE_FACENET=1 GATEGUARD_FACEAPI_DIR=$(FACEAPI_DIR) $(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags matprofile ./vision/...
+	$(MAKE) test-ui
 
 demo: build
 	@scripts/demo.sh
@@ -125,3 +126,27 @@ facenet-model: deps
 
 eval-faces: facenet-model
 	$(GO) run ./cmd/eval-faces -faces '$(FACES_DIR)' -model $(FACENET_MODEL) -tune '$(FACE_TUNE)' $(FACE_DESCRIPTOR)
+# The security staff's console (issue 14) end to end in headless Debian
+# chromium driven by playwright-core (pinned in tests/browser/package-lock.json,
+# npm ci, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1: never a browser download)
+# against gatewatch (SQLite, a Mosquitto on a free port) and simulated gates
+# (cmd/gatewatch-sim); screenshots of each page go to bin/ui-screens/.
+# soak-ui: 20 simulated gates x 10 events/s into an open live page for
+# SOAK_UI_SECONDS (120); the last line is the numbers.
+SOAK_UI_SECONDS ?= 120
+.PHONY: console-bins test-ui soak-ui vendor-htmx
+console-bins: deps
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/gatewatch ./cmd/gatewatch
+	$(GO) build -o bin/gatewatch-sim ./cmd/gatewatch-sim
+
+test-ui: console-bins
+	@scripts/browser-deps.sh
+	node tests/browser/console/console.test.js
+
+soak-ui: console-bins
+	@scripts/browser-deps.sh
+	SOAK_UI_SECONDS=$(SOAK_UI_SECONDS) node tests/browser/console/soak.js
+
+# Re-vendors htmx (pinned in scripts/vendor-htmx.sh) and checks its sha256.
+vendor-htmx:
+	@scripts/vendor-htmx.sh

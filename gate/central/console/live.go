@@ -23,6 +23,9 @@ type alertView struct {
 	CanAck  bool
 	Fresh   bool
 	Me      string // the signed-in user, who would acknowledge
+	// ShowMessage shows the gate's own (English) message: for faults and
+	// types the catalogues do not describe, where it says what broke.
+	ShowMessage bool
 }
 
 // gateProblem is a gate that needs attention: offline, a sequence gap, a
@@ -42,6 +45,11 @@ func (c *Console) view(a store.AlertRow, u User, names map[string]string) alertV
 	v.TypeKey = "alert.type." + a.Type
 	if !has("en", v.TypeKey) {
 		v.TypeKey = ""
+	}
+	switch a.Type {
+	case gate.AlertFever, gate.AlertSpoof, gate.AlertPassback, gate.AlertTailgating, gate.AlertFireAlarm:
+	default:
+		v.ShowMessage = true
 	}
 	var m gate.Alert
 	if json.Unmarshal(a.LastRaw, &m) == nil && m.Reading != nil {

@@ -117,6 +117,7 @@ func (c *Console) headcount(ctx context.Context) (onsiteData, map[string]*presen
 		d.Total.Roster += r.Roster
 		d.Total.Back += r.Back
 		d.Total.OnSite += r.OnSite
+		d.Total.NotBack = append(d.Total.NotBack, r.NotBack...)
 	}
 	return d, pres, roster, nil
 }

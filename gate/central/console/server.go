@@ -48,7 +48,7 @@ type Options struct {
 	Now func() time.Time
 	// Log receives errors; nil discards.
 	Log *slog.Logger
-	// LivePoll is how often the live page's hub reads the store (500 ms if
+	// LivePoll is how often the live page's hub reads the store (250 ms if
 	// zero); LiveBuffer how many updates a slow page may fall behind before
 	// it is told to reload (64 if zero).
 	LivePoll   time.Duration
@@ -90,7 +90,7 @@ func New(o Options) (*Console, error) {
 		o.Now = time.Now
 	}
 	if o.LivePoll <= 0 {
-		o.LivePoll = 500 * time.Millisecond
+		o.LivePoll = 250 * time.Millisecond
 	}
 	if o.LiveBuffer <= 0 {
 		o.LiveBuffer = 64

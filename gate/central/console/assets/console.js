@@ -27,7 +27,7 @@
   function setSoundButton(btn) {
     var muted = localStorage.getItem('gw-muted') === '1';
     btn.setAttribute('aria-pressed', muted ? 'false' : 'true');
-    btn.textContent = muted ? btn.dataset.off : btn.dataset.on;
+    btn.textContent = muted ? btn.dataset.labelOff : btn.dataset.labelOn;
   }
 
   function counts() {
@@ -69,11 +69,11 @@
     live.source = es;
     es.onopen = function () {
       live.connected = true;
-      status.textContent = status.dataset.on; status.classList.add('on');
+      status.textContent = status.dataset.labelOn; status.classList.add('on');
     };
     es.onerror = function () {
       live.connected = false;
-      status.textContent = status.dataset.off; status.classList.remove('on');
+      status.textContent = status.dataset.labelOff; status.classList.remove('on');
     };
     es.addEventListener('alert', function (e) {
       live.events.push({ at: Date.now(), kind: 'alert' });
@@ -89,7 +89,7 @@
       live.reloadMarker = (live.reloadMarker || 0) + 1;
       sessionStorage.setItem('gw-reloads', String(1 + Number(sessionStorage.getItem('gw-reloads') || 0)));
       document.getElementById('reload').hidden = false;
-      status.textContent = status.dataset.off; status.classList.remove('on');
+      status.textContent = status.dataset.labelOff; status.classList.remove('on');
       live.reloadTimer = setTimeout(function () { location.reload(); }, 3000);
     });
     document.getElementById('reload-button').addEventListener('click', function () { location.reload(); });
