@@ -18,7 +18,8 @@
 //	offline GATE              the gate's availability goes offline
 //	history GATE DAYS         admitted entries on each of the last DAYS days (not
 //	                          today), a rising share of the roster each day
-//	stats                     prints "stats published=N commands=N"
+//	stats                     prints "stats published=N commands=N seqs=N" (seqs: events and alerts)
+//	pause                     stops the background entries
 package main
 
 import (
@@ -34,6 +35,8 @@ import (
 	"image/png"
 	"math"
 	"math/rand/v2"
+	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -56,7 +59,10 @@ type options struct {
 	broker, prefix, site, operator, pub, roster, names string
 	gates                                              int
 	rate                                               float64
+	alertEvery                                         int
 	duration                                           time.Duration
+	slowStream, cookie                                 string
+	slowPause                                          time.Duration
 }
 
 func main() {
@@ -71,9 +77,20 @@ func main() {
 	flag.StringVar(&o.pub, "pub", "", "the operator's public key file (gateguard keygen's FILE.pub)")
 	flag.StringVar(&o.roster, "roster", "", "roster CSV whose ids the background entries use")
 	flag.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until stdin closes or a signal)")
+	flag.IntVar(&o.alertEvery, "alert-every", 0, "make every Nth background event a fever denial with its alert and snapshot")
+	flag.StringVar(&o.slowStream, "slow-stream", "", "instead of gates: open this live stream URL as a browser that stops reading")
+	flag.StringVar(&o.cookie, "cookie", "", "-slow-stream: the session cookie (name=value)")
+	flag.DurationVar(&o.slowPause, "slow-pause", time.Minute, "-slow-stream: how long to stop reading")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.slowStream != "" {
+		if err := slowStream(ctx, o); err != nil {
+			fmt.Fprintln(os.Stderr, "gatewatch-sim:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "gatewatch-sim:", err)
 		os.Exit(1)
@@ -95,6 +112,9 @@ type sim struct {
 	published *atomic.Int64
 	commands  *atomic.Int64
 }
+
+// paused stops the background entries (script line "pause").
+var paused atomic.Bool
 
 func run(ctx context.Context, o options) error {
 	names := strings.Split(o.names, ",")
@@ -202,7 +222,17 @@ func script(sims map[string]*sim, people []store.Person, line string, published,
 		return errors.New("empty line")
 	}
 	if f[0] == "stats" {
-		fmt.Printf("stats published=%d commands=%d\n", published.Load(), commands.Load())
+		var seqs uint64
+		for _, s := range sims {
+			s.mu.Lock()
+			seqs += s.seq
+			s.mu.Unlock()
+		}
+		fmt.Printf("stats published=%d commands=%d seqs=%d\n", published.Load(), commands.Load(), seqs)
+		return nil
+	}
+	if f[0] == "pause" {
+		paused.Store(true)
 		return nil
 	}
 	if len(f) < 2 || sims[f[1]] == nil {
@@ -399,12 +429,23 @@ func (s *sim) history(people []store.Person, days int) error {
 func (s *sim) background(ctx context.Context, holders []string) {
 	t := time.NewTicker(time.Duration(float64(time.Second) / s.o.rate))
 	defer t.Stop()
+	n := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.entry(holders[rand.IntN(len(holders))], true, nil); err != nil && ctx.Err() == nil {
+			if paused.Load() {
+				continue
+			}
+			n++
+			var err error
+			if s.o.alertEvery > 0 && n%s.o.alertEvery == 0 {
+				err = s.fever(holders[rand.IntN(len(holders))], 37.8+rand.Float64())
+			} else {
+				err = s.entry(holders[rand.IntN(len(holders))], true, nil)
+			}
+			if err != nil && ctx.Err() == nil {
 				fmt.Fprintln(os.Stderr, "gatewatch-sim:", err)
 			}
 		}
@@ -487,4 +528,55 @@ func ironbow(v float64) color.RGBA {
 	a, b := stops[i], stops[i+1]
 	mix := func(x, y uint8) uint8 { return uint8(float64(x) + f*(float64(y)-float64(x))) }
 	return color.RGBA{mix(a.R, b.R), mix(a.G, b.G), mix(a.B, b.B), 255}
+}
+
+// slowStream plays a slow browser: it opens the live stream with a 4 KiB
+// receive buffer and reads 512 bytes every 250 ms (2 KiB/s, far less than
+// the stream at full load) until the console tells it to reload or
+// -slow-pause passes; it reports "slow: bytes=N reload=BOOL after=DURATION".
+func slowStream(ctx context.Context, o options) error {
+	u, err := url.Parse(o.slowStream)
+	if err != nil {
+		return err
+	}
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return errors.Join(err, serr)
+	}}
+	conn, err := d.DialContext(ctx, "tcp", u.Host)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nCookie: %s\r\n\r\n", u.RequestURI(), u.Host, o.cookie)
+	start := time.Now()
+	fmt.Println("slow: connected")
+	var all []byte
+	buf := make([]byte, 512)
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	end := time.After(o.slowPause)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-end:
+			fmt.Printf("slow: bytes=%d reload=false after=%s\n", len(all), time.Since(start).Round(time.Millisecond))
+			return nil
+		case <-t.C:
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		n, err := conn.Read(buf)
+		all = append(all, buf[:n]...)
+		if bytes.Contains(all, []byte("event: reload")) {
+			fmt.Printf("slow: bytes=%d reload=true after=%s\n", len(all), time.Since(start).Round(time.Millisecond))
+			return nil
+		}
+		var ne net.Error
+		if err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
+			fmt.Printf("slow: bytes=%d reload=false after=%s closed=%v\n", len(all), time.Since(start).Round(time.Millisecond), err)
+			return nil
+		}
+	}
 }

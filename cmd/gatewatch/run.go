@@ -13,6 +13,7 @@ import (
 
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate/central/api"
+	"github.com/gateguard/gateguard/gate/central/console"
 	"github.com/gateguard/gateguard/gate/central/ingest"
 	"github.com/gateguard/gateguard/gate/central/store"
 	"github.com/gateguard/gateguard/gate/central/store/postgres"
@@ -127,7 +128,7 @@ func serve(ctx context.Context, c *configs.Gatewatch, log *slog.Logger, ready ch
 	if err != nil {
 		return fmt.Errorf("gatewatch: api.listen: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ConnContext: console.ConnContext}
 	log.Info("api listening", "addr", ln.Addr().String())
 	if !c.Console.Disabled {
 		fmt.Println("gatewatch: console at", consoleURL(c, ln.Addr().String()))

@@ -21,7 +21,14 @@ type update struct {
 // the hub drops the client (it gets a reload marker) instead of waiting.
 type client struct {
 	ch      chan update
-	dropped bool // set by the hub before it closes ch on overflow
+	dropped bool // set by the hub (under its mutex) before it closes ch on overflow
+}
+
+// isDropped reports whether the hub dropped c for falling behind.
+func (h *Hub) isDropped(c *client) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return c.dropped
 }
 
 // Hub fans store changes out to the open live pages. One goroutine (Run)
@@ -94,6 +101,7 @@ func (h *Hub) broadcast(u update) {
 			delete(h.clients, c)
 			close(c.ch)
 			h.stats.Dropped++
+			h.log.Warn("console: a live page fell behind; it is told to reload", "buffer", h.buffer, "dropped_total", h.stats.Dropped)
 		}
 	}
 }
@@ -113,6 +121,10 @@ func boolStr(b bool) string {
 func (h *Hub) Run(ctx context.Context) {
 	t := time.NewTicker(h.every)
 	defer t.Stop()
+	defer func() {
+		s := h.Stats()
+		h.log.Info("console: live hub stopped", "polls", s.Polls, "sent", s.Sent, "dropped", s.Dropped, "poll_max_ms", s.PollMaxMS)
+	}()
 	first := true
 	gatesEvery := 0
 	for {
@@ -132,7 +144,7 @@ func (h *Hub) Run(ctx context.Context) {
 // alerts older than the hub).
 func (h *Hub) poll(ctx context.Context, first, withGates bool) {
 	start := time.Now()
-	alerts, err := h.st.Alerts(ctx, store.AlertFilter{Limit: 200})
+	alerts, err := h.st.Alerts(ctx, store.AlertFilter{Limit: 100})
 	if err != nil {
 		if ctx.Err() == nil {
 			h.log.Warn("console: live poll failed", "err", err)

@@ -27,7 +27,7 @@ func TestHubDropsSlowClient(t *testing.T) {
 			t.Fatalf("slow client dropped after %d updates, buffer is 4", i+1)
 		}
 	}
-	if !slow.dropped {
+	if !h.isDropped(slow) {
 		t.Fatal("slow client not dropped")
 	}
 	n := 0

@@ -1,9 +1,12 @@
 package console
 
 import (
+	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -142,6 +145,30 @@ func (c *Console) localise(lang string, ps []gateProblem) []gateProblem {
 	return ps
 }
 
+// streamSendBuffer caps the kernel's send buffer of a live page's
+// connection, so that a page that stops reading is noticed within seconds
+// (its writes block, the hub's buffer for it fills, it is dropped) rather
+// than after megabytes of autotuned buffering.
+const streamSendBuffer = 32 << 10
+
+type connKey struct{}
+
+// ConnContext is for http.Server.ConnContext: it lets the live stream reach
+// its connection to cap its send buffer.
+func ConnContext(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
+}
+
+func limitSendBuffer(ctx context.Context) {
+	c, _ := ctx.Value(connKey{}).(net.Conn)
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	if tcp, ok := c.(*net.TCPConn); ok {
+		_ = tcp.SetWriteBuffer(streamSendBuffer)
+	}
+}
+
 // writeTimeout bounds one write to a live page: a browser that stops
 // reading must not hold its handler for ever (the hub never waits on it).
 const writeTimeout = 10 * time.Second
@@ -160,6 +187,7 @@ func (c *Console) liveStream(w http.ResponseWriter, r *http.Request, u User) {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
+	limitSendBuffer(r.Context())
 	cl := c.hub.subscribe()
 	defer c.hub.unsubscribe(cl)
 	fmt.Fprint(w, "retry: 2000\n: connected\n\n")
@@ -179,8 +207,11 @@ func (c *Console) liveStream(w http.ResponseWriter, r *http.Request, u User) {
 			_ = rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case up, ok := <-cl.ch:
+			if ok && c.hub.isDropped(cl) {
+				ok = false // fell behind: skip what is queued, say reload now
+			}
 			if !ok {
-				if cl.dropped {
+				if c.hub.isDropped(cl) {
 					_ = rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 					fmt.Fprint(w, "event: reload\ndata: behind\n\n")
 					fl.Flush()

@@ -77,7 +77,7 @@ async function world(opts = {}) {
     const gates = opts.gates || ['lane-1', 'lane-2'];
     const lanes = opts.lanes || { 'lane-2': 'exit' };
     const config = [
-      'site: p1', `data_dir: ${dir}/data`, 'log: {level: warn, format: text}',
+      'site: p1', `data_dir: ${dir}/data`, `log: {level: ${opts.logLevel || 'warn'}, format: text}`,
       'mqtt:', `  brokers: [tcp://127.0.0.1:${mport}]`, '  client_id: gatewatch-console-test',
       'api:', '  listen: 127.0.0.1:0', '  token_file: api-token',
       'console:', '  operator_id: console', '  command_key_file: operator.pem', '  trend_days: 21', '  command_timeout: 5s',
@@ -100,6 +100,7 @@ async function world(opts = {}) {
     const simArgs = ['-broker', `tcp://127.0.0.1:${mport}`, '-site', 'p1', '-names', gates.join(','), '-operator', 'console',
       '-pub', path.join(dir, 'operator.pub'), '-roster', path.join(dir, 'roster.csv')];
     if (opts.rate) simArgs.push('-rate', String(opts.rate));
+    if (opts.simArgs) simArgs.push(...opts.simArgs);
     const sim = startPiped(bin('gatewatch-sim'), simArgs, /sim: ready/);
     procs.push(sim.proc);
     await sim.ready;
@@ -145,4 +146,4 @@ function simSender(sim) {
   });
 }
 
-module.exports = { world, roster, password, freePort };
+module.exports = { world, roster, password, freePort, startPiped, bin };

@@ -4,10 +4,13 @@
 // (data- attributes rendered by the templates).
 (function () {
   'use strict';
-  var live = window.consoleLive = { events: [], connected: false };
+  var live = window.consoleLive = { received: 0, connected: false };
 
   function beep() {
     if (localStorage.getItem('gw-muted') === '1') return;
+    var now = Date.now();
+    if (live.lastBeep && now - live.lastBeep < 1500) return; // one sound for a burst
+    live.lastBeep = now;
     try {
       var AC = window.AudioContext || window.webkitAudioContext;
       live.audio = live.audio || new AC();
@@ -30,30 +33,56 @@
     btn.textContent = muted ? btn.dataset.labelOff : btn.dataset.labelOn;
   }
 
+  // At most this many items per list stay in the page (a flood must not
+  // make it unusable); the badge then shows the number with a "+".
+  var maxItems = 300;
+
   function counts() {
     var open = document.getElementById('open'), done = document.getElementById('done');
-    document.getElementById('open-count').textContent = open.children.length;
+    while (open.children.length > maxItems) { open.removeChild(open.lastElementChild); live.trimmed = true; }
+    document.getElementById('open-count').textContent = open.children.length + (live.trimmed ? '+' : '');
     document.getElementById('open-empty').hidden = open.children.length > 0;
     document.getElementById('done-empty').hidden = done.children.length > 0;
-    while (done.children.length > 200) done.removeChild(done.lastElementChild);
+    while (done.children.length > maxItems) done.removeChild(done.lastElementChild);
   }
 
-  function place(html) {
+  // place puts one item where it belongs: unacknowledged on top of the
+  // first list, acknowledged on top of the second. It returns whether the
+  // item is a new alert.
+  function place(html, flash) {
     var tpl = document.createElement('template');
     tpl.innerHTML = html.trim();
     var item = tpl.content.firstElementChild;
-    if (!item) return;
+    if (!item) return false;
     var old = document.getElementById(item.id);
-    var focused = old && old.contains(document.activeElement);
-    if (old && focused) return; // never pull a form from under a guard typing a note
+    if (old && old.contains(document.activeElement)) return false; // never pull a form from under a guard typing a note
     if (old) old.remove();
     var list = document.getElementById(item.dataset.acked === '1' ? 'done' : 'open');
     list.insertBefore(item, list.firstElementChild);
-    if (window.htmx) window.htmx.process(item);
-    if (item.dataset.fresh === '1') {
-      item.classList.add('new-flash');
-      beep();
-    }
+    if (window.htmx && item.querySelector('[hx-post]')) window.htmx.process(item);
+    var fresh = item.dataset.fresh === '1';
+    if (fresh && flash) item.classList.add('new-flash');
+    return fresh;
+  }
+
+  // Updates are applied in batches, at most ten times a second, the last
+  // version of each item only: a burst costs one layout, not one per alert.
+  var pending = new Map();
+  var scheduled = false;
+  function enqueue(html) {
+    var m = /id="(alert-[^"]+)"/.exec(html);
+    var key = m ? m[1] : String(Math.random());
+    pending.delete(key);
+    pending.set(key, html);
+    if (!scheduled) { scheduled = true; setTimeout(flush, 100); }
+  }
+  function flush() {
+    scheduled = false;
+    var items = Array.from(pending.values());
+    pending.clear();
+    var fresh = 0;
+    items.forEach(function (h) { if (place(h, fresh < 3)) fresh++; });
+    if (fresh) beep();
     counts();
   }
 
@@ -76,8 +105,8 @@
       status.textContent = status.dataset.labelOff; status.classList.remove('on');
     };
     es.addEventListener('alert', function (e) {
-      live.events.push({ at: Date.now(), kind: 'alert' });
-      place(e.data);
+      live.received = (live.received || 0) + 1;
+      enqueue(e.data);
     });
     es.addEventListener('gates', function (e) {
       document.getElementById('problems').innerHTML = e.data;
