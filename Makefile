@@ -31,8 +31,17 @@ test: deps facenet-model
 	$(GO) test -count=1 -tags matprofile ./vision/...
 	$(MAKE) test-ui
 
-demo: build
+# The demo: gatewatch (embedded broker, SQLite) and two simulated gates
+# (scripts/demo.sh); demo-mosquitto is the single-gate demo on Mosquitto.
+.PHONY: demo-mosquitto gatewatch
+gatewatch: deps
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/gatewatch ./cmd/gatewatch
+
+demo: build gatewatch
 	@scripts/demo.sh
+
+demo-mosquitto: build
+	@scripts/demo-mosquitto.sh
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -106,6 +115,21 @@ soak-mqtt: deps
 		$(GO) test -count=1 -timeout 30m -run '^TestSoakMQTT$$' -v ./cmd/gateguard
 	@cat $(SOAK_RESULT)
 
+# Central soak (issue 11): 50 simulated gates, each with the gate's own
+# durable outbox and publisher, 10 events/s each for 2 minutes, through a
+# 3-node NATS cluster (JetStream replicas 3) into gatewatch on PostgreSQL
+# while a NATS node and gatewatch are SIGKILLed and restarted; every event is
+# then counted in the store. STORE=sqlite: the embedded broker and SQLite.
+# The last line is the result.
+STORE ?= postgres
+SOAK_CENTRAL_RESULT := bin/soak-central.txt
+.PHONY: soak-central
+soak-central: deps
+	@mkdir -p bin && rm -f $(SOAK_CENTRAL_RESULT)
+	GATEWATCH_SOAK=1 STORE=$(STORE) GATEWATCH_SOAK_RESULT=$(CURDIR)/$(SOAK_CENTRAL_RESULT) \
+		$(GO) test -count=1 -timeout 30m -run '^TestSoakCentral$$' -v ./cmd/gatewatch
+	@cat $(SOAK_CENTRAL_RESULT)
+
 # Durable events/s and 100,000-event backlog drain, side by side with a plain
 # non-durable paho QoS 1 publish loop on the same broker.
 bench-mqtt: deps
@@ -126,6 +150,14 @@ facenet-model: deps
 
 eval-faces: facenet-model
 	$(GO) run ./cmd/eval-faces -faces '$(FACES_DIR)' -model $(FACENET_MODEL) -tune '$(FACE_TUNE)' $(FACE_DESCRIPTOR)
+
+# gatewatch (issue 11): ingest rate into SQLite and PostgreSQL, and p50/p95 of
+# a person-over-a-month and a gate-over-a-day search on a bulk-generated log
+# of BENCH_CENTRAL_ROWS events (10 million by default; needs ~10 GB of /tmp).
+BENCH_CENTRAL_ROWS ?= 10000000
+.PHONY: bench-central
+bench-central: deps
+	$(GO) run ./cmd/bench-central -rows $(BENCH_CENTRAL_ROWS)
 # The security staff's console (issue 14) end to end in headless Debian
 # chromium driven by playwright-core (pinned in tests/browser/package-lock.json,
 # npm ci, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1: never a browser download)
@@ -135,8 +167,7 @@ eval-faces: facenet-model
 # SOAK_UI_SECONDS (120); the last line is the numbers.
 SOAK_UI_SECONDS ?= 120
 .PHONY: console-bins test-ui soak-ui vendor-htmx
-console-bins: deps
-	$(GO) build -ldflags '$(LDFLAGS)' -o bin/gatewatch ./cmd/gatewatch
+console-bins: gatewatch
 	$(GO) build -o bin/gatewatch-sim ./cmd/gatewatch-sim
 
 test-ui: console-bins

@@ -177,7 +177,7 @@ func TestBrokerConfigsLimitPacketSize(t *testing.T) {
 		t.Fatalf("BrokerMaxPacketSize %d leaves no room for a %d-byte command's topic and header", BrokerMaxPacketSize, MaxCommandBytes)
 	}
 	want := "\nmax_packet_size " + strconv.Itoa(BrokerMaxPacketSize) + "\n"
-	for _, f := range []string{"mosquitto.conf", "mosquitto-tls.conf", "../scripts/demo.sh", "../docs/mqtt.md"} {
+	for _, f := range []string{"mosquitto.conf", "mosquitto-tls.conf", "../scripts/demo-mosquitto.sh", "../docs/mqtt.md"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

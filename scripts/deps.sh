@@ -17,6 +17,8 @@ pkg-config --exists zxing 2>/dev/null || need+=(libzxing-dev) # vision/qr's seco
 [ -f /usr/include/opencv4/opencv2/face.hpp ] || need+=(libopencv-contrib-dev) # vision/facerec's LBPH
 command -v npm >/dev/null 2>&1 || need+=(npm) # fetches the face descriptor's weights
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql) # gatewatch's PostgreSQL store tests (pgtest)
+command -v jq >/dev/null 2>&1 || need+=(jq) # make demo reads gatewatch's API
+command -v curl >/dev/null 2>&1 || need+=(curl) # make demo
 [ -x /usr/bin/chromium ] || need+=(chromium) # the browser tests (tests/browser, make test-display, make test-ui)
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-noto-cjk) # the lane display and the console in Chinese
 for extra in ${GATEGUARD_EXTRA_PACKAGES:-}; do

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -29,6 +30,9 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.MQTT.Broker = broker.URL
+	// A durable outbox, as on a real gate: the fever and spoof snapshots
+	// travel in it (outbox.publish_snapshots is on by default).
+	cfg.Outbox.Path = filepath.Join(t.TempDir(), "outbox.db")
 	prefix := cfg.TopicPrefix()
 	sub := mqtttest.Subscribe(t, broker.URL, prefix+"/#")
 	schemas, err := schema.Load()
@@ -82,6 +86,8 @@ func TestEndToEnd(t *testing.T) {
 	var access []got
 	var alerts []string
 	var seqs []uint64
+	alertSnaps := map[string]string{} // alert type → the snapshot hash it names
+	published := map[string]bool{}    // snapshot hashes published
 	states := 0
 	for done := false; !done; {
 		select {
@@ -102,8 +108,18 @@ func TestEndToEnd(t *testing.T) {
 				mustJSON(t, m.Payload, &a)
 				alerts = append(alerts, a.Type+"/"+a.State)
 				seqs = append(seqs, a.Seq)
+				if a.Reading != nil && a.Reading.Snapshot != "" {
+					alertSnaps[a.Type] = a.Reading.Snapshot
+				}
 			case gate.TopicState:
 				states++
+			case gate.SnapshotTopic(strings.TrimPrefix(rel, gate.TopicSnapshot+"/")):
+				var sn gate.Snapshot
+				mustJSON(t, m.Payload, &sn)
+				if err := sn.Check(rel); err != nil {
+					t.Error(err)
+				}
+				published[sn.Hash] = true
 			case gate.TopicAvailability:
 				done = string(m.Payload) == "offline"
 			}
@@ -152,6 +168,13 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if states == 0 {
 		t.Error("no retained state published")
+	}
+	// The fever and spoof alerts name their thermal pictures, and each was
+	// published on snapshot/<hash>.
+	for _, typ := range []string{gate.AlertFever, gate.AlertSpoof} {
+		if h := alertSnaps[typ]; h == "" || !published[h] {
+			t.Errorf("%s alert snapshot %q: published %v", typ, h, published[h])
+		}
 	}
 
 	// The relay opened once per admission, exit and fire alarm, and ended

@@ -5,6 +5,7 @@
 //	gatewatch run -c FILE                    run: ingest, API, retention
 //	gatewatch check -c FILE                  validate a config; print every problem
 //	gatewatch roster import -c FILE CSV      load the people roster (id,name,department)
+//	gatewatch gate add [-c FILE] NAME        credentials for a gate on the embedded broker
 //	gatewatch version                        print the version
 package main
 
@@ -69,6 +70,8 @@ func usage() string {
 		"  gatewatch run -c FILE                 run: ingest, API, retention\n" +
 		"  gatewatch check -c FILE               validate a config file\n" +
 		"  gatewatch roster import -c FILE CSV   load the people roster (id,name,department)\n" +
+		"  gatewatch gate add [-c FILE] [-site S] [-broker URL] [-password-file PATH] [-o FILE] NAME\n" +
+		"                                        credentials for a gate on the embedded broker; prints its config keys\n" +
 		"  gatewatch version                     print the version"
 }
 

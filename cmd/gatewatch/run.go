@@ -110,6 +110,9 @@ func serve(ctx context.Context, c *configs.Gatewatch, log *slog.Logger, ready ch
 			return err
 		}
 	}
+	if b != nil && b.TLS != nil {
+		o.TLS = b.TLS // the embedded broker's own listener, trusted exactly
+	}
 	in, err := ingest.New(st, o)
 	if err != nil {
 		return err

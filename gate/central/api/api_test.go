@@ -46,7 +46,7 @@ func setup(t *testing.T, health api.Health) *fixture {
 	al := storetest.Alert("p1", "lane-1", 3, b.Add(time.Minute), "al-1", gate.AlertFever, gate.AlertNew, 1)
 	al.Reading = &thermal.Reading{Snapshot: hash}
 	if _, err := st.Commit(context.Background(), &store.Batch{Events: evs, Alerts: []store.Alert{al},
-		Snapshots: []store.Snapshot{{Hash: hash, Site: "p1", Gate: "lane-1", Kind: "thermal", ContentType: "image/png", Data: []byte("PNGDATA"), Time: b}},
+		Snapshots:   []store.Snapshot{{Hash: hash, Site: "p1", Gate: "lane-1", Kind: "thermal", ContentType: "image/png", Data: []byte("PNGDATA"), Time: b}},
 		Quarantined: []store.QuarantineRow{{Received: b, Topic: "x", Reason: "bad", Payload: []byte("?")}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/gateguard/gateguard/configs"
+	"github.com/gateguard/gateguard/gate"
 )
 
 func TestSubject(t *testing.T) {
@@ -32,5 +35,16 @@ func TestBadOptions(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q:\n%v", want, err)
 		}
+	}
+}
+
+// TestMaxPacketSize: the embedded broker takes the same largest message as
+// every shipped Mosquitto config, which the largest snapshot fits.
+func TestMaxPacketSize(t *testing.T) {
+	if MaxPacketSize != configs.BrokerMaxPacketSize {
+		t.Errorf("MaxPacketSize %d, configs.BrokerMaxPacketSize %d", MaxPacketSize, configs.BrokerMaxPacketSize)
+	}
+	if b64 := (gate.MaxSnapshotBytes + 2) / 3 * 4; b64+2048 > MaxPacketSize {
+		t.Errorf("a %d-byte snapshot is %d bytes in base64: no room under %d", gate.MaxSnapshotBytes, b64, MaxPacketSize)
 	}
 }

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,5 +100,64 @@ func TestDatabaseDownResumes(t *testing.T) {
 	gs, err := st.Gates(context.Background())
 	if err != nil || len(gs) != 1 || gs[0].MaxSeq != 200 || len(gs[0].Gaps) != 0 {
 		t.Fatalf("gates: %+v, %v", gs, err)
+	}
+}
+
+type testMsg struct {
+	topic   string
+	payload []byte
+	acked   chan<- struct{}
+}
+
+func (m testMsg) Topic() string   { return m.topic }
+func (m testMsg) Payload() []byte { return m.payload }
+func (m testMsg) Ack()            { m.acked <- struct{}{} }
+
+// TestPoisonMessageQuarantined: a payload PostgreSQL cannot store (a NUL
+// in a string, invalid UTF-8) is quarantined instead of failing its batch
+// for ever, and the events around it are stored.
+func TestPoisonMessageQuarantined(t *testing.T) {
+	pg := pgtest.Start(t)
+	dsn, err := pg.CreateDB(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := postgres.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	in, err := ingest.New(st, ingest.Options{Brokers: []string{"tcp://unused:1"}, ClientID: "gw", RetryMin: 10 * time.Millisecond, Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	msgs := make(chan ingest.Message)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = in.Consume(ctx, msgs) }()
+	defer func() { cancel(); <-done }()
+	acked := make(chan struct{}, 10)
+	const topic = "gateguard/v1/p1/lane-1/event/access"
+	e1 := storetest.Event("p1", "lane-1", 1, storetest.Base, "alice", "admitted")
+	e2 := storetest.Event("p1", "lane-1", 2, storetest.Base, "al\x00ice", "admitted")
+	e3 := storetest.Event("p1", "lane-1", 3, storetest.Base, "bob", "admitted")
+	bad := []byte(strings.Replace(string(e3.Raw), `"holder":"bob"`, "\"holder\":\"b\xffb\"", 1))
+	e4 := storetest.Event("p1", "lane-1", 4, storetest.Base, "carol", "admitted")
+	for _, p := range [][]byte{e1.Raw, e2.Raw, bad, e4.Raw} {
+		msgs <- testMsg{topic: topic, payload: p, acked: acked}
+	}
+	for i := range 4 {
+		select {
+		case <-acked:
+		case <-time.After(time.Minute):
+			t.Fatalf("%d of 4 acknowledged: a poison message blocks its batch (health %+v)", i, in.Health())
+		}
+	}
+	if n, _ := st.CountEvents(context.Background()); n != 2 {
+		t.Fatalf("%d events stored, want 2", n)
+	}
+	q, err := st.Quarantined(context.Background(), 10)
+	if err != nil || len(q) != 2 {
+		t.Fatalf("quarantined: %+v, %v", q, err)
 	}
 }

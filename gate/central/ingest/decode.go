@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gateguard/gateguard/configs/schema"
+	"github.com/gateguard/gateguard/device/thermal"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/central/store"
 )
@@ -24,8 +26,14 @@ type Decoder struct {
 // Add decodes one message received at received into b.
 func (d *Decoder) Add(b *store.Batch, topic string, payload []byte, received time.Time) {
 	quarantine := func(reason string) {
-		b.Quarantined = append(b.Quarantined, store.QuarantineRow{Received: received, Topic: topic, Reason: reason,
+		// Topic and reason go into text columns: valid UTF-8 without NUL,
+		// or the database would refuse the whole batch.
+		b.Quarantined = append(b.Quarantined, store.QuarantineRow{Received: received, Topic: clean(topic), Reason: clean(reason),
 			Payload: append([]byte(nil), payload...)})
+	}
+	if !utf8.Valid(payload) {
+		quarantine("payload is not valid UTF-8")
+		return
 	}
 	rest, ok := strings.CutPrefix(topic, strings.TrimSuffix(d.Prefix, "/")+"/")
 	parts := strings.SplitN(rest, "/", 3)
@@ -52,32 +60,44 @@ func (d *Decoder) Add(b *store.Batch, topic string, payload []byte, received tim
 		}
 		return true
 	}
+	// A NUL (\u0000) in a string is valid JSON but no database text column
+	// takes it: one such message would make every retry of its batch fail.
+	noNUL := func(fields ...string) bool {
+		for _, f := range fields {
+			if strings.IndexByte(f, 0) >= 0 {
+				quarantine("a string holds a NUL character (\\u0000)")
+				return false
+			}
+		}
+		return true
+	}
 	switch {
 	case rel == gate.TopicAvailability:
 		b.Gates = append(b.Gates, store.GateUpdate{Site: site, Gate: g, Received: received, Availability: string(payload)})
 	case rel == gate.TopicInfo:
 		var in gate.Info
-		if unmarshal(&in) && same(in.Site, in.Gate) {
+		if unmarshal(&in) && same(in.Site, in.Gate) && noNUL(in.Version, in.ConfigHash, in.CalibrationID) {
 			b.Gates = append(b.Gates, store.GateUpdate{Site: site, Gate: g, Received: received, Info: &in})
 		}
 	case rel == gate.TopicState:
 		var st gate.State
-		if unmarshal(&st) && same(st.Site, st.Gate) {
+		if unmarshal(&st) && same(st.Site, st.Gate) && noNUL(append(mapStrings(st.Devices), string(st.Mode), st.Lane)...) {
 			b.Gates = append(b.Gates, store.GateUpdate{Site: site, Gate: g, Received: received, State: &st})
 		}
 	case rel == gate.TopicAccess:
 		var e gate.Event
-		if unmarshal(&e) && same(e.Site, e.Gate) {
+		if unmarshal(&e) && same(e.Site, e.Gate) && noNUL(eventStrings(&e)...) {
 			b.Events = append(b.Events, store.Event{Event: e, Raw: json.RawMessage(payload), Received: received})
 		}
 	case rel == gate.TopicAlert:
 		var a gate.Alert
-		if unmarshal(&a) && same(a.Site, a.Gate) {
+		if unmarshal(&a) && same(a.Site, a.Gate) &&
+			noNUL(a.ID, a.AlertID, a.Type, a.State, a.Severity, a.Message, a.Event, a.Holder, a.Device, snapshotOf(a.Reading)) {
 			b.Alerts = append(b.Alerts, store.Alert{Alert: a, Raw: json.RawMessage(payload), Received: received})
 		}
 	case strings.HasPrefix(rel, gate.TopicSnapshot+"/"):
 		var s gate.Snapshot
-		if !unmarshal(&s) || !same(s.Site, s.Gate) {
+		if !unmarshal(&s) || !same(s.Site, s.Gate) || !noNUL(s.Kind, s.ContentType) {
 			return
 		}
 		if err := s.Check(rel); err != nil {
@@ -96,4 +116,33 @@ func (d *Decoder) Add(b *store.Batch, topic string, payload []byte, received tim
 func Filters(prefix string) []string {
 	p := strings.TrimSuffix(prefix, "/") + "/+/+/"
 	return []string{p + gate.TopicAvailability, p + gate.TopicInfo, p + gate.TopicState, p + "event/#", p + gate.TopicSnapshot + "/+"}
+}
+
+// clean makes s valid UTF-8 without NUL characters.
+func clean(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+func mapStrings(m map[string]string) []string {
+	out := make([]string, 0, 2*len(m))
+	for k, v := range m {
+		out = append(out, k, v)
+	}
+	return out
+}
+
+func snapshotOf(r *thermal.Reading) string {
+	if r == nil {
+		return ""
+	}
+	return r.Snapshot
+}
+
+// eventStrings are the strings of an event that go into text columns.
+func eventStrings(e *gate.Event) []string {
+	out := []string{e.ID, e.Kind, e.Decision, e.Holder, string(e.Mode)}
+	for _, r := range e.Reasons {
+		out = append(out, string(r))
+	}
+	return out
 }

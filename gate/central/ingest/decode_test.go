@@ -53,6 +53,9 @@ func TestDecode(t *testing.T) {
 		{"another gate's payload", "gateguard/v1/p1/lane-9/event/access", string(ev.Raw), nil, "payload names p1/lane-1 but was published under p1/lane-9"},
 		{"snapshot under another hash", pre + "snapshot/" + strings.Repeat("0", 64), snap, nil, "published on"},
 		{"command", pre + "cmd/open", `{}`, nil, "command.json"},
+		{"NUL in a holder", pre + "event/access", strings.Replace(string(ev.Raw), `"holder":"alice"`, `"holder":"al\u0000ice"`, 1), nil, "NUL character"},
+		{"NUL in an alert message", pre + "event/alert", strings.Replace(string(al.Raw), `"message":"fever new"`, `"message":"\u0000"`, 1), nil, "NUL character"},
+		{"invalid UTF-8", pre + "event/access", strings.Replace(string(ev.Raw), `"holder":"alice"`, "\"holder\":\"al\xffice\"", 1), nil, "not valid UTF-8"},
 	}
 	d := decoder(t)
 	for _, c := range cases {

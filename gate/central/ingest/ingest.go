@@ -61,6 +61,7 @@ type Health struct {
 	StoreErrorSince time.Time `json:"store_error_since,omitzero"`
 	LastCommit      time.Time `json:"last_commit,omitzero"`
 	Committed       uint64    `json:"committed"`   // messages acknowledged after a commit
+	Batches         uint64    `json:"batches"`     // commits
 	Quarantined     uint64    `json:"quarantined"` // of which quarantined
 	Duplicates      uint64    `json:"duplicates"`  // events and alerts received again
 }
@@ -247,24 +248,62 @@ func (in *Ingest) Consume(ctx context.Context, msgs <-chan Message) error {
 }
 
 // loop gathers batches, commits them and acknowledges their messages.
+//
+// Two stages overlap: while one batch commits, the next is gathered and
+// decoded (schema validation is a good part of the work). Batches commit,
+// and are acknowledged, in the order they were gathered.
 func (in *Ingest) loop(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	decoded := make(chan pending) // unbuffered: at most one batch decoded ahead
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		for {
+			var first Message
+			select {
+			case <-ctx.Done():
+				return
+			case first = <-in.in:
+			}
+			msgs := in.gather(ctx, first)
+			select {
+			case decoded <- pending{msgs: msgs, batch: in.decode(msgs)}:
+			case <-ctx.Done():
+				return // not acknowledged: redelivered
+			}
+		}
+	})
 	ping := time.NewTicker(10 * time.Second)
 	defer ping.Stop()
 	for {
-		var first Message
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-ping.C:
 			in.checkStore(ctx)
-			continue
-		case first = <-in.in:
-		}
-		msgs := in.gather(ctx, first)
-		if err := in.commit(ctx, msgs); err != nil {
-			return nil // ctx ended mid-retry: nothing acknowledged
+		case p := <-decoded:
+			if err := in.commit(ctx, p); err != nil {
+				return nil // ctx ended mid-retry: nothing acknowledged
+			}
 		}
 	}
+}
+
+// pending is a gathered batch: its messages and their decoded rows.
+type pending struct {
+	msgs  []Message
+	batch *store.Batch
+}
+
+// decode turns messages into one batch.
+func (in *Ingest) decode(msgs []Message) *store.Batch {
+	b := &store.Batch{}
+	now := in.o.Now().UTC()
+	for _, m := range msgs {
+		in.dec.Add(b, m.Topic(), m.Payload(), now)
+	}
+	return b
 }
 
 // gather collects first and whatever is waiting, up to BatchSize, waiting
@@ -299,18 +338,14 @@ func (in *Ingest) gather(ctx context.Context, first Message) []Message {
 	return msgs
 }
 
-// commit decodes msgs into one batch and commits it, retrying with backoff
+// commit commits a decoded batch, retrying with backoff
 // while the store fails, then acknowledges every message. It returns an
 // error only when ctx ends first (then nothing is acknowledged).
-func (in *Ingest) commit(ctx context.Context, msgs []Message) error {
-	var b store.Batch
-	now := in.o.Now().UTC()
-	for _, m := range msgs {
-		in.dec.Add(&b, m.Topic(), m.Payload(), now)
-	}
+func (in *Ingest) commit(ctx context.Context, p pending) error {
+	msgs := p.msgs
 	delay := in.o.RetryMin
 	for attempt := 1; ; attempt++ {
-		res, err := in.st.Commit(ctx, &b)
+		res, err := in.st.Commit(ctx, p.batch)
 		if err == nil {
 			in.committed(res, len(msgs), attempt)
 			for _, m := range msgs {
@@ -342,6 +377,7 @@ func (in *Ingest) committed(res store.CommitResult, n, attempts int) {
 	in.health.StoreOK, in.health.StoreError, in.health.StoreErrorSince, in.pingFailed = true, "", time.Time{}, false
 	in.health.LastCommit = in.o.Now().UTC()
 	in.health.Committed += uint64(n)
+	in.health.Batches++
 	in.health.Quarantined += uint64(res.Quarantined)
 	in.health.Duplicates += uint64(res.DuplicateEvents + res.DuplicateAlerts)
 	if res.Quarantined > 0 {

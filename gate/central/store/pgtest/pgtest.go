@@ -89,7 +89,8 @@ func StartWith(t testing.TB, o Options) *Server {
 }
 
 // StartDir initialises and starts a server in dir (a new temporary folder
-// when dir is empty). Stop stops it and deletes the folder.
+// when dir is empty). Stop stops it and deletes the folder. As root, every
+// folder above dir must be searchable by the postgres user.
 func StartDir(dir string, o Options) (*Server, error) {
 	bin, err := BinDir()
 	if err != nil {

@@ -55,6 +55,9 @@ type DB struct {
 
 	commitMu sync.Mutex // one writer at a time
 
+	stmtMu sync.Mutex // guards stmts
+	stmts  map[string]*sql.Stmt
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -63,11 +66,43 @@ var _ store.Store = (*DB)(nil)
 
 // New wraps an open database and applies its migrations.
 func New(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
-	s := &DB{SQL: db, d: d}
+	s := &DB{SQL: db, d: d, stmts: map[string]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// prepared returns q (with ? placeholders) prepared once on the database
+// and bound to tx: a commit's statements are parsed once, not per batch.
+func (s *DB) prepared(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	st, ok := s.stmts[q]
+	s.stmtMu.Unlock()
+	if !ok {
+		var err error
+		if st, err = s.SQL.PrepareContext(ctx, s.Q(q)); err != nil {
+			return nil, err
+		}
+		s.stmtMu.Lock()
+		if old, raced := s.stmts[q]; raced {
+			_ = st.Close()
+			st = old
+		} else {
+			s.stmts[q] = st
+		}
+		s.stmtMu.Unlock()
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// exec runs a prepared statement in tx.
+func (s *DB) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	st, err := s.prepared(ctx, tx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 // Q rewrites ? placeholders for the dialect.
@@ -254,8 +289,8 @@ func (s *DB) Commit(ctx context.Context, b *store.Batch) (store.CommitResult, er
 		}
 	}
 	for _, sn := range b.Snapshots {
-		r, err := tx.ExecContext(ctx, s.Q(`INSERT INTO snapshots(hash, site, gate, alert_id, event, kind, content_type, data, time_us, received_us)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+		r, err := s.exec(ctx, tx, `INSERT INTO snapshots(hash, site, gate, alert_id, event, kind, content_type, data, time_us, received_us)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			sn.Hash, sn.Site, sn.Gate, sn.AlertID, sn.Event, sn.Kind, sn.ContentType, sn.Data, us(sn.Time), us(sn.Received))
 		if err != nil {
 			return store.CommitResult{}, s.errorf("commit: snapshot %s: %w", sn.Hash, err)
@@ -265,7 +300,7 @@ func (s *DB) Commit(ctx context.Context, b *store.Batch) (store.CommitResult, er
 		}
 	}
 	for _, q := range b.Quarantined {
-		if _, err := tx.ExecContext(ctx, s.Q(`INSERT INTO quarantine(received_us, topic, reason, payload) VALUES (?, ?, ?, ?)`),
+		if _, err := s.exec(ctx, tx, `INSERT INTO quarantine(received_us, topic, reason, payload) VALUES (?, ?, ?, ?)`,
 			us(q.Received), q.Topic, q.Reason, q.Payload); err != nil {
 			return store.CommitResult{}, s.errorf("commit: quarantine: %w", err)
 		}
@@ -280,9 +315,16 @@ func (s *DB) Commit(ctx context.Context, b *store.Batch) (store.CommitResult, er
 const eventCols = 11
 
 func (s *DB) insertEvents(ctx context.Context, tx *sql.Tx, evs []store.Event, res *store.CommitResult, tr func(string, string, time.Time) *gateTrack) error {
-	chunk := s.d.MaxParams / eventCols
 	for len(evs) > 0 {
-		n := min(chunk, len(evs))
+		// Chunks of a few fixed sizes, so that each size's statement is
+		// prepared once (at most 5 distinct statements).
+		n := 1
+		for _, size := range []int{256, 64, 16, 4} {
+			if len(evs) >= size && size*eventCols <= s.d.MaxParams {
+				n = size
+				break
+			}
+		}
 		part := evs[:n]
 		evs = evs[n:]
 		var q strings.Builder
@@ -298,7 +340,11 @@ func (s *DB) insertEvents(ctx context.Context, tx *sql.Tx, evs []store.Event, re
 				reasonsCol(e.Reasons), e.Holder, us(e.Received), string(e.Raw))
 		}
 		q.WriteString(` ON CONFLICT DO NOTHING RETURNING id`)
-		rows, err := tx.QueryContext(ctx, s.Q(q.String()), args...)
+		st, err := s.prepared(ctx, tx, q.String())
+		if err != nil {
+			return s.errorf("commit: events: %w", err)
+		}
+		rows, err := st.QueryContext(ctx, args...)
 		if err != nil {
 			return s.errorf("commit: events: %w", err)
 		}
@@ -333,8 +379,8 @@ func (s *DB) insertEvents(ctx context.Context, tx *sql.Tx, evs []store.Event, re
 func (s *DB) insertAlerts(ctx context.Context, tx *sql.Tx, als []store.Alert, res *store.CommitResult, tr func(string, string, time.Time) *gateTrack) error {
 	fresh := make([]store.Alert, 0, len(als))
 	for _, a := range als {
-		r, err := tx.ExecContext(ctx, s.Q(`INSERT INTO alert_messages(id, alert_id, site, gate, seq, time_us, state, received_us, payload)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+		r, err := s.exec(ctx, tx, `INSERT INTO alert_messages(id, alert_id, site, gate, seq, time_us, state, received_us, payload)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			a.ID, a.AlertID, a.Site, a.Gate, int64(a.Seq), us(a.Time), a.State, us(a.Received), string(a.Raw))
 		if err != nil {
 			return s.errorf("commit: alert %s: %w", a.ID, err)
@@ -378,9 +424,9 @@ func (s *DB) mergeAlert(ctx context.Context, tx *sql.Tx, a store.Alert) error {
 	t := us(a.Time)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		_, err = tx.ExecContext(ctx, s.Q(`INSERT INTO alerts(alert_id, site, gate, type, state, severity, message, holder, device,
+		_, err = s.exec(ctx, tx, `INSERT INTO alerts(alert_id, site, gate, type, state, severity, message, holder, device,
 			event, count, messages, first_us, last_us, ended, snapshot, ack_by, ack_note, ack_us, payload)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, '', '', 0, ?)`),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, '', '', 0, ?)`,
 			a.AlertID, a.Site, a.Gate, a.Type, a.State, a.Severity, a.Message, a.Holder, a.Device, a.Event,
 			max(a.Count, 1), t, t, a.State == gate.AlertEnd, snap, string(a.Raw))
 		if err != nil {
@@ -401,8 +447,8 @@ func (s *DB) mergeAlert(ctx context.Context, tx *sql.Tx, a store.Alert) error {
 	device = cmp(device, a.Device)
 	event = cmp(event, a.Event)
 	snapshot = cmp(snapshot, snap)
-	_, err = tx.ExecContext(ctx, s.Q(`UPDATE alerts SET state = ?, severity = ?, message = ?, holder = ?, device = ?, event = ?,
-		snapshot = ?, payload = ?, count = ?, messages = ?, first_us = ?, last_us = ?, ended = ? WHERE alert_id = ?`),
+	_, err = s.exec(ctx, tx, `UPDATE alerts SET state = ?, severity = ?, message = ?, holder = ?, device = ?, event = ?,
+		snapshot = ?, payload = ?, count = ?, messages = ?, first_us = ?, last_us = ?, ended = ? WHERE alert_id = ?`,
 		state, severity, message, holder, device, event, snapshot, payload, count, messages, first, last, ended, a.AlertID)
 	if err != nil {
 		return s.errorf("commit: alert %s: %w", a.AlertID, err)
@@ -421,7 +467,7 @@ func cmp(have, got string) string {
 // newly stored: numbers past the highest open a gap, numbers inside a gap
 // fill it.
 func (s *DB) trackGate(ctx context.Context, tx *sql.Tx, k gateKey, t *gateTrack) error {
-	if _, err := tx.ExecContext(ctx, s.Q(`INSERT INTO gates(site, gate, last_seen_us) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),
+	if _, err := s.exec(ctx, tx, `INSERT INTO gates(site, gate, last_seen_us) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 		k.site, k.gate, us(t.lastSeen)); err != nil {
 		return s.errorf("commit: gate %s/%s: %w", k.site, k.gate, err)
 	}
@@ -436,11 +482,11 @@ func (s *DB) trackGate(ctx context.Context, tx *sql.Tx, k gateKey, t *gateTrack)
 		}
 		newMax, newGaps, changed := FoldSeqs(uint64(maxSeq), gaps, t.seqs)
 		if changed {
-			if _, err := tx.ExecContext(ctx, s.Q(`DELETE FROM gaps WHERE site = ? AND gate = ?`), k.site, k.gate); err != nil {
+			if _, err := s.exec(ctx, tx, `DELETE FROM gaps WHERE site = ? AND gate = ?`, k.site, k.gate); err != nil {
 				return s.errorf("commit: gaps %s/%s: %w", k.site, k.gate, err)
 			}
 			for _, g := range newGaps {
-				if _, err := tx.ExecContext(ctx, s.Q(`INSERT INTO gaps(site, gate, first_seq, last_seq) VALUES (?, ?, ?, ?)`),
+				if _, err := s.exec(ctx, tx, `INSERT INTO gaps(site, gate, first_seq, last_seq) VALUES (?, ?, ?, ?)`,
 					k.site, k.gate, int64(g.First), int64(g.Last)); err != nil {
 					return s.errorf("commit: gaps %s/%s: %w", k.site, k.gate, err)
 				}
@@ -448,8 +494,8 @@ func (s *DB) trackGate(ctx context.Context, tx *sql.Tx, k gateKey, t *gateTrack)
 		}
 		maxSeq = int64(newMax)
 	}
-	if _, err := tx.ExecContext(ctx, s.Q(`UPDATE gates SET max_seq = ?, duplicates = duplicates + ?,
-		last_seen_us = CASE WHEN last_seen_us > ? THEN last_seen_us ELSE ? END WHERE site = ? AND gate = ?`),
+	if _, err := s.exec(ctx, tx, `UPDATE gates SET max_seq = ?, duplicates = duplicates + ?,
+		last_seen_us = CASE WHEN last_seen_us > ? THEN last_seen_us ELSE ? END WHERE site = ? AND gate = ?`,
 		maxSeq, t.duplicates, us(t.lastSeen), us(t.lastSeen), k.site, k.gate); err != nil {
 		return s.errorf("commit: gate %s/%s: %w", k.site, k.gate, err)
 	}
@@ -522,7 +568,7 @@ func (s *DB) updateGate(ctx context.Context, tx *sql.Tx, u store.GateUpdate) err
 	var err error
 	switch {
 	case u.Availability != "":
-		_, err = tx.ExecContext(ctx, s.Q(`UPDATE gates SET availability = ? WHERE site = ? AND gate = ?`), u.Availability, u.Site, u.Gate)
+		_, err = s.exec(ctx, tx, `UPDATE gates SET availability = ? WHERE site = ? AND gate = ?`, u.Availability, u.Site, u.Gate)
 	case u.State != nil:
 		faults := map[string]string{}
 		for d, st := range u.State.Devices {
@@ -531,13 +577,13 @@ func (s *DB) updateGate(ctx context.Context, tx *sql.Tx, u store.GateUpdate) err
 			}
 		}
 		fj, _ := json.Marshal(faults)
-		_, err = tx.ExecContext(ctx, s.Q(`UPDATE gates SET mode = ?, lane = ?, fire_alarm = ?, faults = ?, outbox_depth = ?, state_us = ?
-			WHERE site = ? AND gate = ? AND state_us <= ?`),
+		_, err = s.exec(ctx, tx, `UPDATE gates SET mode = ?, lane = ?, fire_alarm = ?, faults = ?, outbox_depth = ?, state_us = ?
+			WHERE site = ? AND gate = ? AND state_us <= ?`,
 			string(u.State.Mode), u.State.Lane, u.State.FireAlarm, string(fj), u.State.OutboxDepth, us(u.State.Time),
 			u.Site, u.Gate, us(u.State.Time))
 	case u.Info != nil:
-		_, err = tx.ExecContext(ctx, s.Q(`UPDATE gates SET version = ?, config_hash = ?, calibration_id = ?, started_us = ?
-			WHERE site = ? AND gate = ? AND started_us <= ?`),
+		_, err = s.exec(ctx, tx, `UPDATE gates SET version = ?, config_hash = ?, calibration_id = ?, started_us = ?
+			WHERE site = ? AND gate = ? AND started_us <= ?`,
 			u.Info.Version, u.Info.ConfigHash, u.Info.CalibrationID, us(u.Info.Started), u.Site, u.Gate, us(u.Info.Started))
 	}
 	if err != nil {
@@ -657,6 +703,39 @@ func (s *DB) Events(ctx context.Context, f store.EventFilter) ([]store.EventRow,
 		next = encodeCursor(us(last.Time), last.ID)
 	}
 	return out, next, nil
+}
+
+// ExplainEvents returns the database's plan for Events(f) (with
+// EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite), for the
+// benchmark and for tuning indexes.
+func (s *DB) ExplainEvents(ctx context.Context, f store.EventFilter) (string, error) {
+	where, args, err := s.eventWhere(f)
+	if err != nil {
+		return "", err
+	}
+	explain := "EXPLAIN QUERY PLAN "
+	if s.d.Numbered {
+		explain = "EXPLAIN ANALYZE "
+	}
+	rows, err := s.SQL.QueryContext(ctx, s.Q(explain+eventSelect+where+` ORDER BY time_us DESC, id DESC LIMIT ?`), append(args, f.PageLimit()+1)...)
+	if err != nil {
+		return "", s.errorf("explain: %w", err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var b strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", s.errorf("explain: %w", err)
+		}
+		fmt.Fprintln(&b, vals[len(vals)-1])
+	}
+	return b.String(), rows.Err()
 }
 
 // EachEvent implements store.Store.
@@ -960,6 +1039,14 @@ func (s *DB) CountEvents(ctx context.Context) (int64, error) {
 
 // Close implements store.Store.
 func (s *DB) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.SQL.Close() })
+	s.closeOnce.Do(func() {
+		s.stmtMu.Lock()
+		for _, st := range s.stmts {
+			_ = st.Close()
+		}
+		s.stmts = map[string]*sql.Stmt{}
+		s.stmtMu.Unlock()
+		s.closeErr = s.SQL.Close()
+	})
 	return s.closeErr
 }
