@@ -64,5 +64,11 @@ func (c *Console) removeUser(w http.ResponseWriter, r *http.Request, u User) {
 		return
 	}
 	c.audit(r, u.Username, "user_remove", name, "")
-	http.Redirect(w, r, "/access?removed="+url.QueryEscape(name), http.StatusSeeOther)
+	to := "/access?removed=" + url.QueryEscape(name)
+	if r.Header.Get("HX-Request") != "" { // htmx asked (after its confirmation): a full page load
+		w.Header().Set("HX-Redirect", to)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }

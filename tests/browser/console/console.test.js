@@ -204,7 +204,7 @@ async function main() {
     await admin.goto(w.url + '/access');
     const actions = await admin.$$eval('#audit tbody tr', (rs) => rs.map((r) => r.dataset.action));
     for (const a of ['login', 'acknowledge', 'export', 'command', 'denied']) checks.ok(actions.includes(a), `audit log has ${a}`);
-    await screenshot(admin, screens, 'access');
+    await admin.screenshot({ path: path.join(screens, 'access.png'), fullPage: true });
 
     // 11. The same live page in Chinese (user li), on a phone.
     const li = await login(browser, w.url, 'li', { viewport: { width: 390, height: 844 }, context: { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } });
