@@ -16,6 +16,7 @@
 //	fever GATE HOLDER TEMP    a denied entry, its fever alert and the thermal snapshot
 //	fire GATE on|off          the fire alarm state and alert
 //	offline GATE              the gate's availability goes offline
+//	gap GATE N                skips N sequence numbers, then sends an event
 //	history GATE DAYS         admitted entries on each of the last DAYS days (not
 //	                          today), a rising share of the roster each day
 //	stats                     prints "stats published=N commands=N seqs=N" (seqs: events and alerts)
@@ -252,6 +253,15 @@ func script(sims map[string]*sim, people []store.Person, line string, published,
 		return s.fireAlarm(f[2] == "on")
 	case f[0] == "offline":
 		return s.pub("availability", true, []byte("offline"))
+	case f[0] == "gap" && len(f) == 3:
+		n, err := strconv.ParseUint(f[2], 10, 64)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.seq += n // these sequence numbers are never sent
+		s.mu.Unlock()
+		return s.entry("", true, nil)
 	case f[0] == "history" && len(f) == 3:
 		days, err := strconv.Atoi(f[2])
 		if err != nil {

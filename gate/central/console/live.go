@@ -29,6 +29,9 @@ type alertView struct {
 	// ShowMessage shows the gate's own (English) message: for faults and
 	// types the catalogues do not describe, where it says what broke.
 	ShowMessage bool
+	// PersonAlert is a type about a person (the row shows "not
+	// identified" when the gate named nobody).
+	PersonAlert bool
 }
 
 // gateProblem is a gate that needs attention: offline, a sequence gap, a
@@ -50,7 +53,9 @@ func (c *Console) view(a store.AlertRow, u User, names map[string]string) alertV
 		v.TypeKey = ""
 	}
 	switch a.Type {
-	case gate.AlertFever, gate.AlertSpoof, gate.AlertPassback, gate.AlertTailgating, gate.AlertFireAlarm:
+	case gate.AlertFever, gate.AlertSpoof, gate.AlertPassback, gate.AlertTailgating:
+		v.PersonAlert = true
+	case gate.AlertFireAlarm:
 	default:
 		v.ShowMessage = true
 	}

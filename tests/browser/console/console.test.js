@@ -206,6 +206,18 @@ async function main() {
     for (const a of ['login', 'acknowledge', 'export', 'command', 'denied']) checks.ok(actions.includes(a), `audit log has ${a}`);
     await admin.screenshot({ path: path.join(screens, 'access.png'), fullPage: true });
 
+    // Gate problems on the live page: a gate offline, a sequence gap.
+    await page.goto(w.url + '/live');
+    await w.send('offline lane-2');
+    await w.send('gap lane-1 3');
+    const offlineText = en['live.gate_offline'].split('{0}')[1].split('(')[0].trim(); // "is offline"
+    const gapText = en['live.gate_gap'].replace('{0}', 'lane-1').replace('{1}', '3').split('(')[0].trim();
+    await page.waitForFunction(([a, b]) => { const p = document.getElementById('problems').innerText; return p.includes(a) && p.includes(b); },
+      [offlineText, gapText], { timeout: 8000 }).catch(() => {});
+    const probs = await page.innerText('#problems');
+    checks.ok(probs.includes('lane-2 ' + offlineText) && probs.includes(gapText), `live: gate offline and sequence gap shown (${probs.replace(/\n/g, ' | ')})`);
+    await screenshot(page, screens, 'live-problems');
+
     // 11. The same live page in Chinese (user li), on a phone.
     const li = await login(browser, w.url, 'li', { viewport: { width: 390, height: 844 }, context: { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } });
     checks.ok(await li.evaluate(() => document.documentElement.lang) === 'zh-Hans', 'Chinese page: lang=zh-Hans');
