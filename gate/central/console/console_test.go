@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -376,5 +377,76 @@ func TestOverrideNeedsReason(t *testing.T) {
 	}
 	if len(f.cmd.sent) != 1 || !f.cmd.sent[0].Args.Override {
 		t.Fatalf("sent %+v, want one override", f.cmd.sent)
+	}
+}
+
+func get(t *testing.T, cl *http.Client, u string) (int, string) {
+	t.Helper()
+	resp, err := cl.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(resp.Body)
+	return resp.StatusCode, b.String()
+}
+
+func TestLanguagePerUser(t *testing.T) {
+	f := newFixture(t)
+	cl := f.mustLogin("gus")
+	if _, body := get(t, cl, f.srv.URL+"/live"); !strings.Contains(body, `lang="en"`) || !strings.Contains(body, T("en", "live.title")) {
+		t.Fatal("live page not in English")
+	}
+	post(t, cl, f.srv.URL+"/settings/language", url.Values{"language": {"zh"}, "next": {"/live"}}, nil)
+	_, body := get(t, cl, f.srv.URL+"/live")
+	if !strings.Contains(body, `lang="zh-Hans"`) || !strings.Contains(body, T("zh", "live.title")) || strings.Contains(body, T("en", "live.title")) {
+		t.Fatal("after choosing zh the live page is not in Chinese")
+	}
+	// Another user keeps theirs.
+	if _, body := get(t, f.mustLogin("ada"), f.srv.URL+"/live"); !strings.Contains(body, `lang="en"`) {
+		t.Fatal("one user's language changed another's")
+	}
+}
+
+func TestRosterImportAndHeadcountLabel(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ac := f.mustLogin("ada")
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("roster", "roster.csv")
+	_, _ = fw.Write([]byte("id,name,department\nE1,王伟,装配\nE2,李娜,装配\nE3,张敏,质检\n"))
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/people/import", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := ac.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !f.hasAudit("ada", "roster_import", "people") {
+		t.Fatalf("roster import: status %d", resp.StatusCode)
+	}
+	now := time.Now().UTC()
+	ev := gate.Event{V: 1, ID: "ev-1", Seq: 1, Site: "p1", Gate: "lane-1", Time: now, Kind: gate.KindEntry, Decision: "admitted",
+		Reasons: []gate.Reason{}, Holder: "E1", Mode: gate.ModeNormal}
+	raw, _ := json.Marshal(ev)
+	if _, err := f.st.Commit(ctx, &store.Batch{Events: []store.Event{{Event: ev, Raw: raw, Received: now}}}); err != nil {
+		t.Fatal(err)
+	}
+	// No exit lanes configured: the page says "entered today", not "on site now".
+	_, page := get(t, ac, f.srv.URL+"/onsite")
+	if !strings.Contains(page, `<h2 id="basis">`+T("en", "onsite.entered")+`</h2>`) || strings.Contains(page, T("en", "onsite.now.explain", "")) {
+		t.Fatal("without exit lanes the page must say entered today")
+	}
+	if !strings.Contains(page, `<tr data-dept="装配"><th scope="row">装配</th><td class="roster">2</td><td class="back">1</td>`) {
+		t.Fatalf("headcount row for 装配 wrong:\n%s", page)
+	}
+	// A guard may not import.
+	gc := f.mustLogin("gus")
+	req, _ = http.NewRequest(http.MethodPost, f.srv.URL+"/people/import", strings.NewReader(""))
+	if resp, _ := gc.Do(req); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("guard import: %d, want 403", resp.StatusCode)
 	}
 }
