@@ -16,6 +16,7 @@
 //	fever GATE HOLDER TEMP    a denied entry, its fever alert and the thermal snapshot
 //	fire GATE on|off          the fire alarm state and alert
 //	offline GATE              the gate's availability goes offline
+//	mismatch GATE HOLDER      an entry denied: the face is not the credential's holder
 //	gap GATE N                skips N sequence numbers, then sends an event
 //	history GATE DAYS         admitted entries on each of the last DAYS days (not
 //	                          today), a rising share of the roster each day
@@ -253,6 +254,10 @@ func script(sims map[string]*sim, people []store.Person, line string, published,
 		return s.fireAlarm(f[2] == "on")
 	case f[0] == "offline":
 		return s.pub("availability", true, []byte("offline"))
+	case f[0] == "mismatch" && len(f) == 3:
+		e := s.event(gate.KindEntry, "denied", []gate.Reason{"face_mismatch"}, f[2])
+		e.Credential = &gate.Credential{Status: gate.StatusGreen, Verified: true}
+		return s.publishEvent(e)
 	case f[0] == "gap" && len(f) == 3:
 		n, err := strconv.ParseUint(f[2], 10, 64)
 		if err != nil {

@@ -450,3 +450,33 @@ func TestRosterImportAndHeadcountLabel(t *testing.T) {
 		t.Fatalf("guard import: %d, want 403", resp.StatusCode)
 	}
 }
+
+// TestHolderMismatchItem: an entry denied for face_mismatch (the gates
+// raise no alert for it) is a live item a guard acknowledges.
+func TestHolderMismatchItem(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	ev := gate.Event{V: 1, ID: "ev-mm", Seq: 1, Site: "p1", Gate: "lane-1", Time: now, Kind: gate.KindEntry, Decision: "denied",
+		Reasons: []gate.Reason{"face_mismatch"}, Holder: "E7", Mode: gate.ModeNormal}
+	raw, _ := json.Marshal(ev)
+	if _, err := f.st.Commit(ctx, &store.Batch{Events: []store.Event{{Event: ev, Raw: raw, Received: now}}}); err != nil {
+		t.Fatal(err)
+	}
+	cl := f.mustLogin("gus")
+	_, body := get(t, cl, f.srv.URL+"/live")
+	if !strings.Contains(body, `id="alert-ev-ev-mm"`) || !strings.Contains(body, T("en", "alert.type.holder_mismatch")) {
+		t.Fatal("the face_mismatch denial is not on the live page")
+	}
+	post(t, cl, f.srv.URL+"/alerts/ev-ev-mm/ack", url.Values{"note": {"ID checked: twin brother"}}, nil)
+	acks, err := f.db.EventAcks(ctx, []string{"ev-mm"})
+	if err != nil || acks["ev-mm"].By != "gus" || acks["ev-mm"].Note != "ID checked: twin brother" {
+		t.Fatalf("acknowledgement %+v %v", acks, err)
+	}
+	if !f.hasAudit("gus", "acknowledge", "ev-ev-mm") {
+		t.Fatal("no audit entry")
+	}
+	if _, body := get(t, cl, f.srv.URL+"/live"); !strings.Contains(body, "twin brother") {
+		t.Fatal("the live page does not show the acknowledgement")
+	}
+}

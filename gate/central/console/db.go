@@ -425,3 +425,48 @@ func (d *DB) People(ctx context.Context) ([]store.Person, error) {
 	}
 	return out, rows.Err()
 }
+
+// EventAck is the acknowledgement of a live item derived from an event.
+type EventAck struct {
+	By, Note string
+	At       time.Time
+}
+
+// AckEvent records that username acknowledged the item of event id; a
+// second acknowledgement keeps the first.
+func (d *DB) AckEvent(ctx context.Context, eventID, username, note string, at time.Time) error {
+	if _, err := d.sql.ExecContext(ctx, d.q(`INSERT INTO console_event_acks(event_id, username, note, at_us) VALUES (?, ?, ?, ?)
+		ON CONFLICT (event_id) DO NOTHING`), eventID, username, note, at.UnixMicro()); err != nil {
+		return fmt.Errorf("console: acknowledge event %s: %w", eventID, err)
+	}
+	return nil
+}
+
+// EventAcks returns the acknowledgements of the given events.
+func (d *DB) EventAcks(ctx context.Context, ids []string) (map[string]EventAck, error) {
+	out := map[string]EventAck{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	q := `SELECT event_id, username, note, at_us FROM console_event_acks WHERE event_id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := d.sql.QueryContext(ctx, d.q(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("console: event acknowledgements: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var a EventAck
+		var at int64
+		if err := rows.Scan(&id, &a.By, &a.Note, &at); err != nil {
+			return nil, fmt.Errorf("console: event acknowledgements: %w", err)
+		}
+		a.At = time.UnixMicro(at)
+		out[id] = a
+	}
+	return out, rows.Err()
+}

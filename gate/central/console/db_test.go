@@ -97,6 +97,14 @@ func TestDBOnBothStores(t *testing.T) {
 			if p, err := db.People(ctx); err != nil || len(p) != 1 || p[0].Name != "王伟" {
 				t.Fatalf("roster: %+v %v", p, err)
 			}
+			for _, by := range []string{"ada", "bob"} { // the first acknowledgement stays
+				if err := db.AckEvent(ctx, "ev-1", by, "checked", now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if acks, err := db.EventAcks(ctx, []string{"ev-1", "ev-2"}); err != nil || len(acks) != 1 || acks["ev-1"].By != "ada" {
+				t.Fatalf("event acks: %+v %v", acks, err)
+			}
 			if err := db.RemoveUser(ctx, "ada"); err != nil {
 				t.Fatal(err)
 			}

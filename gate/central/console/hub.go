@@ -37,6 +37,7 @@ func (h *Hub) isDropped(c *client) bool {
 // The ingest is not involved at all: it commits, the hub reads.
 type Hub struct {
 	st     store.Store
+	db     *DB // derived items' acknowledgements; nil: no derived items
 	every  time.Duration
 	buffer int
 	log    *slog.Logger
@@ -57,8 +58,8 @@ type HubStats struct {
 	PollMaxMS int64 // slowest poll
 }
 
-func newHub(st store.Store, every time.Duration, buffer int, log *slog.Logger) *Hub {
-	return &Hub{st: st, every: every, buffer: buffer, log: log, clients: map[*client]struct{}{}, seen: map[string]string{}}
+func newHub(st store.Store, db *DB, every time.Duration, buffer int, log *slog.Logger) *Hub {
+	return &Hub{st: st, db: db, every: every, buffer: buffer, log: log, clients: map[*client]struct{}{}, seen: map[string]string{}}
 }
 
 // Stats returns the hub's counters.
@@ -150,6 +151,16 @@ func (h *Hub) poll(ctx context.Context, first, withGates bool) {
 			h.log.Warn("console: live poll failed", "err", err)
 		}
 		return
+	}
+	if h.db != nil {
+		derived, err := derivedAlerts(ctx, h.st, h.db, time.Now(), 50)
+		if err != nil {
+			if ctx.Err() == nil {
+				h.log.Warn("console: live poll failed", "err", err)
+			}
+			return
+		}
+		alerts = append(alerts, derived...)
 	}
 	var changed []update
 	h.mu.Lock()

@@ -13,7 +13,7 @@ import (
 // channel closed, marked for a reload) when its buffer is full, and the
 // hub's broadcast never waits for it; a reading client gets everything.
 func TestHubDropsSlowClient(t *testing.T) {
-	h := newHub(nil, time.Second, 4, slog.New(slog.DiscardHandler))
+	h := newHub(nil, nil, time.Second, 4, slog.New(slog.DiscardHandler))
 	slow := h.subscribe()
 	fast := h.subscribe()
 	got := 0
@@ -53,7 +53,7 @@ func TestHubAnnouncesNewAlerts(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	f.feverAlert("old")
-	h := newHub(f.st, time.Second, 16, slog.New(slog.DiscardHandler))
+	h := newHub(f.st, f.db, time.Second, 16, slog.New(slog.DiscardHandler))
 	cl := h.subscribe()
 	h.poll(ctx, true, false)
 	if len(cl.ch) != 0 {

@@ -53,7 +53,7 @@ func (c *Console) view(a store.AlertRow, u User, names map[string]string) alertV
 		v.TypeKey = ""
 	}
 	switch a.Type {
-	case gate.AlertFever, gate.AlertSpoof, gate.AlertPassback, gate.AlertTailgating:
+	case gate.AlertFever, gate.AlertSpoof, gate.AlertPassback, gate.AlertTailgating, TypeHolderMismatch:
 		v.PersonAlert = true
 	case gate.AlertFireAlarm:
 	default:
@@ -114,6 +114,12 @@ func (c *Console) livePage(w http.ResponseWriter, r *http.Request, u User) {
 		c.storeError(w, r, u, "live", err)
 		return
 	}
+	derived, err := derivedAlerts(r.Context(), c.o.Store, c.o.DB, c.o.Now(), 50)
+	if err != nil {
+		c.storeError(w, r, u, "live", err)
+		return
+	}
+	alerts = append(alerts, derived...)
 	gates, err := c.o.Store.Gates(r.Context())
 	if err != nil {
 		c.storeError(w, r, u, "live", err)
@@ -258,7 +264,12 @@ func (c *Console) ack(w http.ResponseWriter, r *http.Request, u User) {
 	if len(note) > 1000 {
 		note = note[:1000]
 	}
-	err := c.o.Store.Ack(r.Context(), id, u.Username, note, c.o.Now())
+	var err error
+	if ev, ok := eventItem(id); ok {
+		err = c.o.DB.AckEvent(r.Context(), ev, u.Username, note, c.o.Now())
+	} else {
+		err = c.o.Store.Ack(r.Context(), id, u.Username, note, c.o.Now())
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		http.Error(w, T(u.Language, "error.notfound"), http.StatusNotFound)
@@ -276,6 +287,9 @@ func (c *Console) ack(w http.ResponseWriter, r *http.Request, u User) {
 	if err != nil {
 		c.storeError(w, r, u, "live", err)
 		return
+	}
+	if derived, err := derivedAlerts(r.Context(), c.o.Store, c.o.DB, c.o.Now(), 200); err == nil {
+		alerts = append(alerts, derived...)
 	}
 	for _, a := range alerts {
 		if a.AlertID == id {

@@ -99,7 +99,7 @@ func New(o Options) (*Console, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Console{o: o, log: log, hub: newHub(o.Store, o.LivePoll, o.LiveBuffer, log), limit: newLimiter(o.Now),
+	c := &Console{o: o, log: log, hub: newHub(o.Store, o.DB, o.LivePoll, o.LiveBuffer, log), limit: newLimiter(o.Now),
 		trend: map[string]map[string]int{}}
 	var err error
 	if c.pages, err = parsePages(o.Location); err != nil {

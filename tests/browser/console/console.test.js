@@ -206,6 +206,14 @@ async function main() {
     for (const a of ['login', 'acknowledge', 'export', 'command', 'denied']) checks.ok(actions.includes(a), `audit log has ${a}`);
     await admin.screenshot({ path: path.join(screens, 'access.png'), fullPage: true });
 
+    // A credential holder mismatch (an entry denied for face_mismatch) is a live item too.
+    await page.goto(w.url + '/live');
+    await w.send('mismatch lane-1 E103');
+    const mm = page.locator('#open li.type-holder_mismatch').first();
+    await mm.waitFor({ timeout: 5000 }).catch(() => {});
+    checks.ok((await mm.count()) === 1 && (await mm.innerText()).includes(en['alert.type.holder_mismatch']) && (await mm.innerText()).includes('周杰'),
+      'live: a credential holder mismatch appears with the person');
+
     // Gate problems on the live page: a gate offline, a sequence gap.
     await page.goto(w.url + '/live');
     await w.send('offline lane-2');
