@@ -16,14 +16,15 @@ const (
 	// TypeHolderMismatch is the live item type of a face_mismatch denial.
 	TypeHolderMismatch = "holder_mismatch"
 	eventItemPrefix    = "ev-"
-	// derivedWindow is how far back the live page looks for such denials.
+	// derivedWindow is how far back the live page looks for such denials
+	// when it loads.
 	derivedWindow = 24 * time.Hour
 )
 
 // derivedAlerts returns the recent face_mismatch denials as alert rows,
 // with their acknowledgements.
-func derivedAlerts(ctx context.Context, st store.Store, db *DB, now time.Time, limit int) ([]store.AlertRow, error) {
-	rows, _, err := st.Events(ctx, store.EventFilter{From: now.Add(-derivedWindow), Decision: "denied", Reason: "face_mismatch", Limit: limit})
+func derivedAlerts(ctx context.Context, st store.Store, db *DB, now time.Time, window time.Duration, limit int) ([]store.AlertRow, error) {
+	rows, _, err := st.Events(ctx, store.EventFilter{From: now.Add(-window), Decision: "denied", Reason: "face_mismatch", Limit: limit})
 	if err != nil {
 		return nil, err
 	}

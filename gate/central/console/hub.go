@@ -152,8 +152,10 @@ func (h *Hub) poll(ctx context.Context, first, withGates bool) {
 		}
 		return
 	}
-	if h.db != nil {
-		derived, err := derivedAlerts(ctx, h.st, h.db, time.Now(), 50)
+	if h.db != nil && withGates {
+		// Derived items (face_mismatch denials) cost an events query: once
+		// a second, over the last ten minutes.
+		derived, err := derivedAlerts(ctx, h.st, h.db, time.Now(), 10*time.Minute, 50)
 		if err != nil {
 			if ctx.Err() == nil {
 				h.log.Warn("console: live poll failed", "err", err)

@@ -114,7 +114,7 @@ func (c *Console) livePage(w http.ResponseWriter, r *http.Request, u User) {
 		c.storeError(w, r, u, "live", err)
 		return
 	}
-	derived, err := derivedAlerts(r.Context(), c.o.Store, c.o.DB, c.o.Now(), 50)
+	derived, err := derivedAlerts(r.Context(), c.o.Store, c.o.DB, c.o.Now(), derivedWindow, 50)
 	if err != nil {
 		c.storeError(w, r, u, "live", err)
 		return
@@ -288,7 +288,7 @@ func (c *Console) ack(w http.ResponseWriter, r *http.Request, u User) {
 		c.storeError(w, r, u, "live", err)
 		return
 	}
-	if derived, err := derivedAlerts(r.Context(), c.o.Store, c.o.DB, c.o.Now(), 200); err == nil {
+	if derived, err := derivedAlerts(r.Context(), c.o.Store, c.o.DB, c.o.Now(), derivedWindow, 200); err == nil {
 		alerts = append(alerts, derived...)
 	}
 	for _, a := range alerts {
