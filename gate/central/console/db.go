@@ -407,10 +407,10 @@ func (d *DB) AuditLog(ctx context.Context, before int64, limit int) ([]AuditEntr
 }
 
 // People reads the roster the store keeps (its people table, filled by
-// `gatewatch roster import` and the API), by department then name. The
+// `gatewatch roster import` and the API), by department then id. The
 // store's interface has no listing; this reads the same database.
 func (d *DB) People(ctx context.Context) ([]store.Person, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT id, name, department FROM people ORDER BY department, name, id`)
+	rows, err := d.sql.QueryContext(ctx, `SELECT id, name, department FROM people ORDER BY department, id`)
 	if err != nil {
 		return nil, fmt.Errorf("console: roster: %w", err)
 	}

@@ -185,6 +185,7 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // page is what every page template gets.
 type page struct {
+	Page    string // the template's name
 	Lang    string
 	User    User
 	Nav     string // the current page's nav key
@@ -205,6 +206,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 		lang = c.o.Language
 	}
 	p.Lang = lang
+	p.Page = name
 	p.CanAct = rank(p.User.Role) >= rank(RoleGuard)
 	p.IsAdmin = p.User.Role == RoleAdmin
 	t := c.pages[lang][name]

@@ -94,7 +94,10 @@ async function main() {
       serve.push(Date.now() - g0);
     }
     await w.send('pause');
-    const final = await simStats(w);
+    // An entry already past the pause check may still be sent: read the
+    // gates' totals until two reads agree.
+    let final = await simStats(w);
+    for (;;) { await sleep(300); const again = await simStats(w); if (again.seqs === final.seqs) break; final = again; }
     const d0 = Date.now();
     let got = await stored(w);
     while (got < final.seqs && Date.now() - d0 < 60000) { await sleep(200); got = await stored(w); }
