@@ -35,7 +35,7 @@
 
   // At most this many items per list stay in the page (a flood must not
   // make it unusable); the badge then shows the number with a "+".
-  var maxItems = 300;
+  var maxItems = 150;
 
   function counts() {
     var open = document.getElementById('open'), done = document.getElementById('done');
@@ -81,7 +81,9 @@
     var items = Array.from(pending.values());
     pending.clear();
     var fresh = 0;
-    items.forEach(function (h) { if (place(h, fresh < 3)) fresh++; });
+    // Under a flood, no flashing: it repaints every new item twice.
+    var calm = items.length <= 2;
+    items.forEach(function (h) { if (place(h, calm && fresh < 1)) fresh++; });
     if (fresh) beep();
     counts();
   }
