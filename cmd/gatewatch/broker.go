@@ -10,7 +10,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
 	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate/central/broker"
@@ -31,8 +35,10 @@ type embedded struct {
 }
 
 // startBroker starts the embedded broker when broker.enabled; (nil, nil)
-// otherwise.
-func startBroker(_ context.Context, c *configs.Gatewatch, log *slog.Logger) (*embedded, error) {
+// otherwise. Until Stop (or ctx's end), SIGHUP re-reads the config file's
+// gate list and applies it without a restart (a gate added with gate add
+// can connect; one removed is refused).
+func startBroker(ctx context.Context, c *configs.Gatewatch, log *slog.Logger) (*embedded, error) {
 	if !c.Broker.Enabled {
 		return nil, nil
 	}
@@ -44,16 +50,62 @@ func startBroker(_ context.Context, c *configs.Gatewatch, log *slog.Logger) (*em
 	if err != nil {
 		return nil, fmt.Errorf("gatewatch: broker: %w", err)
 	}
-	e := &embedded{URL: loopbackURL(b.URL()), Username: o.CentralUser, Password: o.CentralPassword,
-		Stop: func() { _ = b.Close() }}
+	e := &embedded{URL: loopbackURL(b.URL()), Username: o.CentralUser, Password: o.CentralPassword}
 	if o.TLS != nil {
 		if e.TLS, err = trustOwn(o.TLS); err != nil {
 			_ = b.Close()
 			return nil, err
 		}
 	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	wctx, stopWatch := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-wctx.Done():
+				return
+			case <-hup:
+				reloadGates(c.Path, b, log)
+			}
+		}
+	})
+	e.Stop = func() {
+		stopWatch()
+		wg.Wait()
+		_ = b.Close()
+	}
 	log.Info("embedded broker listening", "mqtt", b.URL(), "gates", len(o.Gates), "store", o.StoreDir)
 	return e, nil
+}
+
+// reloadGates applies the gate list of the config file at path to b.
+func reloadGates(path string, b *broker.Broker, log *slog.Logger) {
+	if path == "" {
+		log.Warn("SIGHUP: no config file to re-read the gate list from")
+		return
+	}
+	c, err := configs.LoadGatewatch(path)
+	if err == nil {
+		err = b.SetGates(brokerGates(c))
+	}
+	if err != nil {
+		log.Error("SIGHUP: gate list not reloaded; the previous one stays", "config", path, "err", err)
+		return
+	}
+	log.Info("SIGHUP: gate list reloaded", "config", path, "gates", len(c.Gates))
+}
+
+// brokerGates returns the config's gate list as the broker takes it.
+func brokerGates(c *configs.Gatewatch) []broker.Gate {
+	var gates []broker.Gate
+	for _, g := range c.Gates {
+		site := c.GateSite(g)
+		gates = append(gates, broker.Gate{Site: site, Gate: g.Name, Username: site + "/" + g.Name, PasswordHash: g.PasswordHash})
+	}
+	return gates
 }
 
 // brokerOptions turns the config into the embedded broker's options.
@@ -64,10 +116,7 @@ func brokerOptions(c *configs.Gatewatch, log *slog.Logger) (broker.Options, erro
 	}
 	o := broker.Options{ServerName: c.BrokerServerName(), StoreDir: c.BrokerStoreDir(), MQTTAddr: c.BrokerListen(),
 		Prefix: c.MQTT.Prefix, CentralUser: centralUser, CentralPassword: pw, Log: log}
-	for _, g := range c.Gates {
-		site := c.GateSite(g)
-		o.Gates = append(o.Gates, broker.Gate{Site: site, Gate: g.Name, Username: site + "/" + g.Name, PasswordHash: g.PasswordHash})
-	}
+	o.Gates = brokerGates(c)
 	if t := c.Broker.TLS; t.Enabled() {
 		if o.TLS, err = broker.ServerTLS(t.CertFile, t.KeyFile, t.ClientCAFile); err != nil {
 			return o, fmt.Errorf("gatewatch: broker.tls: %w", err)

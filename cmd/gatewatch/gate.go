@@ -161,7 +161,7 @@ func printGateConfig(out io.Writer, c *configs.Gatewatch, name, site, brokerURL,
 	if brokerURL == "" {
 		brokerURL = defaultBrokerURL(c.BrokerListen(), tlsOn)
 	}
-	fmt.Fprintf(out, "# gate %s/%s is in %s: restart gatewatch to admit it.\n", site, name, c.Path)
+	fmt.Fprintf(out, "# gate %s/%s is in %s: send gatewatch SIGHUP (or restart it) to admit it.\n", site, name, c.Path)
 	if outFile != "" {
 		fmt.Fprintf(out, "# Its broker password is in %s: copy it to the gate as %s (mode 0600).\n", outFile, pwPath)
 	} else {

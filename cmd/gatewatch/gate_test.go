@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -174,4 +176,54 @@ func subscribeAll(t *testing.T, b *embedded) <-chan string {
 		t.Fatalf("subscribe: %v", tok.Error())
 	}
 	return topics
+}
+
+// TestSIGHUPReloadsGates: a gate added with gate add while gatewatch's
+// broker runs can connect once gatewatch gets SIGHUP, without a restart.
+func TestSIGHUPReloadsGates(t *testing.T) {
+	dir := t.TempDir()
+	path := gatewatchConfig(t, dir)
+	if err := cmdGate([]string{"add", "-c", path, "-o", filepath.Join(dir, "pw-1"), "lane-1"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	c, err := configs.LoadGatewatch(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := startBroker(t.Context(), c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Stop()
+	if err := cmdGate([]string{"add", "-c", path, "-o", filepath.Join(dir, "pw-2"), "lane-2"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	pw, _ := os.ReadFile(filepath.Join(dir, "pw-2"))
+	try := func() error {
+		o := paho.NewClientOptions().AddBroker(b.URL).SetClientID("gateguard-plant-1-lane-2").
+			SetUsername("plant-1/lane-2").SetPassword(string(pw)).SetConnectTimeout(5 * time.Second)
+		cl := paho.NewClient(o)
+		tok := cl.Connect()
+		if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			return fmt.Errorf("connect: %v", tok.Error())
+		}
+		cl.Disconnect(0)
+		return nil
+	}
+	if try() == nil {
+		t.Fatal("lane-2 connected before the reload")
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(time.Minute)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for try() != nil {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatal("lane-2 never admitted after SIGHUP")
+		}
+	}
 }

@@ -78,7 +78,11 @@ type Options struct {
 type Broker struct {
 	srv  *server.Server
 	url  string
+	o    Options
 	once sync.Once
+
+	mu   sync.Mutex // guards opts
+	opts *server.Options
 }
 
 // ErrConfig reports options a broker cannot start with.
@@ -104,7 +108,7 @@ func Start(o Options) (*Broker, error) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("broker: %s did not start within 30s", o.ServerName)
 	}
-	b := &Broker{srv: srv}
+	b := &Broker{srv: srv, o: o, opts: opts}
 	scheme := "tcp"
 	if o.TLS != nil {
 		scheme = "ssl"
@@ -122,6 +126,28 @@ func (b *Broker) URL() string { return b.url }
 // sessions) is up: in a cluster, once a meta leader is elected.
 func (b *Broker) JetStreamReady() bool {
 	return b.srv.JetStreamEnabled() && b.srv.JetStreamIsCurrent()
+}
+
+// SetGates replaces the gates allowed to connect, without a restart: a
+// gate added can connect at once, and a gate removed is refused from its
+// next connection on.
+func (b *Broker) SetGates(gates []Gate) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	o := b.o
+	o.Gates = gates
+	next, err := serverOptions(o)
+	if err != nil {
+		return err
+	}
+	// Everything but the users as the server runs it (ports it picked).
+	opts := b.opts.Clone()
+	opts.Users = next.Users
+	if err := b.srv.ReloadOptions(opts); err != nil {
+		return fmt.Errorf("broker: reload gates: %w", err)
+	}
+	b.o, b.opts = o, opts
+	return nil
 }
 
 // Close shuts the server down and waits for it. It is idempotent.

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -282,5 +283,31 @@ func TestGatesConfinedToTheirPrefix(t *testing.T) {
 		if _, err := connect(t, b.URL(), "intruder", c.user, c.pw, false); err == nil {
 			t.Errorf("user %q with password %q connected", c.user, c.pw)
 		}
+	}
+}
+
+// TestSetGates replaces the gate list on a running broker: a gate added
+// connects at once, a gate removed is refused, the others are unaffected.
+func TestSetGates(t *testing.T) {
+	o := options(t, t.TempDir())
+	b := start(t, o)
+	if _, err := connect(t, b.URL(), "gateguard-s-c", "s/c", "pw-c", false); err == nil {
+		t.Fatal("gate c connected before it was added")
+	}
+	gates := append(o.Gates[1:], Gate{Site: "s", Gate: "c", Username: "s/c", PasswordHash: hash(t, "pw-c")})
+	if err := b.SetGates(gates); err != nil {
+		t.Fatal(err)
+	}
+	c := mustConnect(t, b.URL(), "gateguard-s-c", "s/c", "pw-c", false)
+	if err := pub(t, c, prefix+"/s/c/event/access", "own"); err != nil {
+		t.Errorf("gate c publishing its own event: %v", err)
+	}
+	if _, err := connect(t, b.URL(), "gateguard-s-a", "s/a", "pw-a", false); err == nil {
+		t.Error("gate a, removed, still connects")
+	}
+	mustConnect(t, b.URL(), "gateguard-s-b", "s/b", "pw-b", false)
+	mustConnect(t, b.URL(), "gatewatch", "gatewatch", "central-pw", false)
+	if err := b.SetGates([]Gate{{Site: "s", Gate: "d", Username: "s/d", PasswordHash: "plain"}}); !errors.Is(err, ErrConfig) {
+		t.Errorf("a bad gate list: %v", err)
 	}
 }
