@@ -52,6 +52,7 @@ test: deps facenet-model
 	GATEGUARD_REQUIRE_FACENET=1 GATEGUARD_FACEAPI_DIR=$(FACEAPI_DIR) $(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags matprofile ./vision/...
 	@$(MAKE) --no-print-directory test-display
+	@$(MAKE) --no-print-directory test-ui
 
 # The demo: gatewatch (embedded broker, SQLite) and two simulated gates
 # (scripts/demo.sh); demo-mosquitto is the single-gate demo on Mosquitto.
@@ -223,3 +224,26 @@ BENCH_CENTRAL_ROWS ?= 10000000
 .PHONY: bench-central
 bench-central: deps
 	$(GO) run ./cmd/bench-central -rows $(BENCH_CENTRAL_ROWS)
+# The security staff's console (issue 14) end to end in headless Debian
+# chromium driven by playwright-core (pinned in tests/browser/package-lock.json,
+# npm ci, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1: never a browser download)
+# against gatewatch (SQLite, a Mosquitto on a free port) and simulated gates
+# (cmd/gatewatch-sim); screenshots of each page go to bin/ui-screens/.
+# soak-ui: 20 simulated gates x 10 events/s into an open live page for
+# SOAK_UI_SECONDS (120); the last line is the numbers.
+SOAK_UI_SECONDS ?= 120
+.PHONY: console-bins test-ui soak-ui vendor-htmx
+console-bins: gatewatch
+	$(GO) build -o bin/gatewatch-sim ./cmd/gatewatch-sim
+
+test-ui: console-bins
+	@scripts/browser-deps.sh
+	node tests/browser/console/console.test.js
+
+soak-ui: console-bins
+	@scripts/browser-deps.sh
+	SOAK_UI_SECONDS=$(SOAK_UI_SECONDS) node tests/browser/console/soak.js
+
+# Re-vendors htmx (pinned in scripts/vendor-htmx.sh) and checks its sha256.
+vendor-htmx:
+	@scripts/vendor-htmx.sh

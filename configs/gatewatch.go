@@ -36,6 +36,8 @@ type Gatewatch struct {
 	Broker    GatewatchBroker `yaml:"broker"`
 	// Gates are the gates the embedded broker admits (gatewatch gate add).
 	Gates []GatewatchGate `yaml:"gates"`
+	// Console is the security staff's web console (configs/gatewatch_console.go).
+	Console GatewatchConsole `yaml:"console"`
 }
 
 // GatewatchStore selects the database.
@@ -120,7 +122,7 @@ func LoadGatewatch(path string) (*Gatewatch, error) {
 	c.Path = path
 	dir := filepath.Dir(path)
 	for _, p := range append([]*string{&c.DataDir, &c.API.TokenFile, &c.MQTT.PasswordFile,
-		&c.MQTT.TLS.CAFile, &c.MQTT.TLS.CertFile, &c.MQTT.TLS.KeyFile}, c.brokerPaths()...) {
+		&c.MQTT.TLS.CAFile, &c.MQTT.TLS.CertFile, &c.MQTT.TLS.KeyFile}, append(c.brokerPaths(), c.consolePaths()...)...) {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -298,5 +300,6 @@ func (c *Gatewatch) Validate() error {
 		v.add("retention.snapshots", "%s is longer than retention.events %s: an image would outlive its alert", r.Snapshots, r.Events)
 	}
 	v.errs = append(v.errs, c.validateBroker()...)
+	v.errs = append(v.errs, c.validateConsole()...)
 	return v.err()
 }

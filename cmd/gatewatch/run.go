@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate/central/api"
+	"github.com/gateguard/gateguard/gate/central/console"
 	"github.com/gateguard/gateguard/gate/central/ingest"
 	"github.com/gateguard/gateguard/gate/central/store"
 	"github.com/gateguard/gateguard/gate/central/store/postgres"
@@ -122,12 +122,20 @@ func serve(ctx context.Context, c *configs.Gatewatch, log *slog.Logger, ready ch
 	if err != nil {
 		return err
 	}
+	h, runConsole, stopConsole, err := startConsole(ctx, c, st, h, mqttLink{Brokers: brokers, Username: username, Password: password, TLS: o.TLS}, log)
+	if err != nil {
+		return err
+	}
+	defer stopConsole()
 	ln, err := net.Listen("tcp", c.API.Listen)
 	if err != nil {
 		return fmt.Errorf("gatewatch: api.listen: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ConnContext: console.ConnContext}
 	log.Info("api listening", "addr", ln.Addr().String())
+	if !c.Console.Disabled {
+		fmt.Println("gatewatch: console at", consoleURL(c, ln.Addr().String()))
+	}
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -137,10 +145,12 @@ func serve(ctx context.Context, c *configs.Gatewatch, log *slog.Logger, ready ch
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
 	wg.Go(func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("gatewatch: api: %w", err)
+		if err := serveHTTP(c, srv, func() error { return srv.Serve(ln) },
+			func(cert, key string) error { return srv.ServeTLS(ln, cert, key) }); err != nil {
+			errc <- err
 		}
 	})
+	wg.Go(func() { runConsole(ctx) })
 	wg.Go(func() {
 		if err := in.Run(ctx); err != nil {
 			errc <- err
