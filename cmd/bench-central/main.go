@@ -27,9 +27,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/gateguard/gateguard/device/thermal"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/central/ingest"
@@ -72,6 +69,7 @@ func main() {
 	}
 }
 
+// run measures each of stores in dir (a temporary folder when empty).
 func run(rows, ingestN, queries int, stores []string, dir string) error {
 	ctx := context.Background()
 	if dir == "" {
@@ -96,7 +94,22 @@ func run(rows, ingestN, queries int, stores []string, dir string) error {
 		}
 		defer pg.Stop()
 	}
-	open := func(name, sub string) (store.Store, *sql.DB, error) {
+	open := opener(ctx, dir, pg)
+	for _, name := range stores {
+		if err := measure(ctx, name, open, rows, ingestN, queries); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openFunc opens a fresh store of the named kind (sub names its SQLite
+// folder), with its database handle.
+type openFunc func(name, sub string) (store.Store, *sql.DB, error)
+
+// opener returns the openFunc for SQLite under dir and PostgreSQL on pg.
+func opener(ctx context.Context, dir string, pg *pgtest.Server) openFunc {
+	return func(name, sub string) (store.Store, *sql.DB, error) {
 		switch name {
 		case "sqlite":
 			s, err := sqlite.Open(ctx, filepath.Join(dir, sub))
@@ -117,40 +130,43 @@ func run(rows, ingestN, queries int, stores []string, dir string) error {
 		}
 		return nil, nil, fmt.Errorf("unknown store %q", name)
 	}
-	for _, name := range stores {
-		st, _, err := open(name, "ingest")
-		if err != nil {
-			return err
-		}
-		rate, err := ingestRate(ctx, st, ingestN)
-		st.Close()
-		if err != nil {
-			return fmt.Errorf("%s: ingest: %w", name, err)
-		}
-		fmt.Printf("ingest store=%s events=%d events_per_s=%.0f\n", name, ingestN, rate)
+}
 
-		st, db, err := open(name, "search")
-		if err != nil {
-			return err
-		}
-		t0 := time.Now()
-		if err := load(ctx, name, db, rows); err != nil {
-			st.Close()
-			return fmt.Errorf("%s: load: %w", name, err)
-		}
-		n, err := st.CountEvents(ctx)
-		if err != nil {
-			st.Close()
-			return err
-		}
-		fmt.Printf("load store=%s rows=%d seconds=%.0f\n", name, n, time.Since(t0).Seconds())
-		if err := search(ctx, name, st, queries); err != nil {
-			st.Close()
-			return err
-		}
-		fmt.Printf("rows store=%s count=%d\n", name, n)
-		st.Close()
+// measure prints the ingest rate of store name, then loads rows events into
+// a second one and prints its search times and row count.
+func measure(ctx context.Context, name string, open openFunc, rows, ingestN, queries int) error {
+	st, _, err := open(name, "ingest")
+	if err != nil {
+		return err
 	}
+	rate, err := ingestRate(ctx, st, ingestN)
+	st.Close()
+	if err != nil {
+		return fmt.Errorf("%s: ingest: %w", name, err)
+	}
+	fmt.Printf("ingest store=%s events=%d events_per_s=%.0f\n", name, ingestN, rate)
+
+	st, db, err := open(name, "search")
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if err := load(ctx, name, db, rows); err != nil {
+		st.Close()
+		return fmt.Errorf("%s: load: %w", name, err)
+	}
+	n, err := st.CountEvents(ctx)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	fmt.Printf("load store=%s rows=%d seconds=%.0f\n", name, n, time.Since(t0).Seconds())
+	if err := search(ctx, name, st, queries); err != nil {
+		st.Close()
+		return err
+	}
+	fmt.Printf("rows store=%s count=%d\n", name, n)
+	st.Close()
 	return nil
 }
 
@@ -219,167 +235,6 @@ func ingestRate(ctx context.Context, st store.Store, n int) (float64, error) {
 		return 0, fmt.Errorf("%d of %d stored", c, n)
 	}
 	return float64(n) / el.Seconds(), nil
-}
-
-// rowSource generates the log in time order.
-type rowSource struct {
-	n, i int
-	seqs []uint64
-	rng  *rand.Rand
-	row  []any
-}
-
-func newRows(n int) *rowSource {
-	return &rowSource{n: n, seqs: make([]uint64, gates), rng: rand.New(rand.NewPCG(1, 2))}
-}
-
-func (r *rowSource) Next() bool {
-	if r.i >= r.n {
-		return false
-	}
-	at := start.Add(time.Duration(int64(span) / int64(r.n) * int64(r.i)))
-	g := r.rng.IntN(gates)
-	r.seqs[g]++
-	e := sampleEvent(r.seqs[g], g, r.rng.IntN(people), at)
-	b, _ := json.Marshal(e)
-	reasons := ","
-	for _, x := range e.Reasons {
-		reasons += string(x) + ","
-	}
-	r.row = []any{e.ID, e.Site, e.Gate, int64(e.Seq), at.UnixMicro(), e.Kind, e.Decision, reasons, e.Holder, at.Add(time.Second).UnixMicro(), string(b)}
-	r.i++
-	return true
-}
-
-func (r *rowSource) Values() ([]any, error) { return r.row, nil }
-func (r *rowSource) Err() error             { return nil }
-
-var cols = []string{"id", "site", "gate", "seq", "time_us", "kind", "decision", "reasons", "holder", "received_us", "payload"}
-
-// load bulk-generates rows events, rebuilding the secondary indexes after.
-func load(ctx context.Context, name string, db *sql.DB, rows int) error {
-	var idx []string
-	var q string
-	if name == "sqlite" {
-		q = `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL`
-	} else {
-		q = `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'events' AND indexname <> 'events_pkey'`
-	}
-	r, err := db.QueryContext(ctx, q)
-	if err != nil {
-		return err
-	}
-	var names []string
-	for r.Next() {
-		var n, s string
-		if err := r.Scan(&n, &s); err != nil {
-			return err
-		}
-		// pg_indexes shows a partitioned table's index as ON ONLY, which
-		// would leave the partitions without it.
-		names, idx = append(names, n), append(idx, strings.Replace(s, " ON ONLY ", " ON ", 1))
-	}
-	r.Close()
-	for _, n := range names {
-		if _, err := db.ExecContext(ctx, "DROP INDEX "+n); err != nil {
-			return err
-		}
-	}
-	src := newRows(rows)
-	if name == "sqlite" {
-		if err := loadSQLite(ctx, db, src); err != nil {
-			return err
-		}
-	} else {
-		for m := start; m.Before(start.Add(span + 31*24*time.Hour)); m = m.AddDate(0, 1, 0) {
-			name := fmt.Sprintf("events_%04d%02d", m.Year(), int(m.Month()))
-			if _, err := db.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF events FOR VALUES FROM (%d) TO (%d)`,
-				name, m.UnixMicro(), m.AddDate(0, 1, 0).UnixMicro())); err != nil {
-				return err
-			}
-		}
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			return err
-		}
-		err = conn.Raw(func(dc any) error {
-			_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{"events"}, cols, src)
-			return err
-		})
-		conn.Close()
-		if err != nil {
-			return err
-		}
-	}
-	t0 := time.Now()
-	for _, s := range idx {
-		if _, err := db.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("%s: %w", s, err)
-		}
-	}
-	if name == "sqlite" {
-		_, err = db.ExecContext(ctx, "ANALYZE")
-	} else {
-		_, err = db.ExecContext(ctx, "ANALYZE events")
-	}
-	fmt.Printf("index store=%s seconds=%.0f\n", name, time.Since(t0).Seconds())
-	return err
-}
-
-func loadSQLite(ctx context.Context, db *sql.DB, src *rowSource) error {
-	const per = 500
-	stmtText := "INSERT INTO events(" + strings.Join(cols, ", ") + ") VALUES " +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", per), ",")
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	stmt, err := tx.PrepareContext(ctx, stmtText)
-	if err != nil {
-		return err
-	}
-	args := make([]any, 0, per*len(cols))
-	inTx := 0
-	flush := func(final bool) error {
-		if len(args) == per*len(cols) {
-			if _, err := stmt.ExecContext(ctx, args...); err != nil {
-				return err
-			}
-			inTx += per
-			args = args[:0]
-		}
-		if final && len(args) > 0 {
-			q := "INSERT INTO events(" + strings.Join(cols, ", ") + ") VALUES " +
-				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", len(args)/len(cols)), ",")
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-				return err
-			}
-			args = args[:0]
-		}
-		if inTx >= 200_000 || final {
-			stmt.Close()
-			if err := tx.Commit(); err != nil {
-				return err
-			}
-			inTx = 0
-			if !final {
-				if tx, err = db.BeginTx(ctx, nil); err != nil {
-					return err
-				}
-				if stmt, err = tx.PrepareContext(ctx, stmtText); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	for src.Next() {
-		args = append(args, src.row...)
-		if err := flush(false); err != nil {
-			return err
-		}
-	}
-	return flush(true)
 }
 
 func pct(d []time.Duration, p float64) float64 {

@@ -37,25 +37,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	sims := runScenario(t, cfg, sc, scenarioOpts{drain: 20 * time.Second})
 	p := collectPublished(t, sub, cfg.TopicPrefix())
-	want := []published{
-		{"entry", "admitted", "", "alice"},
-		{"passage", "passed", "", ""},
-		{"entry", "denied", "credential_rejected", "alice"}, // anti-passback: the same pass again
-		{"entry", "denied", "fever", "bob"},
-		{"entry", "denied", "no_body_heat", "carol"},
-		{"entry", "denied", "too_cold_remeasure", "dave"},
-		{"entry", "denied", "no_face,check_timeout", "erin"},
-		{"entry", "denied", "credential_rejected", ""}, // mallory: untrusted key, no holder shown
-		{"entry", "admitted", "", "frank"},
-		{"passage", "not_passed", "", ""},
-		{"exit_button", "opened", "exit_button", ""},
-		{"passage", "passed", "", ""},
-		{"fire_alarm", "opened", "fire_alarm", ""},
-		{"fire_alarm", "cleared", "fire_alarm", ""},
-		{"fire_alarm", "reset", "fire_alarm", ""},
-		{"entry", "admitted", "", "grace"},
-		{"passage", "passed", "", ""},
-	}
+	want := demoAccessWant()
 	if !slices.Equal(p.access, want) {
 		t.Errorf("access events:\n got %v\nwant %v", p.access, want)
 	}
@@ -86,6 +68,29 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if relayPin.Level() != gpio.Low {
 		t.Errorf("relay left at %v after shutdown, want Low (locked)", relayPin.Level())
+	}
+}
+
+// demoAccessWant is the access events the demo scenario publishes, in order.
+func demoAccessWant() []published {
+	return []published{
+		{"entry", "admitted", "", "alice"},
+		{"passage", "passed", "", ""},
+		{"entry", "denied", "credential_rejected", "alice"}, // anti-passback: the same pass again
+		{"entry", "denied", "fever", "bob"},
+		{"entry", "denied", "no_body_heat", "carol"},
+		{"entry", "denied", "too_cold_remeasure", "dave"},
+		{"entry", "denied", "no_face,check_timeout", "erin"},
+		{"entry", "denied", "credential_rejected", ""}, // mallory: untrusted key, no holder shown
+		{"entry", "admitted", "", "frank"},
+		{"passage", "not_passed", "", ""},
+		{"exit_button", "opened", "exit_button", ""},
+		{"passage", "passed", "", ""},
+		{"fire_alarm", "opened", "fire_alarm", ""},
+		{"fire_alarm", "cleared", "fire_alarm", ""},
+		{"fire_alarm", "reset", "fire_alarm", ""},
+		{"entry", "admitted", "", "grace"},
+		{"passage", "passed", "", ""},
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -61,17 +62,7 @@ func TestRunWithEmbeddedTLSBroker(t *testing.T) {
 	waitAPI(t, addr, "/api/health", `"broker_connected":true`, &logs)
 
 	// The gate, configured with what gate add printed plus the site CA.
-	writeFile(t, filepath.Join(dir, "gate.yaml"), gateLines(strings.ReplaceAll(printed.String(),
-		"/etc/gateguard/ca.pem", ca.CertFile))+"credentials: {mode: presence}\n")
-	gc, err := configs.Load(filepath.Join(dir, "gate.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, _ := gc.MQTT.Password()
-	tc, err := mqtt.TLSConfig(mqtt.TLSFiles{CAFile: gc.MQTT.TLS.CAFile})
-	if err != nil {
-		t.Fatal(err)
-	}
+	gc, pw, tc := gateTLSConfig(t, dir, printed.String(), ca.CertFile)
 	ob := outbox.NewMemory(10)
 	p := mqtt.New(mqtt.Options{Brokers: gc.MQTT.BrokerURLs(), ClientID: gc.ClientID(), Username: gc.MQTT.Username,
 		Password: pw, TLS: tc, Prefix: gc.TopicPrefix(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, ob)
@@ -85,6 +76,25 @@ func TestRunWithEmbeddedTLSBroker(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitAPI(t, addr, "/api/events?person=alice", `"ev-tls-1"`, &logs)
+}
+
+// gateTLSConfig writes and loads the gate's config, made of what gate add
+// printed with the site CA at caFile, and returns it with its MQTT password
+// and TLS configuration.
+func gateTLSConfig(t *testing.T, dir, printed, caFile string) (*configs.Config, string, *tls.Config) {
+	t.Helper()
+	writeFile(t, filepath.Join(dir, "gate.yaml"), gateLines(strings.ReplaceAll(printed,
+		"/etc/gateguard/ca.pem", caFile))+"credentials: {mode: presence}\n")
+	gc, err := configs.Load(filepath.Join(dir, "gate.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, _ := gc.MQTT.Password()
+	tc, err := mqtt.TLSConfig(mqtt.TLSFiles{CAFile: gc.MQTT.TLS.CAFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gc, pw, tc
 }
 
 // waitAPI polls an API path until its body contains want.

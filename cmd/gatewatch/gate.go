@@ -97,21 +97,9 @@ func addGate(path string, g configs.GatewatchGate) (*configs.Gatewatch, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("gatewatch: gate add: %s is not a YAML mapping", path)
 	}
-	var gates *yaml.Node
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		if root.Content[i].Value == "gates" {
-			gates = root.Content[i+1]
-		}
-	}
-	if gates == nil {
-		gates = &yaml.Node{Kind: yaml.SequenceNode}
-		root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "gates"}, gates)
-	}
-	if gates.Kind != yaml.SequenceNode {
-		if gates.Tag != "!!null" {
-			return nil, fmt.Errorf("gatewatch: gate add: %s: gates is not a list", path)
-		}
-		*gates = yaml.Node{Kind: yaml.SequenceNode}
+	gates, err := gateList(root, path)
+	if err != nil {
+		return nil, err
 	}
 	gates.Style = 0 // block style: one gate per entry
 	var item yaml.Node
@@ -141,6 +129,28 @@ func addGate(path string, g configs.GatewatchGate) (*configs.Gatewatch, error) {
 	}
 	c.Path = path
 	return c, nil
+}
+
+// gateList returns the gates list of the config's root mapping, adding an
+// empty one when the key is missing or null; path names the file in errors.
+func gateList(root *yaml.Node, path string) (*yaml.Node, error) {
+	var gates *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "gates" {
+			gates = root.Content[i+1]
+		}
+	}
+	if gates == nil {
+		gates = &yaml.Node{Kind: yaml.SequenceNode}
+		root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "gates"}, gates)
+	}
+	if gates.Kind != yaml.SequenceNode {
+		if gates.Tag != "!!null" {
+			return nil, fmt.Errorf("gatewatch: gate add: %s: gates is not a list", path)
+		}
+		*gates = yaml.Node{Kind: yaml.SequenceNode}
+	}
+	return gates, nil
 }
 
 func dropKey(kv []*yaml.Node, key string) []*yaml.Node {

@@ -91,13 +91,37 @@ func serve(ctx context.Context, c *configs.Gatewatch, log *slog.Logger, ready ch
 	defer st.Close()
 	log.Info("store open", "driver", c.StoreDriver(), "data_dir", c.DataDir)
 
-	brokers, username := c.MQTT.Brokers, c.MQTT.Username
 	b, err := startBroker(ctx, c, log)
 	if err != nil {
 		return err
 	}
 	if b != nil {
 		defer b.Stop()
+	}
+	in, link, err := startIngest(c, st, b, password, log)
+	if err != nil {
+		return err
+	}
+	srv, ln, runConsole, err := startAPI(ctx, c, st, in, token, link, log)
+	if err != nil {
+		return err
+	}
+	if !c.Console.Disabled {
+		fmt.Println("gatewatch: console at", consoleURL(c, ln.Addr().String()))
+	}
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	return runParts(ctx, c, st, in, srv, ln, runConsole, log)
+}
+
+// startIngest builds the ingest from the config: the configured brokers
+// (the embedded broker b first, with its own credentials and TLS, when it
+// runs) and the store's batching. It also returns that broker connection's
+// settings, which the console's command link uses.
+func startIngest(c *configs.Gatewatch, st store.Store, b *embedded, password string, log *slog.Logger) (*ingest.Ingest, mqttLink, error) {
+	brokers, username := c.MQTT.Brokers, c.MQTT.Username
+	if b != nil {
 		brokers = append([]string{b.URL}, brokers...)
 		username, password = b.Username, b.Password
 	}
@@ -106,40 +130,51 @@ func serve(ctx context.Context, c *configs.Gatewatch, log *slog.Logger, ready ch
 		Log: log.With("part", "ingest")}
 	if !c.MQTT.TLS.IsZero() {
 		t := c.MQTT.TLS
+		var err error
 		if o.TLS, err = mqtt.TLSConfig(mqtt.TLSFiles{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName}); err != nil {
-			return err
+			return nil, mqttLink{}, err
 		}
 	}
 	if b != nil && b.TLS != nil {
 		o.TLS = b.TLS // the embedded broker's own listener, trusted exactly
 	}
 	in, err := ingest.New(st, o)
-	if err != nil {
-		return err
-	}
+	return in, mqttLink{Brokers: brokers, Username: username, Password: password, TLS: o.TLS}, err
+}
+
+// startAPI builds the API's handler with the console in front of it (unless
+// console.disabled), its server, and opens its listener (api.listen);
+// runParts serves on it and runs the console's live hub (runConsole) until
+// ctx ends.
+func startAPI(ctx context.Context, c *configs.Gatewatch, st store.Store, in *ingest.Ingest, token string, link mqttLink,
+	log *slog.Logger) (*http.Server, net.Listener, func(context.Context), error) {
 	health := api.HealthFunc(func() (bool, any) { h := in.Health(); return h.StoreOK, h })
 	h, err := api.New(api.Options{Store: st, Token: token, Health: health, Location: time.Local, Log: log.With("part", "api")})
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	h, runConsole, stopConsole, err := startConsole(ctx, c, st, h, mqttLink{Brokers: brokers, Username: username, Password: password, TLS: o.TLS}, log)
+	h, runConsole, stopConsole, err := startConsole(ctx, c, st, h, link, log)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	defer stopConsole()
 	ln, err := net.Listen("tcp", c.API.Listen)
 	if err != nil {
-		return fmt.Errorf("gatewatch: api.listen: %w", err)
+		stopConsole()
+		return nil, nil, nil, fmt.Errorf("gatewatch: api.listen: %w", err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ConnContext: console.ConnContext}
 	log.Info("api listening", "addr", ln.Addr().String())
-	if !c.Console.Disabled {
-		fmt.Println("gatewatch: console at", consoleURL(c, ln.Addr().String()))
+	run := func(ctx context.Context) {
+		defer stopConsole()
+		runConsole(ctx)
 	}
-	if ready != nil {
-		ready <- ln.Addr().String()
-	}
+	return srv, ln, run, nil
+}
 
+// runParts runs the API server, the ingest and retention until ctx ends or
+// one of them fails, then stops them all and returns that failure.
+func runParts(ctx context.Context, c *configs.Gatewatch, st store.Store, in *ingest.Ingest, srv *http.Server, ln net.Listener,
+	runConsole func(context.Context), log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup

@@ -73,6 +73,22 @@ func TestBrokerDownAtStart(t *testing.T) {
 	pub.Publish("gateguard/v1/p1/lane-1/availability", 1, true, "online").Wait()
 	e := storetest.Event("p1", "lane-1", 1, storetest.Base, "alice", "admitted")
 	deadline := time.Now().Add(time.Minute)
+	waitGateOnline(t, addr, deadline, &logs)
+	pub.Publish("gateguard/v1/p1/lane-1/event/access", 1, false, []byte(e.Raw)).Wait()
+	waitAliceStored(t, addr, deadline, &logs)
+	if code, body := get(t, addr, "/api/health"); code != 200 || !strings.Contains(string(body), `"broker_connected":true`) {
+		t.Fatalf("health: %d %s", code, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+}
+
+// waitGateOnline polls /api/gates until the gate shows online, failing
+// the test at deadline.
+func waitGateOnline(t *testing.T, addr string, deadline time.Time, logs *bytes.Buffer) {
+	t.Helper()
 	for tick := time.NewTicker(100 * time.Millisecond); ; <-tick.C {
 		if time.Now().After(deadline) {
 			t.Fatalf("the gate never showed online; log:\n%s", logs.String())
@@ -82,7 +98,12 @@ func TestBrokerDownAtStart(t *testing.T) {
 			break
 		}
 	}
-	pub.Publish("gateguard/v1/p1/lane-1/event/access", 1, false, []byte(e.Raw)).Wait()
+}
+
+// waitAliceStored polls /api/events until alice's one event is there,
+// failing the test at deadline.
+func waitAliceStored(t *testing.T, addr string, deadline time.Time, logs *bytes.Buffer) {
+	t.Helper()
 	for tick := time.NewTicker(100 * time.Millisecond); ; <-tick.C {
 		if time.Now().After(deadline) {
 			t.Fatalf("event not stored; log:\n%s", logs.String())
@@ -95,13 +116,6 @@ func TestBrokerDownAtStart(t *testing.T) {
 			tick.Stop()
 			break
 		}
-	}
-	if code, body := get(t, addr, "/api/health"); code != 200 || !strings.Contains(string(body), `"broker_connected":true`) {
-		t.Fatalf("health: %d %s", code, body)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v", err)
 	}
 }
 

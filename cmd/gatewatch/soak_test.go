@@ -289,23 +289,8 @@ func runCentralSoak(t *testing.T, p soakPlan) soakResult {
 	pubCtx, stopPubs := context.WithCancel(ctx)
 	var pubs sync.WaitGroup
 	defer func() { stopPubs(); pubs.Wait() }()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := os.MkdirAll(filepath.Join(dir, "gates"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for i, g := range rig.gates {
-		if g.ob, err = outbox.Open(filepath.Join(dir, "gates", g.name+".db"), nil); err != nil {
-			t.Fatal(err)
-		}
-		defer g.ob.Close()
-		n := len(rig.brokers)
-		brokers := append(append([]string{}, rig.brokers[i%n:]...), rig.brokers[:i%n]...)
-		g.pub = mqtt.New(mqtt.Options{Brokers: brokers, ClientID: "gateguard-soak-" + g.name,
-			Username: soakSite + "/" + g.name, Password: g.password, Prefix: soakPrefix + "/" + soakSite + "/" + g.name,
-			KeepAlive: 10 * time.Second, ConnectTimeout: 3 * time.Second, PublishTimeout: 10 * time.Second,
-			RetryMin: 200 * time.Millisecond, RetryMax: 2 * time.Second, Log: quiet}, g.ob)
-		pubs.Go(func() { _ = g.pub.Run(pubCtx) })
-	}
+	defer rig.closeOutboxes()
+	rig.startGates(t, pubCtx, &pubs)
 
 	// Record at the plan's rate while the chaos runs.
 	rig.startedAt = time.Now()
@@ -322,6 +307,52 @@ func runCentralSoak(t *testing.T, p soakPlan) soakResult {
 
 	// Every outbox empties (the brokers acknowledged everything), then
 	// gatewatch has every gate's last event with no gap.
+	rig.drain(t, ctx)
+	stopPubs()
+	pubs.Wait()
+	rig.gw.signal(syscall.SIGTERM)
+	r.stored, r.lost, r.duplicates = rig.count(t, ctx, p.store)
+	return r
+}
+
+// startGates opens every gate's outbox (closed by closeOutboxes) and starts
+// its publisher in pubs until pubCtx ends; gate i tries the brokers from
+// its i-th on.
+func (rig *soakRig) startGates(t *testing.T, pubCtx context.Context, pubs *sync.WaitGroup) {
+	t.Helper()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := os.MkdirAll(filepath.Join(rig.dir, "gates"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range rig.gates {
+		var err error
+		if g.ob, err = outbox.Open(filepath.Join(rig.dir, "gates", g.name+".db"), nil); err != nil {
+			t.Fatal(err)
+		}
+		n := len(rig.brokers)
+		brokers := append(append([]string{}, rig.brokers[i%n:]...), rig.brokers[:i%n]...)
+		g.pub = mqtt.New(mqtt.Options{Brokers: brokers, ClientID: "gateguard-soak-" + g.name,
+			Username: soakSite + "/" + g.name, Password: g.password, Prefix: soakPrefix + "/" + soakSite + "/" + g.name,
+			KeepAlive: 10 * time.Second, ConnectTimeout: 3 * time.Second, PublishTimeout: 10 * time.Second,
+			RetryMin: 200 * time.Millisecond, RetryMax: 2 * time.Second, Log: quiet}, g.ob)
+		pubs.Go(func() { _ = g.pub.Run(pubCtx) })
+	}
+}
+
+// closeOutboxes closes the outboxes startGates opened, last first.
+func (rig *soakRig) closeOutboxes() {
+	for i := len(rig.gates) - 1; i >= 0; i-- {
+		if g := rig.gates[i]; g.ob != nil {
+			g.ob.Close()
+		}
+	}
+}
+
+// drain waits, for up to 10 minutes, until every outbox is empty (the
+// brokers acknowledged everything), then until gatewatch has every gate's
+// last event.
+func (rig *soakRig) drain(t *testing.T, ctx context.Context) {
+	t.Helper()
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	for _, g := range rig.gates {
@@ -332,25 +363,11 @@ func runCentralSoak(t *testing.T, p soakPlan) soakResult {
 	if err := rig.waitStored(dctx); err != nil {
 		t.Logf("waiting for the store: %v", err)
 	}
-	stopPubs()
-	pubs.Wait()
-	rig.gw.signal(syscall.SIGTERM)
-	r.stored, r.lost, r.duplicates = rig.count(t, ctx, p.store)
-	return r
 }
 
 // setUp starts the store, the brokers and gatewatch.
 func (rig *soakRig) setUp(t *testing.T, p soakPlan) {
 	t.Helper()
-	ctx := context.Background()
-	logFile := func(name string) *os.File {
-		f, err := os.Create(filepath.Join(rig.dir, name+".log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
-		return f
-	}
 	centralPW, _ := randomSecret()
 	rig.token, _ = randomSecret()
 	pwFile := filepath.Join(rig.dir, "central-pw")
@@ -361,49 +378,7 @@ func (rig *soakRig) setUp(t *testing.T, p soakPlan) {
 		soakSite, filepath.Join(rig.dir, "gw"), apiPort)
 	switch p.store {
 	case "postgres":
-		pg, err := pgtest.StartDir("", pgtest.Options{Durable: true}) // its own folder, which the postgres user can reach
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = pg.Stop() })
-		if rig.dsn, err = pg.CreateDB(ctx); err != nil {
-			t.Fatal(err)
-		}
-		var gates []broker.Gate
-		for _, g := range rig.gates {
-			gates = append(gates, broker.Gate{Site: soakSite, Gate: g.name, Username: soakSite + "/" + g.name, PasswordHash: g.hash})
-		}
-		mqttPorts := []int{freeLoopbackPort(t), freeLoopbackPort(t), freeLoopbackPort(t)}
-		routePorts := []int{freeLoopbackPort(t), freeLoopbackPort(t), freeLoopbackPort(t)}
-		for i := range 3 {
-			var routes []string
-			for j, rp := range routePorts {
-				if j != i {
-					routes = append(routes, fmt.Sprintf("127.0.0.1:%d", rp))
-				}
-			}
-			o := broker.Options{ServerName: fmt.Sprintf("n%d", i+1), StoreDir: filepath.Join(rig.dir, fmt.Sprintf("n%d", i+1)),
-				MQTTAddr: fmt.Sprintf("127.0.0.1:%d", mqttPorts[i]), Prefix: soakPrefix, Gates: gates,
-				CentralUser: centralUser, CentralPassword: centralPW, Replicas: 3, AckWait: 5 * time.Second,
-				Cluster: &broker.Cluster{Name: "soak", Addr: fmt.Sprintf("127.0.0.1:%d", routePorts[i]), Routes: routes}}
-			js, _ := json.Marshal(o)
-			rig.nodes = append(rig.nodes, &proc{name: o.ServerName, log: logFile(o.ServerName),
-				env: []string{"GATEWATCH_SOAK_ROLE=node", "GATEWATCH_SOAK_NODE=" + string(js)}})
-			rig.brokers = append(rig.brokers, fmt.Sprintf("tcp://127.0.0.1:%d", mqttPorts[i]))
-		}
-		errs := make([]error, len(rig.nodes))
-		var wg sync.WaitGroup
-		for i, n := range rig.nodes { // together: JetStream needs a quorum
-			wg.Go(func() { errs[i] = n.start() })
-		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		cfg += fmt.Sprintf("store: {dsn: '%s'}\nmqtt: {brokers: [%s], client_id: gatewatch-soak, username: %s, password_file: %s, allow_insecure_password: true}\n",
-			rig.dsn, strings.Join(rig.brokers, ", "), centralUser, pwFile)
+		cfg += rig.setUpCluster(t, centralPW, pwFile)
 	case "sqlite":
 		port := freeLoopbackPort(t)
 		rig.brokers = []string{fmt.Sprintf("tcp://127.0.0.1:%d", port)}
@@ -419,11 +394,73 @@ func (rig *soakRig) setUp(t *testing.T, p soakPlan) {
 	if _, err := configs.LoadGatewatch(cfgPath); err != nil {
 		t.Fatal(err)
 	}
-	rig.gw = &proc{name: "gatewatch", log: logFile("gatewatch"),
+	rig.gw = &proc{name: "gatewatch", log: rig.logFile(t, "gatewatch"),
 		env: []string{"GATEWATCH_SOAK_ROLE=gatewatch", "GATEWATCH_SOAK_CONFIG=" + cfgPath, "GATEWATCH_SOAK_TOKEN=" + rig.token}}
 	if err := rig.gw.start(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// logFile creates the log file of the process name in the rig's folder,
+// closed when the test ends.
+func (rig *soakRig) logFile(t *testing.T, name string) *os.File {
+	t.Helper()
+	f, err := os.Create(filepath.Join(rig.dir, name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// setUpCluster starts PostgreSQL and the 3-node broker cluster (the nodes
+// together) and returns gatewatch's store and mqtt config lines for them.
+func (rig *soakRig) setUpCluster(t *testing.T, centralPW, pwFile string) string {
+	t.Helper()
+	ctx := context.Background()
+	pg, err := pgtest.StartDir("", pgtest.Options{Durable: true}) // its own folder, which the postgres user can reach
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pg.Stop() })
+	if rig.dsn, err = pg.CreateDB(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var gates []broker.Gate
+	for _, g := range rig.gates {
+		gates = append(gates, broker.Gate{Site: soakSite, Gate: g.name, Username: soakSite + "/" + g.name, PasswordHash: g.hash})
+	}
+	mqttPorts := []int{freeLoopbackPort(t), freeLoopbackPort(t), freeLoopbackPort(t)}
+	routePorts := []int{freeLoopbackPort(t), freeLoopbackPort(t), freeLoopbackPort(t)}
+	for i := range 3 {
+		var routes []string
+		for j, rp := range routePorts {
+			if j != i {
+				routes = append(routes, fmt.Sprintf("127.0.0.1:%d", rp))
+			}
+		}
+		o := broker.Options{ServerName: fmt.Sprintf("n%d", i+1), StoreDir: filepath.Join(rig.dir, fmt.Sprintf("n%d", i+1)),
+			MQTTAddr: fmt.Sprintf("127.0.0.1:%d", mqttPorts[i]), Prefix: soakPrefix, Gates: gates,
+			CentralUser: centralUser, CentralPassword: centralPW, Replicas: 3, AckWait: 5 * time.Second,
+			Cluster: &broker.Cluster{Name: "soak", Addr: fmt.Sprintf("127.0.0.1:%d", routePorts[i]), Routes: routes}}
+		js, _ := json.Marshal(o)
+		rig.nodes = append(rig.nodes, &proc{name: o.ServerName, log: rig.logFile(t, o.ServerName),
+			env: []string{"GATEWATCH_SOAK_ROLE=node", "GATEWATCH_SOAK_NODE=" + string(js)}})
+		rig.brokers = append(rig.brokers, fmt.Sprintf("tcp://127.0.0.1:%d", mqttPorts[i]))
+	}
+	errs := make([]error, len(rig.nodes))
+	var wg sync.WaitGroup
+	for i, n := range rig.nodes { // together: JetStream needs a quorum
+		wg.Go(func() { errs[i] = n.start() })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fmt.Sprintf("store: {dsn: '%s'}\nmqtt: {brokers: [%s], client_id: gatewatch-soak, username: %s, password_file: %s, allow_insecure_password: true}\n",
+		rig.dsn, strings.Join(rig.brokers, ", "), centralUser, pwFile)
 }
 
 func (rig *soakRig) tearDown() {
