@@ -93,6 +93,14 @@ bench-qr:
 	$(GO) run ./cmd/bench-qr $(QR_DIRS)
 .PHONY: soak-mqtt bench-mqtt
 
+# Per-frame cost of the face camera's pipeline as the daemon wires it, on
+# 640x480 frames with a face and a code, without the code, and face
+# detection alone (issue 13); last line frame_ms_code=… frame_ms_empty=…
+# frame_ms_face_only=… (CPU ms per frame).
+.PHONY: bench-frame
+bench-frame: deps
+	$(GO) run ./cmd/bench-frame -data ../shared/testdata
+
 # Delivery soak: >= 10,000 events through the daemon's durable outbox and
 # publisher (the hidden `gateguard synth` subcommand, run as a separate
 # process) while the harness restarts Mosquitto 6 times and SIGKILLs the
