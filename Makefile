@@ -101,6 +101,14 @@ bench-qr:
 bench-frame: deps
 	$(GO) run ./cmd/bench-frame -data ../shared/testdata
 
+# Gate latency (issue 13): simulated attempts at 30 frames/s through the
+# real pipeline and decision, from the frame in which the code is first
+# readable to the relay; last line attempts=… p50_ms=… p99_ms=… frame_ms=….
+BENCH_GATE_ATTEMPTS ?= 40
+.PHONY: bench-gate
+bench-gate: deps
+	$(GO) run ./cmd/bench-gate -data ../shared/testdata -attempts $(BENCH_GATE_ATTEMPTS)
+
 # Delivery soak: >= 10,000 events through the daemon's durable outbox and
 # publisher (the hidden `gateguard synth` subcommand, run as a separate
 # process) while the harness restarts Mosquitto 6 times and SIGKILLs the
