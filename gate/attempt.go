@@ -25,7 +25,14 @@ func (c *Controller) onObservation(ctx context.Context, o vision.Observation) {
 		if !ok {
 			return
 		}
-		c.startAttempt(ctx, code, now)
+		// The attempt starts when the code's frame was taken (o.Time), not
+		// when the frame is handed over after detection: a thermal frame
+		// taken in between shows the person at the gate.
+		seen := now
+		if !o.Time.IsZero() && o.Time.Before(now) {
+			seen = o.Time
+		}
+		c.startAttempt(ctx, code, now, seen)
 	}
 	if c.lane != LaneChecking {
 		return
@@ -54,8 +61,8 @@ func (c *Controller) newCode(codes []vision.Code, now time.Time) (vision.Code, b
 	return vision.Code{}, false
 }
 
-func (c *Controller) startAttempt(ctx context.Context, code vision.Code, now time.Time) {
-	a := &attempt{id: newID(), code: code, started: now}
+func (c *Controller) startAttempt(ctx context.Context, code vision.Code, now, seen time.Time) {
+	a := &attempt{id: newID(), code: code, started: seen}
 	if c.o.Verifier != nil {
 		// Verification may call an online service: it runs beside the loop,
 		// bounded by the check timeout, so inputs (the fire alarm above all)
@@ -109,6 +116,7 @@ func (c *Controller) gather(o vision.Observation, now time.Time) {
 		return
 	}
 	c.att.faceSeen = true
+	c.att.face, c.att.size = face, o.Size
 	if c.o.Thermometer == nil {
 		return
 	}
@@ -120,12 +128,17 @@ func (c *Controller) gather(o vision.Observation, now time.Time) {
 	if c.tframe == nil {
 		return
 	}
-	// Only a thermal frame taken after the credential was seen shows the
-	// person now at the gate, not the one before.
-	if c.tframe.Time.Before(c.att.started) || now.Sub(c.tframe.Time) > c.o.ThermalMaxAge {
+	c.measureIfFresh(now)
+}
+
+// measureIfFresh measures the attempt's face from the latest thermal frame
+// when that frame is fresh: only one taken after the credential was seen
+// shows the person now at the gate, not the one before.
+func (c *Controller) measureIfFresh(now time.Time) {
+	if c.tframe == nil || c.tframe.Time.Before(c.att.started) || now.Sub(c.tframe.Time) > c.o.ThermalMaxAge {
 		return
 	}
-	c.measure(face, o.Size)
+	c.measure(c.att.face, c.att.size)
 }
 
 // complete reports whether the attempt has everything it needs.

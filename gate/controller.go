@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"errors"
+	"image"
 	"log/slog"
 	"sync"
 	"time"
@@ -102,6 +103,8 @@ type attempt struct {
 	pending  bool // the credential is still being verified
 	poorFace bool // a face was seen but failed the quality checks
 	faceSeen bool
+	face     vision.Face // the latest good face, and its frame's size
+	size     image.Point
 	reading  *Reading
 	started  time.Time
 	th       thermalAttempt
