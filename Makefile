@@ -15,13 +15,35 @@ FACEAPI_VERSION := 1.7.15
 FACEAPI_DIR     ?= $(HOME)/.cache/gateguard/face-api-$(FACEAPI_VERSION)/node_modules/@vladmandic/face-api/model
 FACENET_MODEL   ?= bin/models/faceapi-recognition.onnx
 
+# OpenCV, module by module (issue 12). A plain `go build` links gocv's
+# `pkg-config opencv4` (all 56 modules); Debian's gcc links --as-needed, so
+# the binary keeps the 12 whose symbols gocv's C++ wrappers reference, highgui
+# (Qt) among them. `make build` uses gocv's customenv tag instead, with the
+# flags below: only the modules GateGuard uses (gocv's core, imgproc,
+# imgcodecs, videoio, objdetect; vision/qr's wechat_qrcode; FaceDetectorYN
+# in objdetect needs dnn), per-function sections and --gc-sections, so that
+# gocv's unused wrappers (highgui, calib3d, features2d, video, photo) are
+# dropped. GNU ld decides --as-needed before it collects sections (and
+# refuses the dropped wrappers' symbols), so the link uses gold, which does
+# not. The build then loads the binary with LD_BIND_NOW=1, which fails on any
+# symbol left unresolved. The cross builds use the same flags.
+OPENCV_LIBS := -lopencv_wechat_qrcode -lopencv_objdetect -lopencv_dnn -lopencv_videoio \
+	-lopencv_imgcodecs -lopencv_imgproc -lopencv_core
+CV_CPPFLAGS := -I/usr/include/opencv4
+CV_CFLAGS   := -O2 -g -ffunction-sections -fdata-sections
+CV_CXXFLAGS := -O2 -g -ffunction-sections -fdata-sections
+CV_LDFLAGS  := -fuse-ld=gold -Wl,--gc-sections -Wl,--as-needed $(OPENCV_LIBS)
+CVENV := CGO_CPPFLAGS='$(CV_CPPFLAGS)' CGO_CFLAGS='$(CV_CFLAGS)' CGO_CXXFLAGS='$(CV_CXXFLAGS)' CGO_LDFLAGS='$(CV_LDFLAGS)'
+CVTAGS := -tags customenv
+
 all: build
 
 deps:
 	@scripts/deps.sh
 
 build: deps
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gateguard
+	$(CVENV) $(GO) build $(CVTAGS) -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gateguard
+	@LD_BIND_NOW=1 $(BIN) version >/dev/null || { echo "build: $(BIN) does not load (unresolved symbols?)" >&2; exit 1; }
 
 test: deps facenet-model
 	$(GO) vet ./...
@@ -29,8 +51,9 @@ test: deps facenet-model
 	$(GO) test -race -count=1 $(PURE)
 	GATEGUARD_REQUIRE_FACENET=1 GATEGUARD_FACEAPI_DIR=$(FACEAPI_DIR) $(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags matprofile ./vision/...
+	@$(MAKE) --no-print-directory test-display
 
-demo: build
+demo: build facenet-model
 	@scripts/demo.sh
 
 bench: deps
@@ -141,3 +164,46 @@ facenet-model: deps
 
 eval-faces: facenet-model
 	$(GO) run ./cmd/eval-faces -faces '$(FACES_DIR)' -model $(FACENET_MODEL) -tune '$(FACE_TUNE)' $(FACE_DESCRIPTOR)
+# The lane display in headless chromium (issue 15): Debian's chromium driven
+# by playwright-core (pinned in tests/browser/package-lock.json, npm ci; no
+# browser download) on the demo scenario, in English and in Chinese; the
+# screenshots go to bin/display-screens/.
+.PHONY: browser-deps test-display
+browser-deps: deps
+	@scripts/browser-deps.sh
+
+test-display: build browser-deps
+	GATEGUARD_BIN=$(CURDIR)/$(BIN) node tests/browser/display.test.js
+
+# Memory on the demo (issue 12): runs `make demo`'s daemon under
+# scripts/rss.sh; the last line is rss_mb=… anon_mb=… file_mb=… hwm_mb=…
+# (steady-state medians and the peak, from /proc/PID/status).
+# MEM_BIN=path measures another binary (e.g. a plain `go build` one).
+MEM_BIN ?= $(BIN)
+.PHONY: mem
+mem: build
+	@scripts/mem.sh $(MEM_BIN)
+
+# Raspberry Pi OS (bookworm) cross builds with cgo, against a Debian sysroot
+# per architecture unpacked in bin/sysroot-ARCH (scripts/pi-sysroot.sh), with
+# Debian's cross compilers and the OpenCV flags above. pi-smoke runs both
+# binaries under qemu-user (version, selftest when built, the demo
+# scenario); its last line contains "ok" only when both passed. It is slow
+# the first time (gocv's C++ per architecture, then cached) and not part of
+# `make test`.
+PI_PACKAGES := gcc-aarch64-linux-gnu g++-aarch64-linux-gnu gcc-arm-linux-gnueabihf \
+	g++-arm-linux-gnueabihf qemu-user-static file
+.PHONY: pi-deps pi-build pi-build-arm64 pi-build-armhf pi-smoke
+pi-deps:
+	@GATEGUARD_EXTRA_PACKAGES="$(PI_PACKAGES) $(GATEGUARD_EXTRA_PACKAGES)" scripts/deps.sh
+
+pi-build: pi-build-arm64 pi-build-armhf
+
+pi-build-arm64 pi-build-armhf: pi-build-%: pi-deps
+	@scripts/pi-sysroot.sh $*
+	@GATEGUARD_CV_CPPFLAGS='$(CV_CPPFLAGS)' GATEGUARD_CV_CFLAGS='$(CV_CFLAGS)' \
+	  GATEGUARD_CV_CXXFLAGS='$(CV_CXXFLAGS)' GATEGUARD_CV_LDFLAGS='$(CV_LDFLAGS)' \
+	  VERSION='$(VERSION)' scripts/pi-build.sh $* bin/gateguard-linux-$*
+
+pi-smoke: pi-deps
+	@MAKE='$(MAKE)' scripts/pi-smoke.sh

@@ -3,6 +3,7 @@ package configs
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,7 +139,7 @@ func FuzzParse(f *testing.F) {
 func TestLoadResolvesPathsFromTheConfigFolder(t *testing.T) {
 	dir := t.TempDir()
 	yaml := "site: s\ngate: g\ncredentials: {mode: presence}\noutbox: {path: state/outbox.db}\n" +
-		"thermal: {snapshot_dir: snaps}\nmqtt: {broker: \"ssl://broker:8883\", password_file: /etc/gateguard/pw}\n"
+		"mqtt: {broker: \"ssl://broker:8883\", password_file: /etc/gateguard/pw}\n"
 	p := filepath.Join(dir, "gate.yaml")
 	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -149,7 +150,6 @@ func TestLoadResolvesPathsFromTheConfigFolder(t *testing.T) {
 	}
 	tests := []struct{ key, got, want string }{
 		{"outbox.path", c.Outbox.Path, filepath.Join(dir, "state/outbox.db")},
-		{"thermal.snapshot_dir", c.Thermal.SnapshotDir, filepath.Join(dir, "snaps")},
 		{"mqtt.password_file", c.MQTT.PasswordFile, "/etc/gateguard/pw"},
 		{"thermal.calibration_file (unset)", c.Thermal.CalibrationFile, ""},
 		{"resolving again changes nothing", c.Resolve(c.Outbox.Path), filepath.Join(dir, "state/outbox.db")},
@@ -244,5 +244,26 @@ func TestRaspberryPiUsernameMatchesACL(t *testing.T) {
 	}
 	if patterns == 0 {
 		t.Fatal("mosquitto-acl.conf has no %u pattern")
+	}
+}
+
+// TestLaneKeys: display.* and tower.* are read as written.
+func TestLaneKeys(t *testing.T) {
+	c, err := Load("testdata/good/lane.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, tw := c.Display, c.Tower
+	if !d.Enabled || d.Language != "zh-Hans" || d.Hold != 4*time.Second || !d.Privacy.HideNames || d.Sound.Speech ||
+		!slices.Equal(d.Sound.Mute, []string{"idle", "code_seen"}) {
+		t.Errorf("display %+v", d)
+	}
+	if !tw.Enabled || tw.Buzzer == nil || !tw.Buzzer.ActiveLow || tw.Green.Pin != "GPIO5" || tw.SafeState != "red" ||
+		tw.BuzzerMode != "always" || len(tw.Outputs()) != 4 {
+		t.Errorf("tower %+v", tw)
+	}
+	def := Default()
+	if def.Display.Enabled || def.Display.Listen != "127.0.0.1:8088" || def.Tower.Enabled || def.Tower.SafeState != "off" {
+		t.Errorf("defaults: display %+v tower %+v", def.Display, def.Tower)
 	}
 }

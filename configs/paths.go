@@ -12,10 +12,11 @@ import (
 func (c *Config) resolvePaths() {
 	for _, p := range []*string{
 		&c.Vision.FaceModel, &c.Vision.HaarCascade,
-		&c.Thermal.CalibrationFile, &c.Thermal.SnapshotDir,
+		&c.Thermal.CalibrationFile,
 		&c.Outbox.Path,
 		&c.MQTT.PasswordFile, &c.MQTT.TLS.CAFile, &c.MQTT.TLS.CertFile, &c.MQTT.TLS.KeyFile,
 		&c.Commands.NonceFile,
+		&c.Faces.Model, &c.Faces.TemplatesFile, &c.Faces.KeyFile,
 		&c.Credentials.SitePass.RevocationList, &c.Credentials.HealthCode.CAFile,
 	} {
 		*p = c.Resolve(*p)

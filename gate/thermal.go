@@ -96,14 +96,15 @@ func (c *Controller) onThermalFrame(f *thermal.Frame) {
 		c.onHealth(deviceHealth{DeviceBlackbody, fc.CheckFrame(f)})
 	}
 	// A check waiting only for its temperature takes it from this frame at
-	// once, with the face last seen, rather than at the next face frame
-	// (up to a camera period later).
+	// once, with the holder's face in the latest observation, rather than
+	// at the next face frame (up to a camera period later).
 	a := c.att
-	if c.lane != LaneChecking || a == nil || !a.faceSeen || a.reading != nil || c.o.Thermometer == nil ||
+	if c.lane != LaneChecking || a == nil || !a.faceNow || a.reading != nil || c.o.Thermometer == nil ||
 		c.thermalFaulty() {
 		return
 	}
 	c.measureIfFresh(c.o.Now())
+	c.hintChanged()
 	if c.complete() {
 		c.finish(false)
 	}

@@ -71,13 +71,36 @@ func run(w io.Writer, data string, rounds, frames int) error {
 		return err
 	}
 	defer y.Close()
+	streams, closeAll, err := newStreams(y, code, empty)
+	defer closeAll()
+	if err != nil {
+		return err
+	}
+	if err := measure(streams, rounds, frames); err != nil {
+		return err
+	}
+	for _, st := range streams {
+		fmt.Fprintf(w, "%-10s cpu %6.2f ms/frame  wall %6.2f ms/frame\n", st.name, ms(st.best), ms(st.wall))
+	}
+	fmt.Fprintf(w, "frame_ms_code=%.2f frame_ms_empty=%.2f frame_ms_face_only=%.2f\n",
+		ms(streams[0].best), ms(streams[1].best), ms(streams[2].best))
+	return nil
+}
+
+// newStreams builds the streams, each scanner with its own live decoder;
+// closeAll closes the decoders.
+func newStreams(y *face.YuNet, code, empty gocv.Mat) (streams []*stream, closeAll func(), err error) {
+	var decs []*qr.Decoder
+	closeAll = func() {
+		for _, d := range decs {
+			d.Close()
+		}
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var streams []*stream
 	for _, k := range []struct {
-		name string
-		m    gocv.Mat
-		qr   bool
-		face bool
+		name     string
+		m        gocv.Mat
+		qr, face bool
 	}{{"code", code, true, true}, {"empty", empty, true, true}, {"face_only", code, false, true},
 		{"qr_code", code, true, false}, {"qr_empty", empty, true, false}} {
 		s := &scan.Scanner{Log: log}
@@ -87,14 +110,20 @@ func run(w io.Writer, data string, rounds, frames int) error {
 		if k.qr {
 			dec, err := qr.NewWithOpts(qr.Opts{Live: true})
 			if err != nil {
-				return err
+				return nil, closeAll, err
 			}
-			defer dec.Close()
+			decs = append(decs, dec)
 			s.Codes = dec
 		}
 		streams = append(streams, &stream{name: k.name, s: s, m: k.m,
 			best: time.Duration(math.MaxInt64), wall: time.Duration(math.MaxInt64)})
 	}
+	return streams, closeAll, nil
+}
+
+// measure runs the streams in interleaved rounds of frames each, keeping
+// each stream's fastest round, and checks what each frame gave.
+func measure(streams []*stream, rounds, frames int) error {
 	var seq uint64
 	for r := range rounds {
 		for _, st := range streams {
@@ -113,11 +142,6 @@ func run(w io.Writer, data string, rounds, frames int) error {
 			st.wall = min(st.wall, time.Since(start)/time.Duration(frames))
 		}
 	}
-	for _, st := range streams {
-		fmt.Fprintf(w, "%-10s cpu %6.2f ms/frame  wall %6.2f ms/frame\n", st.name, ms(st.best), ms(st.wall))
-	}
-	fmt.Fprintf(w, "frame_ms_code=%.2f frame_ms_empty=%.2f frame_ms_face_only=%.2f\n",
-		ms(streams[0].best), ms(streams[1].best), ms(streams[2].best))
 	return nil
 }
 

@@ -140,52 +140,13 @@ func run(w io.Writer, data string, attempts, fps, tfps int) error {
 		return err
 	}
 	defer th.Halt()
-	st := &stage{cam: cam, th: th, first: map[int]time.Time{}, frames: map[int]int{}}
-
-	visible := cam.Size()
-	meter, err := fusion.NewMeter(fusion.Options{
-		Homography: fusion.Scale(visible, th.Size()), VisibleSize: visible, ThermalSize: th.Size(),
-		CalibrationID: "scaled-fov", MinSkinC: 30, MinSkinFraction: 0.25, MinSkinSpreadC: 0,
-		FaceWidthMin: 0.12, FaceWidthMax: 0.8, MaxYawDeg: vision.DefaultQuality.MaxYawDeg,
-	})
+	b := &bench{st: &stage{cam: cam, th: th, first: map[int]time.Time{}, frames: map[int]int{}},
+		rel: &relay{released: make(chan time.Time, 1)}, lanes: make(chan string, 64), rec: &gatetest.Recorder{}}
+	ctrl, sc, closeAll, err := b.build(data)
+	defer closeAll()
 	if err != nil {
 		return err
 	}
-	// As cmd/gateguard wires the face camera.
-	dec, err := qr.NewWithOpts(qr.Opts{Live: true})
-	if err != nil {
-		return err
-	}
-	defer dec.Close()
-	fo := face.DefaultYuNetOpts
-	fo.DetectWidth = 320
-	faces, err := face.NewYuNet(data+"/models/yunet/yunet_120x160.onnx", &fo)
-	if err != nil {
-		return err
-	}
-	defer faces.Close()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sc := &scan.Scanner{Source: st, Codes: dec, Faces: faces, Log: log, CodeGap: 2}
-
-	rel := &relay{released: make(chan time.Time, 1)}
-	lanes := make(chan string, 64)
-	rec := &gatetest.Recorder{}
-	ctrl, err := gate.New(gate.Options{
-		Site: "bench", Gate: "bench",
-		Policy:       gate.Policy{FeverC: 37.3, ColdC: 34.5, MinSkinC: 30, RequireFace: true, RequireTemperature: true},
-		CheckTimeout: 3 * time.Second, PassageTimeout: 200 * time.Millisecond, RepeatSuppress: time.Second,
-		Turnstile: rel, Recorder: rec, Verifier: gate.PresenceVerifier, Thermometer: meter, Log: log,
-		OnLane: func(l string) {
-			select {
-			case lanes <- l:
-			default:
-			}
-		},
-	})
-	if err != nil {
-		return err
-	}
-
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { cancel(); th.Halt(); wg.Wait() }()
@@ -193,45 +154,109 @@ func run(w io.Writer, data string, attempts, fps, tfps int) error {
 	wg.Go(func() { sc.Run(ctx, ctrl.Observe) })
 	wg.Go(func() { thermal.Run(ctx, th, thermal.RunOpts{}, ctrl.Thermal) })
 
-	facePath := data + "/faces/face-detect.jpg"
 	var lat []time.Duration
 	for i := -1; i < attempts; i++ { // -1: the warm-up
-		q, err := qrcode.New(fmt.Sprintf("bench-gate attempt %d", i), qrcode.Medium)
+		d, frames, err := b.attempt(data+"/faces/face-detect.jpg", i, min(fps, tfps))
 		if err != nil {
-			return err
+			return fmt.Errorf("attempt %d: %w", i, err)
 		}
-		// The gate idle, the cameras empty for a few frames.
-		st.leave()
-		time.Sleep(6 * time.Second / time.Duration(min(fps, tfps)))
-		drain(rel.released)
-		scene, err := st.show(facePath, q.Image(256), 36.4)
-		if err != nil {
-			return err
-		}
-		var at time.Time
-		select {
-		case at = <-rel.released:
-		case <-time.After(4 * time.Second):
-			return fmt.Errorf("attempt %d: not admitted within 4 s (last messages: %s)", i, last(rec))
-		}
-		first, frames, ok := st.firstFrame(scene)
-		if !ok {
-			return fmt.Errorf("attempt %d: released before the code was in view", i)
-		}
-		d := at.Sub(first)
 		if i >= 0 {
 			lat = append(lat, d)
 		}
 		fmt.Fprintf(w, "attempt %2d: %6.1f ms (%d face frames read by then)\n", i, ms(d), frames)
-		if err := waitLane(lanes, gate.LaneIdle, 3*time.Second); err != nil {
-			return fmt.Errorf("attempt %d: %w", i, err)
-		}
 	}
 	slices.Sort(lat)
 	frame := time.Second / time.Duration(min(fps, tfps))
 	fmt.Fprintf(w, "attempts=%d p50_ms=%.1f p99_ms=%.1f frame_ms=%.1f\n",
 		len(lat), ms(pct(lat, 0.50)), ms(pct(lat, 0.99)), ms(frame))
 	return nil
+}
+
+// bench is the cameras' stage, the fake relay and what the gate reports.
+type bench struct {
+	st    *stage
+	rel   *relay
+	lanes chan string
+	rec   *gatetest.Recorder
+}
+
+// build wires the pipeline as cmd/gateguard does (live QR decoder, YuNet at
+// 320 pixels, the fusion meter on a shared field of view) and the gate;
+// closeAll frees the detectors.
+func (b *bench) build(data string) (*gate.Controller, *scan.Scanner, func(), error) {
+	var closers []func() error
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	visible, tsize := b.st.cam.Size(), b.st.th.Size()
+	meter, err := fusion.NewMeter(fusion.Options{
+		Homography: fusion.Scale(visible, tsize), VisibleSize: visible, ThermalSize: tsize,
+		CalibrationID: "scaled-fov", MinSkinC: 30, MinSkinFraction: 0.25,
+		FaceWidthMin: 0.12, FaceWidthMax: 0.8, MaxYawDeg: vision.DefaultQuality.MaxYawDeg,
+	})
+	if err != nil {
+		return nil, nil, closeAll, err
+	}
+	dec, err := qr.NewWithOpts(qr.Opts{Live: true})
+	if err != nil {
+		return nil, nil, closeAll, err
+	}
+	closers = append(closers, dec.Close)
+	fo := face.DefaultYuNetOpts
+	fo.DetectWidth = 320
+	faces, err := face.NewYuNet(data+"/models/yunet/yunet_120x160.onnx", &fo)
+	if err != nil {
+		return nil, nil, closeAll, err
+	}
+	closers = append(closers, faces.Close)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sc := &scan.Scanner{Source: b.st, Codes: dec, Faces: faces, Log: log, CodeGap: 2}
+	ctrl, err := gate.New(gate.Options{
+		Site: "bench", Gate: "bench",
+		Policy:       gate.Policy{FeverC: 37.3, ColdC: 34.5, MinSkinC: 30, RequireFace: true, RequireTemperature: true},
+		CheckTimeout: 3 * time.Second, PassageTimeout: 200 * time.Millisecond, RepeatSuppress: time.Second,
+		Turnstile: b.rel, Recorder: b.rec, Verifier: gate.PresenceVerifier, Thermometer: meter, Log: log,
+		OnLane: func(l string) {
+			select {
+			case b.lanes <- l:
+			default:
+			}
+		},
+	})
+	return ctrl, sc, closeAll, err
+}
+
+// attempt empties the cameras for a few frames, shows a person with a
+// fresh code and waits for the release; it returns the time from the first
+// frame showing the code to the release and how many frames had been read.
+func (b *bench) attempt(facePath string, i, fps int) (time.Duration, int, error) {
+	q, err := qrcode.New(fmt.Sprintf("bench-gate attempt %d", i), qrcode.Medium)
+	if err != nil {
+		return 0, 0, err
+	}
+	b.st.leave()
+	time.Sleep(6 * time.Second / time.Duration(fps))
+	drain(b.rel.released)
+	scene, err := b.st.show(facePath, q.Image(256), 36.4)
+	if err != nil {
+		return 0, 0, err
+	}
+	var at time.Time
+	select {
+	case at = <-b.rel.released:
+	case <-time.After(4 * time.Second):
+		return 0, 0, fmt.Errorf("not admitted within 4 s (last message: %s)", last(b.rec))
+	}
+	first, frames, ok := b.st.firstFrame(scene)
+	if !ok {
+		return 0, 0, errors.New("released before the code was in view")
+	}
+	if err := waitLane(b.lanes, gate.LaneIdle, 3*time.Second); err != nil {
+		return 0, 0, err
+	}
+	return at.Sub(first), frames, nil
 }
 
 // pct is the q-quantile of sorted d (nearest rank).

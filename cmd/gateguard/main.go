@@ -5,6 +5,7 @@
 //	gateguard simulate -c FILE SCENARIO   run the daemon on simulated hardware through a scenario
 //	gateguard calibrate -c FILE [-o FILE] register the face camera to the thermal camera
 //	gateguard pass keygen|issue|verify|revoke  make, check and revoke signed site passes
+//	gateguard enroll add|import|list|remove|keygen  enrol faces from photos
 //	gateguard version                     print the version
 //	gateguard keygen -o FILE              make an operator key pair for signed commands
 //	gateguard command -key FILE ...       sign and send a command, print the result
@@ -57,8 +58,12 @@ const usage = `usage:
   gateguard command -key FILE -operator ID [-c CONFIG | -broker URL -site S -gate G]
                     [-ca F -cert F -cert-key F] [-override] NAME [MODE]
                                         sign and send a command (open, set_mode MODE,
-                                        reload, get_state) and print the gate's result
+                                        reload, get_state, enroll PERSON PHOTO...,
+                                        unenroll PERSON) and print the gate's result
   gateguard pass keygen|issue|verify|revoke   site passes (gateguard pass for help)
+  gateguard enroll add|import|list|remove|keygen   enrolled faces (gateguard enroll for help)
+  gateguard snapshot list|get -c FILE [HASH]  list or extract the fever snapshots kept in
+                                        the outbox (stop the daemon first)
   gateguard version                     print the version`
 
 func run(ctx context.Context, args []string) error {
@@ -81,6 +86,10 @@ func run(ctx context.Context, args []string) error {
 		return cmdCalibrate(ctx, args[1:])
 	case "pass":
 		return cmdPass(ctx, args[1:], os.Stdout)
+	case "enroll":
+		return cmdEnroll(args[1:], os.Stdout, os.Stderr)
+	case "snapshot":
+		return cmdSnapshot(args[1:], os.Stdout)
 	case "synth": // hidden: synthetic event source for soak tests
 		return cmdSynth(ctx, args[1:], os.Stdout)
 	case "version":

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -167,8 +168,13 @@ func TestRejectionSummary(t *testing.T) {
 		if sum["bad_signature"] != "10000" || sum["malformed"] != "3" || sum["total"] != "10003" {
 			t.Errorf("summary %v", sum)
 		}
-		if sum["unanswered"] == "0" || sum["period"] != "1m0s" {
-			t.Errorf("summary %v: the results beyond the queue must be counted as unanswered", sum)
+		// Whether a result is left unanswered (its queue full) or fails to
+		// publish (not connected) depends on how fast the result worker
+		// drains the queue; every rejection must be one or the other.
+		unanswered, _ := strconv.Atoi(sum["unanswered"])
+		notPublished, _ := strconv.Atoi(sum["results_not_published"])
+		if unanswered+notPublished != 10_003 || sum["period"] != "1m0s" {
+			t.Errorf("summary %v: every rejection beyond the log must be counted as unanswered or not published", sum)
 		}
 		if got := len(rec.all()) - before; got != 1 {
 			t.Errorf("%d lines in the minute's end, want 1", got)

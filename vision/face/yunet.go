@@ -1,7 +1,8 @@
 package face
 
 /*
-#cgo pkg-config: opencv4
+#cgo CPPFLAGS: -I/usr/include/opencv4
+#cgo LDFLAGS: -lopencv_objdetect -lopencv_imgproc -lopencv_core
 #cgo CXXFLAGS: -std=c++11
 #include <stdlib.h>
 #include "yunet.h"

@@ -21,7 +21,9 @@
 package qr
 
 /*
-#cgo pkg-config: opencv4 zxing
+#cgo CPPFLAGS: -I/usr/include/opencv4
+#cgo LDFLAGS: -lopencv_wechat_qrcode -lopencv_objdetect -lopencv_imgproc -lopencv_core
+#cgo pkg-config: zxing
 #cgo CXXFLAGS: -std=c++17
 #include <stdlib.h>
 #include "wechat.h"
