@@ -4,10 +4,10 @@
 // same scene without the code, and face detection alone on the first (the
 // floor); then QR decoding alone on the first two. Each kind is its own stream of frames through its own scanner, so
 // that a live decoder's state across frames counts as it does at a gate.
-// The streams are interleaved in rounds. The cost of a frame is the CPU time
-// the process spends on it (all threads: OpenCV's too), which a shared,
-// loaded machine changes far less than wall time; each result is the
-// fastest round's mean. The last line is
+// The streams are interleaved frame by frame. The cost of a frame is the
+// CPU time the process spends on it (all threads: OpenCV's too), which a
+// shared, loaded machine changes far less than wall time; each result is
+// the median over all of a stream's frames. The last line is
 //
 //	frame_ms_code=C frame_ms_empty=E frame_ms_face_only=F
 //
@@ -24,8 +24,10 @@ import (
 	"log/slog"
 	"math"
 	"os"
-	"syscall"
+	"slices"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"gocv.io/x/gocv"
 
@@ -36,10 +38,9 @@ import (
 
 func main() {
 	data := flag.String("data", "../shared/testdata", "the shared test data folder (faces/, qr-gocv/, models/yunet/)")
-	rounds := flag.Int("rounds", 15, "rounds; the fastest round's mean is kept")
-	frames := flag.Int("frames", 24, "frames of each kind per round")
+	frames := flag.Int("frames", 300, "frames of each kind")
 	flag.Parse()
-	if err := run(os.Stdout, *data, max(*rounds, 1), max(*frames, 1)); err != nil {
+	if err := run(os.Stdout, *data, max(*frames, 1)); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-frame:", err)
 		os.Exit(1)
 	}
@@ -50,10 +51,10 @@ type stream struct {
 	name       string
 	s          *scan.Scanner
 	m          gocv.Mat
-	best, wall time.Duration // fastest round's mean: CPU, wall
+	best, wall time.Duration // median per-frame cost: CPU, wall
 }
 
-func run(w io.Writer, data string, rounds, frames int) error {
+func run(w io.Writer, data string, frames int) error {
 	code, err := gateFrame(data, true)
 	if err != nil {
 		return err
@@ -76,7 +77,7 @@ func run(w io.Writer, data string, rounds, frames int) error {
 	if err != nil {
 		return err
 	}
-	if err := measure(streams, rounds, frames); err != nil {
+	if err := measure(streams, frames); err != nil {
 		return err
 	}
 	for _, st := range streams {
@@ -121,28 +122,36 @@ func newStreams(y *face.YuNet, code, empty gocv.Mat) (streams []*stream, closeAl
 	return streams, closeAll, nil
 }
 
-// measure runs the streams in interleaved rounds of frames each, keeping
-// each stream's fastest round, and checks what each frame gave.
-func measure(streams []*stream, rounds, frames int) error {
+// measure runs frames frames of every stream, interleaved frame by frame so that the machine's load falls on all alike, keeps each
+// stream's median per-frame cost, and checks what each frame gave.
+func measure(streams []*stream, frames int) error {
+	cpu := make([][]time.Duration, len(streams))
+	wall := make([][]time.Duration, len(streams))
 	var seq uint64
-	for r := range rounds {
-		for _, st := range streams {
+	for range frames {
+		for i, st := range streams {
+			seq++
 			start, cpu0 := time.Now(), cpuTime()
-			for range frames {
-				seq++
-				o := st.s.Process(st.m, seq)
-				if (st.name == "code" || st.name == "qr_code") && len(o.Codes) != 1 {
-					return fmt.Errorf("round %d: the code frame gave %d codes", r, len(o.Codes))
-				}
-				if len(o.Codes) != 0 && (st.name == "empty" || st.name == "qr_empty") {
-					return errors.New("the frame without a code gave a code")
-				}
+			o := st.s.Process(st.m, seq)
+			cpu[i] = append(cpu[i], cpuTime()-cpu0)
+			wall[i] = append(wall[i], time.Since(start))
+			if (st.name == "code" || st.name == "qr_code") && len(o.Codes) != 1 {
+				return fmt.Errorf("frame %d: the code frame gave %d codes", seq, len(o.Codes))
 			}
-			st.best = min(st.best, (cpuTime()-cpu0)/time.Duration(frames))
-			st.wall = min(st.wall, time.Since(start)/time.Duration(frames))
+			if len(o.Codes) != 0 && (st.name == "empty" || st.name == "qr_empty") {
+				return errors.New("the frame without a code gave a code")
+			}
 		}
 	}
+	for i, st := range streams {
+		st.best, st.wall = median(cpu[i]), median(wall[i])
+	}
 	return nil
+}
+
+func median(d []time.Duration) time.Duration {
+	slices.Sort(d)
+	return d[len(d)/2]
 }
 
 // gateFrame composes the 640×480 gate frame of vision/scan's tests: the
@@ -177,12 +186,13 @@ func paste(dst, src gocv.Mat, r image.Rectangle) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// cpuTime is the CPU time the process has used, user and system, all
-// threads.
+// cpuTime is the CPU time the process has used, all threads, to the
+// nanosecond (CLOCK_PROCESS_CPUTIME_ID; getrusage counts in scheduler
+// ticks).
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
 		return 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Duration(ts.Nano())
 }
