@@ -126,6 +126,22 @@ bench-qr:
 	$(GO) run ./cmd/bench-qr $(QR_DIRS)
 .PHONY: soak-mqtt bench-mqtt
 
+# Per-frame cost of the face camera's pipeline as the daemon wires it, on
+# 640x480 frames with a face and a code, without the code, and face
+# detection alone (issue 13); last line frame_ms_code=… frame_ms_empty=…
+# frame_ms_face_only=… (CPU ms per frame).
+.PHONY: bench-frame
+bench-frame: deps
+	$(GO) run ./cmd/bench-frame -data ../shared/testdata
+
+# Gate latency (issue 13): simulated attempts at 30 frames/s through the
+# real pipeline and decision, from the frame in which the code is first
+# readable to the relay; last line attempts=… p50_ms=… p99_ms=… frame_ms=….
+BENCH_GATE_ATTEMPTS ?= 40
+.PHONY: bench-gate
+bench-gate: deps
+	$(GO) run ./cmd/bench-gate -data ../shared/testdata -attempts $(BENCH_GATE_ATTEMPTS)
+
 # Delivery soak: >= 10,000 events through the daemon's durable outbox and
 # publisher (the hidden `gateguard synth` subcommand, run as a separate
 # process) while the harness restarts Mosquitto 6 times and SIGKILLs the

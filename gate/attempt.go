@@ -24,7 +24,14 @@ func (c *Controller) onObservation(ctx context.Context, o vision.Observation) {
 		code, ok := c.newCode(o.Codes, now)
 		switch {
 		case ok:
-			c.startAttempt(ctx, code, now)
+			// The attempt starts when the code's frame was taken (o.Time),
+			// not when the frame is handed over after detection: a thermal
+			// frame taken in between shows the person at the gate.
+			seen := now
+			if !o.Time.IsZero() && o.Time.Before(now) {
+				seen = o.Time
+			}
+			c.startAttempt(ctx, code, now, seen)
 		case !c.startFaceOnly(o, now):
 			return
 		}
@@ -57,8 +64,8 @@ func (c *Controller) newCode(codes []vision.Code, now time.Time) (vision.Code, b
 	return vision.Code{}, false
 }
 
-func (c *Controller) startAttempt(ctx context.Context, code vision.Code, now time.Time) {
-	a := &attempt{id: newID(), code: code, started: now}
+func (c *Controller) startAttempt(ctx context.Context, code vision.Code, now, seen time.Time) {
+	a := &attempt{id: newID(), code: code, started: seen}
 	if c.o.Verifier != nil {
 		// Verification may call an online service: it runs beside the loop,
 		// bounded by the check timeout, so inputs (the fire alarm above all)
@@ -104,6 +111,7 @@ func (c *Controller) gather(o vision.Observation, now time.Time) {
 	a := c.att
 	i, ok := c.bindHolder(o)
 	c.countZone(o, i, ok, now)
+	a.faceNow = false // set again below if this frame shows the holder, good enough
 	if !ok {
 		return
 	}
@@ -116,6 +124,7 @@ func (c *Controller) gather(o vision.Observation, now time.Time) {
 		return
 	}
 	a.faceSeen = true
+	a.face, a.size, a.faceNow = face, o.Size, true
 	if len(face.Descriptor) > 0 && len(a.fa.descs) < maxDescriptors {
 		a.fa.descs = append(a.fa.descs, face.Descriptor)
 	}
@@ -127,10 +136,16 @@ func (c *Controller) gather(o vision.Observation, now time.Time) {
 		a.th.unavailable = true
 		return
 	}
+	c.measureIfFresh(now)
+}
+
+// measureIfFresh measures the attempt's latest good face from the latest
+// thermal frame when that frame is fresh (freshThermal).
+func (c *Controller) measureIfFresh(now time.Time) {
 	if !c.freshThermal(now) {
 		return
 	}
-	c.measure(face, o.Size)
+	c.measure(c.att.face, c.att.size)
 }
 
 // freshThermal reports whether the latest thermal frame shows the person now

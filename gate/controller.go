@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"errors"
+	"image"
 	"log/slog"
 	"sync"
 	"time"
@@ -110,6 +111,9 @@ type attempt struct {
 	pending  bool // the credential is still being verified
 	poorFace bool // a face was seen but failed the quality checks
 	faceSeen bool
+	face     vision.Face // the latest good face of the holder, and its frame's size
+	size     image.Point
+	faceNow  bool // the latest observation showed that face (thermal frames may measure it)
 	reading  *Reading
 	started  time.Time
 	th       thermalAttempt

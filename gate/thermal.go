@@ -92,11 +92,22 @@ func noReadingReason(a Attempt) Reason {
 // onThermalFrame keeps the latest frame and lets the thermometer check it.
 func (c *Controller) onThermalFrame(f *thermal.Frame) {
 	c.tframe = f
-	fc, ok := c.o.Thermometer.(FrameChecker)
-	if !ok {
+	if fc, ok := c.o.Thermometer.(FrameChecker); ok {
+		c.onHealth(deviceHealth{DeviceBlackbody, fc.CheckFrame(f)})
+	}
+	// A check waiting only for its temperature takes it from this frame at
+	// once, with the holder's face in the latest observation, rather than
+	// at the next face frame (up to a camera period later).
+	a := c.att
+	if c.lane != LaneChecking || a == nil || !a.faceNow || a.reading != nil || c.o.Thermometer == nil ||
+		c.thermalFaulty() {
 		return
 	}
-	c.onHealth(deviceHealth{DeviceBlackbody, fc.CheckFrame(f)})
+	c.measureIfFresh(c.o.Now())
+	c.hintChanged()
+	if c.complete() {
+		c.finish(false)
+	}
 }
 
 // measure takes a reading of the subject's face from the latest thermal

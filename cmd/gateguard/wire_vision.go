@@ -15,9 +15,10 @@ import (
 // newScanner builds the camera loop on src: the QR decoder and the face
 // detector the config selects. The detectors are handed to cl.
 func newScanner(v configs.Vision, src scan.Source, log *slog.Logger, cl *closers) (*scan.Scanner, error) {
-	// The slow QR strategies run on one frame in three: a code held up is
-	// in view for many frames, and frames without one stay cheap.
-	dec, err := qr.NewWithOpts(qr.Opts{SlowEvery: 3})
+	// A live decoder: the slow QR strategies only where something
+	// code-like is in view, one per frame, in turn over the frames of a
+	// presentation; frames without a code stay the cheapest.
+	dec, err := qr.NewWithOpts(qr.Opts{Live: true})
 	if err != nil {
 		return nil, err
 	}

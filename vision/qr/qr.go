@@ -1,13 +1,18 @@
-// Package qr decodes QR codes in camera frames. Its first strategy is
-// OpenCV's wechat_qrcode module, reached through a small project-owned cgo
-// bridge (gocv does not bind it, and Debian's cv::QRCodeDetector cannot
-// decode: it is built without QUIRC). wechat_qrcode runs without its CNN
-// models (empty paths), so it sees a whole frame as one candidate; the
-// decoder therefore locates the codes itself with cv::QRCodeDetector (which
-// detects without QUIRC), rectifies each and decodes it, which yields several
-// codes per frame with their corners. When that finds nothing, it falls back
-// to zxing-cpp on an enlarged and a contrast-equalised frame (small codes,
-// phone screens with glare). The order is by cost; see strategies.
+// Package qr decodes QR codes in camera frames. Its strategies are
+// zxing-cpp's reader on the frame's darkest channel, on its luminance, after
+// contrast equalisation and enlarged 2×, and OpenCV's wechat_qrcode module on
+// the codes cv::QRCodeDetector locates, each rectified (both reached through
+// a small project-owned cgo bridge: gocv binds neither, and Debian's
+// cv::QRCodeDetector cannot decode, being built without QUIRC).
+//
+// What a frame costs follows what is in it (see cascade.go): zxing-cpp's
+// quick pass reads most codes in under a millisecond; a cheap finder-pattern
+// search (finder.cpp) tells whether anything code-like is in the frame and
+// where, and only there, cropped to it, do the slow strategies run. A frame
+// with nothing code-like costs the quick pass and that search. Decode runs
+// every strategy that applies, stopping at the first that reads a code; a
+// live decoder (Opts.Live) runs at most one slow strategy per frame, taking
+// them in turn over the successive frames of a presentation.
 //
 // Frames are turned grey by taking each pixel's darkest channel, so that
 // coloured codes (yellow on white above all, which a luminance conversion
@@ -51,7 +56,7 @@ var ErrTooLarge = errors.New("qr: frame too large")
 
 // Strategy names, as they appear in vision.Code.Method.
 const (
-	MethodLocated   = "wechat-located"  // own localisation, wechat per code
+	MethodLocated   = "wechat-located"  // located by cv::QRCodeDetector, rectified, wechat_qrcode
 	MethodZXing     = "zxing"           // zxing-cpp, quick pass
 	MethodZXingHard = "zxing-hard"      // zxing-cpp, rotations and harder search
 	MethodCLAHE     = "zxing-clahe"     // zxing-cpp after contrast equalisation
@@ -62,25 +67,35 @@ const (
 // Decoder finds and decodes QR codes. It is safe for concurrent use; calls
 // are serialised because OpenCV's detector keeps per-call state.
 type Decoder struct {
-	slowEvery int
+	live bool
 
-	mu      sync.Mutex // guards the fields below
-	d       C.GGWeChat
-	skipped int // calls since the slow strategies last ran
+	mu   sync.Mutex // guards the fields below
+	d    C.GGWeChat
+	pres presentation // a live decoder's state across frames
+
+	trace func(method string, box image.Rectangle) // tests: each slow strategy run
 }
 
 // Opts configures a Decoder.
 type Opts struct {
-	// SlowEvery, when above 1, runs the slow strategies (the enlarged pass
-	// and wechat on located codes, ~10–40 ms on a 640×480 frame without a
-	// code) on at most one call in SlowEvery; the quick ones (under ~3 ms)
-	// run on every call. A live camera delivers many frames of the same
-	// code, so the gate still gets every strategy's chance within a few
-	// frames while frames without a code stay cheap. 0 or 1: every call.
+	// Live is for the frames of a camera, which show the same code many
+	// times: each frame gets the quick pass (on a frame with nothing
+	// code-like, only on one frame in probeEvery, the others getting just
+	// the finder search) and at most one slow strategy, where the finder
+	// search saw something code-like; the slow strategies are taken in turn
+	// over the successive frames of a presentation, and the turn starts over
+	// after a code is read or the code-like thing is gone. Without Live,
+	// every call runs every strategy that applies (a single picture).
+	Live bool
+	// SlowEvery above 1 means Live (its former meaning, the slow strategies
+	// on one call in SlowEvery, is what Live does, better targeted).
+	//
+	// Deprecated: use Live.
 	SlowEvery int
 }
 
-// New builds a decoder that runs every strategy on every call.
+// New builds a decoder for single pictures: every strategy that applies
+// runs on every call.
 func New() (*Decoder, error) { return NewWithOpts(Opts{}) }
 
 // NewWithOpts builds a decoder with options.
@@ -90,7 +105,7 @@ func NewWithOpts(o Opts) (*Decoder, error) {
 	if d == nil {
 		return nil, fmt.Errorf("qr: wechat_qrcode: %s", takeErr(cerr))
 	}
-	return &Decoder{d: d, slowEvery: o.SlowEvery}, nil
+	return &Decoder{d: d, live: o.Live || o.SlowEvery > 1}, nil
 }
 
 // Close frees the detector; the decoder must not be used after. It is
@@ -126,7 +141,14 @@ func (d *Decoder) Decode(img gocv.Mat) ([]vision.Code, error) {
 	if d.d == nil {
 		return nil, errors.New("qr: decoder closed")
 	}
-	codes, err := d.strategies(img, grey)
+	f := frame{img: img, grey: grey}
+	defer f.close()
+	var codes []vision.Code
+	if d.live {
+		codes, err = d.liveFrame(&f)
+	} else {
+		codes, err = d.picture(&f)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -142,70 +164,6 @@ func (d *Decoder) Decode(img gocv.Mat) ([]vision.Code, error) {
 	return codes, nil
 }
 
-// strategies runs the decoding strategies in order until one finds codes.
-// The order is by cost (measured with cmd/bench-qr). The quick ones: zxing-cpp's
-// quick pass reads most codes in well under a millisecond on a 640×480 frame
-// and finds several per frame with their corners; then its slow pass
-// (rotations, harder search) and the same on a contrast-equalised frame
-// (glare), and on luminance rather than the darkest channel (colour casts,
-// chroma noise), about a millisecond each. The slow ones (see Opts.SlowEvery):
-// zxing-cpp on a frame enlarged 2× (small codes), and wechat_qrcode on the
-// codes cv::QRCodeDetector locates, each rectified.
-func (d *Decoder) strategies(img, grey gocv.Mat) ([]vision.Code, error) {
-	if codes, err := zxing(grey, false, MethodZXing, 1); err != nil || len(codes) > 0 {
-		return codes, err
-	}
-	if codes, err := zxing(grey, true, MethodZXingHard, 1); err != nil || len(codes) > 0 {
-		return codes, err
-	}
-	clahe := gocv.NewCLAHEWithParams(2, image.Pt(8, 8))
-	eq := gocv.NewMat()
-	clahe.Apply(grey, &eq)
-	clahe.Close()
-	codes, err := zxing(eq, true, MethodCLAHE, 1)
-	eq.Close()
-	if err != nil || len(codes) > 0 {
-		return codes, err
-	}
-	if img.Channels() == 3 {
-		// Luminance: where the darkest channel is noisy (a colour cast,
-		// chroma noise from JPEG) the weighted mean of the channels is not.
-		lum := gocv.NewMat()
-		gocv.CvtColor(img, &lum, gocv.ColorBGRToGray)
-		codes, err := zxing(lum, true, MethodLuminance, 1)
-		lum.Close()
-		if err != nil || len(codes) > 0 {
-			return codes, err
-		}
-	}
-	if d.slowEvery > 1 {
-		if d.skipped++; d.skipped < d.slowEvery {
-			return nil, nil
-		}
-		d.skipped = 0
-	}
-	if max(grey.Cols(), grey.Rows()) <= maxScaled {
-		big := gocv.NewMat()
-		gocv.Resize(grey, &big, image.Point{}, 2, 2, gocv.InterpolationCubic)
-		codes, err := zxing(big, true, MethodScaled, 0.5)
-		big.Close()
-		if err != nil || len(codes) > 0 {
-			return codes, err
-		}
-	}
-	quads, err := locate(grey)
-	if err != nil {
-		return nil, err
-	}
-	// Without a located code, wechat on the whole frame costs tens of
-	// milliseconds and, on the bench sets, reads nothing the passes above
-	// missed: a frame with no code (most frames at a gate) stops here.
-	return d.decodeQuads(grey, quads)
-}
-
-// maxScaled is the largest frame side that the last strategy enlarges.
-const maxScaled = 800
-
 // darkest returns a grey image holding each pixel's darkest channel.
 func darkest(img gocv.Mat) (gocv.Mat, error) {
 	if img.Type() != gocv.MatTypeCV8UC1 && img.Type() != gocv.MatTypeCV8UC3 && img.Type() != gocv.MatTypeCV8UC4 {
@@ -216,11 +174,10 @@ func darkest(img gocv.Mat) (gocv.Mat, error) {
 		img.CopyTo(&grey)
 		return grey, nil
 	}
-	ch := gocv.Split(img)
-	gocv.Min(ch[0], ch[1], &grey)
-	gocv.Min(grey, ch[2], &grey)
-	for _, c := range ch {
-		c.Close()
+	var cerr *C.char
+	if C.GGQR_Darkest(unsafe.Pointer(img.Ptr()), unsafe.Pointer(grey.Ptr()), &cerr) < 0 {
+		grey.Close()
+		return gocv.Mat{}, fmt.Errorf("qr: %s", takeErr(cerr))
 	}
 	return grey, nil
 }
@@ -235,18 +192,34 @@ func (d *Decoder) decodeQuads(grey gocv.Mat, quads []C.float) ([]vision.Code, er
 	return collect(codes, n, cerr, MethodLocated, 1)
 }
 
-func zxing(grey gocv.Mat, harder bool, method string, scale float64) ([]vision.Code, error) {
+// quad is a located symbol's corners, x then y, clockwise from top left,
+// in the pixels of the image it was found in.
+type quad [8]float32
+
+// zxing runs zxing-cpp on grey with flags (GG_ZX_*); with GG_ZX_CANDIDATES
+// it also returns where it sampled symbols it could not decode. scale maps
+// corners back to frame pixels (both the codes' and the candidates').
+func zxing(grey gocv.Mat, flags C.int, method string, scale float64) ([]vision.Code, []quad, error) {
 	if !grey.IsContinuous() {
-		return nil, errors.New("qr: zxing: image not continuous")
-	}
-	h := C.int(0)
-	if harder {
-		h = 1
+		return nil, nil, errors.New("qr: zxing: image not continuous")
 	}
 	var codes *C.GGCode
+	var cands *C.float
+	var nc C.int
 	var cerr *C.char
-	n := int(C.GGZXing_Read(unsafe.Pointer(grey.Ptr()), h, &codes, &cerr))
-	return collect(codes, n, cerr, method, scale)
+	n := int(C.GGZXing_Read(unsafe.Pointer(grey.Ptr()), flags, &codes, &cands, &nc, &cerr))
+	var qs []quad
+	if cands != nil {
+		for i, f := range unsafe.Slice(cands, 8*int(nc)) {
+			if i%8 == 0 {
+				qs = append(qs, quad{})
+			}
+			qs[i/8][i%8] = float32(float64(f) * scale)
+		}
+		C.free(unsafe.Pointer(cands))
+	}
+	out, err := collect(codes, n, cerr, method, scale)
+	return out, qs, err
 }
 
 // locate returns the quads cv::QRCodeDetector finds, 8 floats each.
@@ -315,3 +288,32 @@ func takeErr(s *C.char) string {
 	defer C.free(unsafe.Pointer(s))
 	return C.GoString(s)
 }
+
+// region is where the finder search saw something code-like (see
+// GGQR_Finders).
+type region struct {
+	box    image.Rectangle
+	module float64 // module size, pixels
+	triple bool    // three finders placed like a code's
+}
+
+// finders returns the regions where GGQR_Finders saw code-like structure.
+func finders(grey gocv.Mat) ([]region, error) {
+	const nf = C.GG_FINDER_FLOATS
+	var buf [nf * maxRegions]C.float
+	var cerr *C.char
+	n := int(C.GGQR_Finders(unsafe.Pointer(grey.Ptr()), &buf[0], maxRegions, &cerr))
+	if n < 0 {
+		return nil, fmt.Errorf("qr: finders: %s", takeErr(cerr))
+	}
+	out := make([]region, n)
+	for i := range out {
+		b := buf[nf*i : nf*(i+1)]
+		out[i] = region{box: image.Rect(int(b[0]), int(b[1]), int(b[2]+0.5), int(b[3]+0.5)),
+			module: float64(b[4]), triple: b[5] != 0}
+	}
+	return out, nil
+}
+
+// maxRegions is the most code-like regions a frame is searched in.
+const maxRegions = 8

@@ -17,8 +17,27 @@ static char *zxDup(const char *p, size_t n) {
 	return s;
 }
 
-int GGZXing_Read(void *grey, int harder, GGCode **codes, char **err) {
+static void zxPos(const ZXing::Position &p, float *out) {
+	for (int k = 0; k < 4; k++) {
+		out[2 * k] = (float)p[k].x;
+		out[2 * k + 1] = (float)p[k].y;
+	}
+}
+
+static ZXing::Results zxRead(const ZXing::ImageView &view, int flags, bool errors) {
+	ZXing::DecodeHints hints;
+	hints.setFormats(ZXing::BarcodeFormat::QRCode);
+	hints.setTryHarder((flags & GG_ZX_HARDER) != 0);
+	hints.setTryRotate((flags & GG_ZX_HARDER) != 0);
+	hints.setTryDownscale(true);
+	hints.setReturnErrors(errors);
+	return ZXing::ReadBarcodes(view, hints);
+}
+
+int GGZXing_Read(void *grey, int flags, GGCode **codes, float **cands, int *ncands, char **err) {
 	*codes = NULL;
+	if (cands) *cands = NULL;
+	if (ncands) *ncands = 0;
 	try {
 		cv::Mat *m = (cv::Mat *)grey;
 		if (m->type() != CV_8UC1 || !m->isContinuous()) {
@@ -26,15 +45,34 @@ int GGZXing_Read(void *grey, int harder, GGCode **codes, char **err) {
 			return -1;
 		}
 		ZXing::ImageView view(m->data, m->cols, m->rows, ZXing::ImageFormat::Lum, (int)m->step[0]);
-		ZXing::DecodeHints hints;
-		hints.setFormats(ZXing::BarcodeFormat::QRCode);
-		hints.setTryHarder(harder != 0);
-		hints.setTryRotate(harder != 0);
-		hints.setTryDownscale(true);
-		ZXing::Results res = ZXing::ReadBarcodes(view, hints);
-		int n = 0;
+		bool errors = (flags & GG_ZX_CANDIDATES) != 0 && cands && ncands;
+		ZXing::Results res = zxRead(view, flags, errors);
+		int n = 0, nc = 0;
 		for (auto &r : res)
 			if (r.isValid()) n++;
+			else if (r.format() != ZXing::BarcodeFormat::None) nc++;
+		if (nc > 0) {
+			// A symbol was sampled but not decoded: report where. zxing-cpp
+			// keeps the first result per place (failed or not, within a
+			// layer and across its downscaled layers), so a failed read can
+			// hide a good one at the same place: when nothing was read, read
+			// again without errors.
+			*cands = (float *)malloc(sizeof(float) * 8 * nc);
+			if (!*cands) {
+				*err = zxDup("out of memory", 13);
+				return -1;
+			}
+			int i = 0;
+			for (auto &r : res)
+				if (!r.isValid() && r.format() != ZXing::BarcodeFormat::None) zxPos(r.position(), *cands + 8 * i++);
+			*ncands = nc;
+			if (n == 0) {
+				res = zxRead(view, flags, false);
+				n = 0;
+				for (auto &r : res)
+					if (r.isValid()) n++;
+			}
+		}
 		if (n == 0) return 0;
 		GGCode *out = (GGCode *)calloc(n, sizeof(GGCode));
 		if (!out) {
@@ -50,11 +88,7 @@ int GGZXing_Read(void *grey, int harder, GGCode **codes, char **err) {
 			std::string t = r.text();
 			out[i].text = zxDup(t.data(), t.size());
 			out[i].textLen = out[i].text ? (int)t.size() : 0;
-			const ZXing::Position &p = r.position();
-			for (int k = 0; k < 4; k++) {
-				out[i].pts[2 * k] = (float)p[k].x;
-				out[i].pts[2 * k + 1] = (float)p[k].y;
-			}
+			zxPos(r.position(), out[i].pts);
 			i++;
 		}
 		*codes = out;
@@ -64,3 +98,4 @@ int GGZXing_Read(void *grey, int harder, GGCode **codes, char **err) {
 		return -1;
 	}
 }
+
