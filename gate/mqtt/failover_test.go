@@ -43,10 +43,13 @@ func TestFailoverToSecondBroker(t *testing.T) {
 	}()
 
 	const n = 400
-	recordEvents(t, ob, 1, n)
-	// Stop the first broker mid-drain: after it has passed on 50 events.
+	recordEvents(t, ob, 1, n/2)
+	// Stop the first broker mid-drain: after it has passed on 50 events
+	// (it may have taken all of the first half by then); the second half
+	// is recorded after, so the gate must fail over to deliver it.
 	waitUntil(t, centralA, func(msgs []mqtttest.Message) bool { return len(msgs) >= 50 })
 	first.Stop()
+	recordEvents(t, ob, n/2+1, n)
 	waitEmpty(t, ob)
 	cancel()
 	<-done
