@@ -62,19 +62,7 @@ func TestConsoleOverTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The first admin, as `gatewatch user add` makes it.
-	st, err := sqlite.Open(t.Context(), c.DataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := consoleDB(t.Context(), st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.AddUser(t.Context(), "ada", "a long enough password", console.RoleAdmin, "en"); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	addFirstAdmin(t, c)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -98,6 +86,41 @@ func TestConsoleOverTLS(t *testing.T) {
 	}
 	cl := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	loginOverTLS(t, cl, addr, &logs)
+	req, _ := http.NewRequest("GET", "https://"+addr+"/api/events", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	r2, err := cl.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Body.Close()
+	if r2.StatusCode != 200 || !strings.HasPrefix(consoleURL(c, addr), "https://") {
+		t.Fatalf("API over TLS: %d", r2.StatusCode)
+	}
+}
+
+// addFirstAdmin adds the admin ada to c's console, as `gatewatch user add`
+// makes the first admin.
+func addFirstAdmin(t *testing.T, c *configs.Gatewatch) {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), c.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := consoleDB(t.Context(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddUser(t.Context(), "ada", "a long enough password", console.RoleAdmin, "en"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+}
+
+// loginOverTLS logs ada in over HTTPS and fails the test unless the console
+// answers with a redirect and a Secure HttpOnly session cookie.
+func loginOverTLS(t *testing.T, cl *http.Client, addr string, logs *bytes.Buffer) {
+	t.Helper()
 	resp, err := cl.PostForm("https://"+addr+"/login", url.Values{"username": {"ada"}, "password": {"a long enough password"}})
 	if err != nil {
 		t.Fatal(err)
@@ -111,15 +134,5 @@ func TestConsoleOverTLS(t *testing.T) {
 	}
 	if resp.StatusCode != http.StatusSeeOther || !secure {
 		t.Fatalf("login over TLS: status %d, Secure HttpOnly cookie %v; log:\n%s", resp.StatusCode, secure, logs.String())
-	}
-	req, _ := http.NewRequest("GET", "https://"+addr+"/api/events", nil)
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	r2, err := cl.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r2.Body.Close()
-	if r2.StatusCode != 200 || !strings.HasPrefix(consoleURL(c, addr), "https://") {
-		t.Fatalf("API over TLS: %d", r2.StatusCode)
 	}
 }

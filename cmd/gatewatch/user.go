@@ -62,20 +62,25 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	name := fs.Arg(0)
+	return userAction(ctx, db, c, sub, fs.Arg(0), *role, *lang, stdin, stdout)
+}
+
+// userAction carries out sub (add, passwd, remove or list) on the console's
+// users in db; add's language defaults to c's console.language.
+func userAction(ctx context.Context, db *console.DB, c *configs.Gatewatch, sub, name, role, lang string, stdin io.Reader, stdout io.Writer) error {
 	switch sub {
 	case "add":
-		if *lang == "" {
-			*lang = c.ConsoleLanguage()
+		if lang == "" {
+			lang = c.ConsoleLanguage()
 		}
 		pw, err := readPassword(stdin)
 		if err != nil {
 			return err
 		}
-		if err := db.AddUser(ctx, name, pw, *role, *lang); err != nil {
+		if err := db.AddUser(ctx, name, pw, role, lang); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "added %s (%s)\n", name, *role)
+		fmt.Fprintf(stdout, "added %s (%s)\n", name, role)
 	case "passwd":
 		pw, err := readPassword(stdin)
 		if err != nil {
