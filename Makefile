@@ -21,13 +21,16 @@ FACENET_MODEL   ?= bin/models/faceapi-recognition.onnx
 # (Qt) among them. `make build` uses gocv's customenv tag instead, with the
 # flags below: only the modules GateGuard uses (gocv's core, imgproc,
 # imgcodecs, videoio, objdetect; vision/qr's wechat_qrcode; FaceDetectorYN
-# in objdetect needs dnn), per-function sections and --gc-sections, so that
+# in objdetect needs dnn; vision/facerec's LBPH is cv::face, its descriptor
+# dnn), per-function sections and --gc-sections, so that
 # gocv's unused wrappers (highgui, calib3d, features2d, video, photo) are
 # dropped. GNU ld decides --as-needed before it collects sections (and
 # refuses the dropped wrappers' symbols), so the link uses gold, which does
 # not. The build then loads the binary with LD_BIND_NOW=1, which fails on any
-# symbol left unresolved. The cross builds use the same flags.
-OPENCV_LIBS := -lopencv_wechat_qrcode -lopencv_objdetect -lopencv_dnn -lopencv_videoio \
+# symbol left unresolved. The cross builds use the same flags. Every cgo
+# package of ours names its modules too (no `pkg-config opencv4`, which would
+# bring all 56 back: vision/facerec's did, and so loaded highgui and Qt).
+OPENCV_LIBS := -lopencv_wechat_qrcode -lopencv_face -lopencv_objdetect -lopencv_dnn -lopencv_videoio \
 	-lopencv_imgcodecs -lopencv_imgproc -lopencv_core
 CV_CPPFLAGS := -I/usr/include/opencv4
 CV_CFLAGS   := -O2 -g -ffunction-sections -fdata-sections
