@@ -186,10 +186,14 @@ browser-deps: deps
 test-display: build browser-deps
 	GATEGUARD_BIN=$(CURDIR)/$(BIN) node tests/browser/display.test.js
 
-# Memory on the demo (issue 12): runs `make demo`'s daemon under
-# scripts/rss.sh; the last line is rss_mb=… anon_mb=… file_mb=… hwm_mb=…
-# (steady-state medians and the peak, from /proc/PID/status).
-# MEM_BIN=path measures another binary (e.g. a plain `go build` one).
+# Memory on the demo (issue 12): scripts/mem.sh runs one gateguard daemon
+# through the demo scenario on simulated hardware (its own Mosquitto; not
+# scripts/demo.sh, which runs gatewatch and two gates) under scripts/rss.sh;
+# the last line is rss_mb=… anon_mb=… file_mb=… hwm_mb=… (steady-state medians
+# and the peak, from /proc/PID/status). MEM_BIN=path measures another binary
+# (e.g. a plain `go build` one); MEM_ENV='NAME=VALUE …' sets the daemon's
+# environment; MEM_SMAPS=FILE keeps an smaps copy, summarised by
+# scripts/smaps.sh FILE (resident kB per library and segment).
 MEM_BIN ?= $(BIN)
 .PHONY: mem
 mem: build
