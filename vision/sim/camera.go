@@ -145,7 +145,7 @@ func paste(dst *gocv.Mat, src gocv.Mat, r image.Rectangle) error {
 }
 
 // readFace decodes a face photo (JPEG or PNG) with Go's decoders into a BGR
-// Mat. Not gocv.IMRead: OpenCV's first imread or imdecode builds imgcodecs'
+// Mat; other formats through gocv.IMRead. Not IMRead for all: OpenCV's first imread or imdecode builds imgcodecs'
 // decoder list, and Debian's build includes GDAL's decoder, whose constructor
 // registers every GDAL driver (GDALAllRegister): about 8.5 MB of GDAL's code
 // paged into the daemon for nothing (issue 12: memory).
@@ -156,6 +156,16 @@ func readFace(path string) (gocv.Mat, error) {
 	}
 	defer f.Close()
 	im, _, err := image.Decode(f)
+	if errors.Is(err, image.ErrFormat) {
+		// Formats Go does not decode (PGM, as the ORL faces, BMP, WebP…) go
+		// through OpenCV after all.
+		m := gocv.IMRead(path, gocv.IMReadColor)
+		if m.Empty() {
+			m.Close()
+			return gocv.Mat{}, fmt.Errorf("sim: face image %q: neither Go nor OpenCV decodes it", path)
+		}
+		return m, nil
+	}
 	if err != nil {
 		return gocv.Mat{}, fmt.Errorf("sim: face image %q: %w", path, err)
 	}

@@ -30,7 +30,9 @@ func TestReadFace(t *testing.T) {
 	if err := jpeg.Encode(&jpgBuf, solid(40, 30, red), &jpeg.Options{Quality: 100}); err != nil {
 		t.Fatal(err)
 	}
-	files := map[string][]byte{"face.png": pngBuf.Bytes(), "face.jpg": jpgBuf.Bytes(), "face.txt": []byte("not an image")}
+	// A binary PGM (P5), which Go's decoders do not read: OpenCV's turn.
+	pgm := append([]byte("P5\n40 30\n255\n"), bytes.Repeat([]byte{77}, 40*30)...)
+	files := map[string][]byte{"face.png": pngBuf.Bytes(), "face.jpg": jpgBuf.Bytes(), "face.pgm": pgm, "face.txt": []byte("not an image")}
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
 			t.Fatal(err)
@@ -39,12 +41,14 @@ func TestReadFace(t *testing.T) {
 	for _, tc := range []struct {
 		file    string
 		wantErr bool
-		tol     int // per channel, JPEG is lossy
+		tol     int     // per channel, JPEG is lossy
+		want    []uint8 // BGR; nil: red's
 	}{
-		{"face.png", false, 0},
-		{"face.jpg", false, 3},
-		{"face.txt", true, 0},
-		{"missing.jpg", true, 0},
+		{"face.png", false, 0, nil},
+		{"face.jpg", false, 3, nil},
+		{"face.pgm", false, 0, []uint8{77, 77, 77}},
+		{"face.txt", true, 0, nil},
+		{"missing.jpg", true, 0, nil},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			m, err := readFace(filepath.Join(dir, tc.file))
@@ -63,10 +67,14 @@ func TestReadFace(t *testing.T) {
 				t.Fatalf("%dx%d, %d channels, want 40x30, 3", m.Cols(), m.Rows(), m.Channels())
 			}
 			// OpenCV's order: blue, green, red.
+			want := tc.want
+			if want == nil {
+				want = []uint8{red.B, red.G, red.R}
+			}
 			v := m.GetVecbAt(15, 20)
-			for i, want := range []uint8{red.B, red.G, red.R} {
-				if d := int(v[i]) - int(want); d > tc.tol || d < -tc.tol {
-					t.Fatalf("pixel (20,15) = %v (BGR), want %v±%d", v, []uint8{red.B, red.G, red.R}, tc.tol)
+			for i := range want {
+				if d := int(v[i]) - int(want[i]); d > tc.tol || d < -tc.tol {
+					t.Fatalf("pixel (20,15) = %v (BGR), want %v±%d", v, want, tc.tol)
 				}
 			}
 		})
