@@ -21,13 +21,16 @@ FACENET_MODEL   ?= bin/models/faceapi-recognition.onnx
 # (Qt) among them. `make build` uses gocv's customenv tag instead, with the
 # flags below: only the modules GateGuard uses (gocv's core, imgproc,
 # imgcodecs, videoio, objdetect; vision/qr's wechat_qrcode; FaceDetectorYN
-# in objdetect needs dnn), per-function sections and --gc-sections, so that
+# in objdetect needs dnn; vision/facerec's LBPH is cv::face, its descriptor
+# dnn), per-function sections and --gc-sections, so that
 # gocv's unused wrappers (highgui, calib3d, features2d, video, photo) are
 # dropped. GNU ld decides --as-needed before it collects sections (and
 # refuses the dropped wrappers' symbols), so the link uses gold, which does
 # not. The build then loads the binary with LD_BIND_NOW=1, which fails on any
-# symbol left unresolved. The cross builds use the same flags.
-OPENCV_LIBS := -lopencv_wechat_qrcode -lopencv_objdetect -lopencv_dnn -lopencv_videoio \
+# symbol left unresolved. The cross builds use the same flags. Every cgo
+# package of ours names its modules too (no `pkg-config opencv4`, which would
+# bring all 56 back: vision/facerec's did, and so loaded highgui and Qt).
+OPENCV_LIBS := -lopencv_wechat_qrcode -lopencv_face -lopencv_objdetect -lopencv_dnn -lopencv_videoio \
 	-lopencv_imgcodecs -lopencv_imgproc -lopencv_core
 CV_CPPFLAGS := -I/usr/include/opencv4
 CV_CFLAGS   := -O2 -g -ffunction-sections -fdata-sections
@@ -200,10 +203,14 @@ browser-deps: deps
 test-display: build browser-deps
 	GATEGUARD_BIN=$(CURDIR)/$(BIN) node tests/browser/display.test.js
 
-# Memory on the demo (issue 12): runs `make demo`'s daemon under
-# scripts/rss.sh; the last line is rss_mb=… anon_mb=… file_mb=… hwm_mb=…
-# (steady-state medians and the peak, from /proc/PID/status).
-# MEM_BIN=path measures another binary (e.g. a plain `go build` one).
+# Memory on the demo (issue 12): scripts/mem.sh runs one gateguard daemon
+# through the demo scenario on simulated hardware (its own Mosquitto; not
+# scripts/demo.sh, which runs gatewatch and two gates) under scripts/rss.sh;
+# the last line is rss_mb=… anon_mb=… file_mb=… hwm_mb=… (steady-state medians
+# and the peak, from /proc/PID/status). MEM_BIN=path measures another binary
+# (e.g. a plain `go build` one); MEM_ENV='NAME=VALUE …' sets the daemon's
+# environment; MEM_SMAPS=FILE keeps an smaps copy, summarised by
+# scripts/smaps.sh FILE (resident kB per library and segment).
 MEM_BIN ?= $(BIN)
 .PHONY: mem
 mem: build

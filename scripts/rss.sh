@@ -6,7 +6,9 @@
 # the second half of the run: startup and model loading are over by then),
 # hwm_mb is the peak (VmHWM, read on the last sample). Its exit status is
 # BIN's. make mem runs it through scripts/demo.sh (GATEGUARD_BIN), so it
-# measures the daemon on the demo scenario with a real broker.
+# measures the daemon on the demo scenario with a real broker. MEM_SMAPS=FILE
+# (optional) copies /proc/PID/smaps to FILE every 3 s, so FILE holds the
+# last copy before the daemon exited (scripts/smaps.sh summarises it).
 set -uo pipefail
 out=${1:?usage: rss.sh OUT BIN ARGS...}
 shift
@@ -24,6 +26,9 @@ while kill -0 "$pid" 2>/dev/null; do
   if [ -n "$line" ]; then
     echo "$line" >> "$samples"
     hwm=${line##* }
+    if [ -n "${MEM_SMAPS:-}" ] && [ $(($(wc -l < "$samples") % 30)) -eq 1 ]; then
+      cp "/proc/$pid/smaps" "$MEM_SMAPS.tmp" 2>/dev/null && mv "$MEM_SMAPS.tmp" "$MEM_SMAPS"
+    fi
   fi
   sleep 0.1
 done

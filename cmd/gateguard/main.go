@@ -18,6 +18,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	// At most two glibc malloc arenas for OpenCV's and ZXing's allocations,
+	// set when the binary is loaded (issue 12: memory).
+	_ "github.com/gateguard/gateguard/internal/cmalloc"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

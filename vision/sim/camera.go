@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	_ "image/jpeg" // face photos
+	_ "image/png"
+	"os"
 	"sync"
 	"time"
 
@@ -92,11 +95,11 @@ func (c *Camera) Show(facePath string, code image.Image) (image.Rectangle, error
 	c.scene.SetTo(gocv.NewScalar(90, 90, 90, 0))
 	var faceRect image.Rectangle
 	if facePath != "" {
-		img := gocv.IMRead(facePath, gocv.IMReadColor)
-		defer img.Close()
-		if img.Empty() {
-			return image.Rectangle{}, fmt.Errorf("sim: face image %q cannot be read", facePath)
+		img, err := readFace(facePath)
+		if err != nil {
+			return image.Rectangle{}, err
 		}
+		defer img.Close()
 		// The face photo fills the left 60% of the frame, keeping its aspect.
 		w := c.size.X * 6 / 10
 		h := w * img.Rows() / img.Cols()
@@ -139,4 +142,36 @@ func paste(dst *gocv.Mat, src gocv.Mat, r image.Rectangle) error {
 	defer roi.Close()
 	scaled.CopyTo(&roi)
 	return nil
+}
+
+// readFace decodes a face photo (JPEG or PNG) with Go's decoders into a BGR
+// Mat; other formats through gocv.IMRead. Not IMRead for all: OpenCV's first imread or imdecode builds imgcodecs'
+// decoder list, and Debian's build includes GDAL's decoder, whose constructor
+// registers every GDAL driver (GDALAllRegister): about 8.5 MB of GDAL's code
+// paged into the daemon for nothing (issue 12: memory).
+func readFace(path string) (gocv.Mat, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return gocv.Mat{}, fmt.Errorf("sim: face image: %w", err)
+	}
+	defer f.Close()
+	im, _, err := image.Decode(f)
+	if errors.Is(err, image.ErrFormat) {
+		// Formats Go does not decode (PGM, as the ORL faces, BMP, WebP…) go
+		// through OpenCV after all.
+		m := gocv.IMRead(path, gocv.IMReadColor)
+		if m.Empty() {
+			m.Close()
+			return gocv.Mat{}, fmt.Errorf("sim: face image %q: neither Go nor OpenCV decodes it", path)
+		}
+		return m, nil
+	}
+	if err != nil {
+		return gocv.Mat{}, fmt.Errorf("sim: face image %q: %w", path, err)
+	}
+	m, err := gocv.ImageToMatRGB(im)
+	if err != nil {
+		return gocv.Mat{}, fmt.Errorf("sim: face image %q: %w", path, err)
+	}
+	return m, nil
 }
