@@ -16,12 +16,19 @@
 //
 // for all identities, at -threshold (default: the descriptor's default),
 // with e the median time of one descriptor.
+//
+// For design work on the tune identities alone: -only s1-s12 loads only
+// those identities, -near N prints the N largest genuine and smallest
+// impostor distances with their images. The -x-mirror, -x-mean and
+// -x-upscale flags are experiments that the gate's real path does not do
+// (see docs/face-verification.md).
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"image"
 	"log/slog"
 	"math"
 	"os"
@@ -64,6 +71,11 @@ func run(ctx context.Context, args []string) error {
 	enrol := fs.Int("enrol", 3, "images enrolled per identity")
 	tune := fs.String("tune", "", "identities to choose the threshold on, e.g. s1-s12; the rest are held out")
 	threshold := fs.Float64("threshold", 0, "largest distance of a match; 0: the descriptor's default")
+	only := fs.String("only", "", "evaluate only these identities, e.g. s1-s12 (design experiments on the tune set)")
+	near := fs.Int("near", 0, "print the N largest genuine and N smallest impostor distances")
+	fs.BoolVar(&xMirror, "x-mirror", false, "experiment: average the descriptor with its mirror's")
+	fs.Float64Var(&xUpscale, "x-upscale", 1, "experiment: upscale each image by this factor before detection")
+	fs.BoolVar(&xMean, "x-mean", false, "experiment: score against the mean template")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,6 +99,19 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *only != "" {
+		keep, err := parseIDs(*only)
+		if err != nil {
+			return err
+		}
+		var kept []string
+		for _, id := range ids {
+			if keep[id] {
+				kept = append(kept, id)
+			}
+		}
+		ids = kept
+	}
 	samples, embedTimes, missed, err := describeAll(ctx, det, desc, ids, files, log)
 	if err != nil {
 		return err
@@ -103,6 +128,9 @@ func run(ctx context.Context, args []string) error {
 	fmt.Printf("descriptor=%s model=%s faces=%s images=%d no_face=%d\n", desc.Name(), desc.ModelID(), *dir, len(samples), missed)
 	fmt.Printf("ROC, all identities (accept when distance <= threshold):\n%s", rocTable(full))
 
+	if *near > 0 {
+		printNear(attempts, *near)
+	}
 	t := *threshold
 	if t == 0 {
 		t = desc.Threshold()
@@ -255,6 +283,9 @@ func describe(det *face.YuNet, desc facerec.Descriptor, path string) ([]float32,
 	if img.Empty() {
 		return nil, 0, fmt.Errorf("faces: %s: not an image", path)
 	}
+	if xUpscale != 1 {
+		gocv.Resize(img, &img, image.Pt(0, 0), xUpscale, xUpscale, gocv.InterpolationCubic)
+	}
 	faces, err := det.Detect(img)
 	if err != nil {
 		return nil, 0, fmt.Errorf("faces: %s: %w", path, err)
@@ -275,6 +306,16 @@ func describe(det *face.YuNet, desc facerec.Descriptor, path string) ([]float32,
 	}
 	start := time.Now()
 	vec, err := desc.Embed(chip)
+	if xMirror && err == nil {
+		fl := gocv.NewMat()
+		gocv.Flip(chip, &fl, 1)
+		v2, err2 := desc.Embed(fl)
+		fl.Close()
+		err = err2
+		for i := range vec {
+			vec[i] = (vec[i] + v2[i]) / 2
+		}
+	}
 	d := time.Since(start)
 	if err != nil {
 		return nil, 0, fmt.Errorf("faces: %s: %w", path, err)
@@ -312,10 +353,44 @@ func verify(samples []sample, ids []string, n int, dist func(a, b []float32) flo
 					d = math.Min(d, dist(p.vec, t))
 				}
 			}
-			out = append(out, attempt{probe: p.id, claimed: id, dist: d})
+			if xMean && p.vec != nil {
+				m := make([]float32, len(p.vec))
+				for _, t := range templates[id] {
+					for i := range m {
+						m[i] += t[i] / float32(len(templates[id]))
+					}
+				}
+				d = dist(p.vec, m)
+			}
+			out = append(out, attempt{probe: p.id, n: p.n, claimed: id, dist: d})
 		}
 	}
 	return out, nil
+}
+
+var (
+	xMirror  bool
+	xUpscale float64
+	xMean    bool
+)
+
+func printNear(as []attempt, n int) {
+	var g, im []attempt
+	for _, a := range as {
+		if a.probe == a.claimed {
+			g = append(g, a)
+		} else {
+			im = append(im, a)
+		}
+	}
+	sort.Slice(g, func(i, j int) bool { return g[i].dist > g[j].dist })
+	sort.Slice(im, func(i, j int) bool { return im[i].dist < im[j].dist })
+	for i := 0; i < n && i < len(g); i++ {
+		fmt.Printf("near genuine %s/%d %.4f\n", g[i].probe, g[i].n, g[i].dist)
+	}
+	for i := 0; i < n && i < len(im); i++ {
+		fmt.Printf("near impostor %s/%d as %s %.4f\n", im[i].probe, im[i].n, im[i].claimed, im[i].dist)
+	}
 }
 
 func median(ds []time.Duration) float64 {

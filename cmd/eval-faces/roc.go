@@ -13,6 +13,7 @@ import (
 // rejection).
 type attempt struct {
 	probe, claimed string // identities
+	n              int    // the probe image's number
 	dist           float64
 }
 

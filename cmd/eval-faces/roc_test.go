@@ -77,8 +77,8 @@ func TestVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []attempt{
-		{"a", "a", 1}, {"a", "b", 4}, // min over a's templates {0, 10} and b's {5, 6}
-		{"b", "a", math.Inf(1)}, {"b", "b", math.Inf(1)}, // no face: rejected everywhere
+		{"a", "a", 0, 1}, {"a", "b", 0, 4}, // min over a's templates {0, 10} and b's {5, 6}
+		{"b", "a", 0, math.Inf(1)}, {"b", "b", 0, math.Inf(1)}, // no face: rejected everywhere
 	}
 	if !reflect.DeepEqual(att, want) {
 		t.Errorf("got %v, want %v", att, want)
