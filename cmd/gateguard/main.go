@@ -5,6 +5,8 @@
 //	gateguard simulate -c FILE SCENARIO   run the daemon on simulated hardware through a scenario
 //	gateguard calibrate -c FILE [-o FILE] register the face camera to the thermal camera
 //	gateguard pass keygen|issue|verify|revoke  make, check and revoke signed site passes
+//	gateguard selftest -c FILE            check every configured device, print a table
+//	gateguard relay-test -c FILE -n N     pulse the relay N times, report the passage input
 //	gateguard version                     print the version
 //	gateguard keygen -o FILE              make an operator key pair for signed commands
 //	gateguard command -key FILE ...       sign and send a command, print the result
@@ -59,6 +61,8 @@ const usage = `usage:
                                         sign and send a command (open, set_mode MODE,
                                         reload, get_state) and print the gate's result
   gateguard pass keygen|issue|verify|revoke   site passes (gateguard pass for help)
+  gateguard selftest -c FILE            check every configured device; exit 1 on any failure
+  gateguard relay-test -c FILE [-n N]   pulse the relay N times; report what the passage input saw
   gateguard version                     print the version`
 
 func run(ctx context.Context, args []string) error {
@@ -81,6 +85,10 @@ func run(ctx context.Context, args []string) error {
 		return cmdCalibrate(ctx, args[1:])
 	case "pass":
 		return cmdPass(ctx, args[1:], os.Stdout)
+	case "selftest":
+		return cmdSelftest(ctx, args[1:], os.Stdout)
+	case "relay-test":
+		return cmdRelayTest(ctx, args[1:], os.Stdout)
 	case "synth": // hidden: synthetic event source for soak tests
 		return cmdSynth(ctx, args[1:], os.Stdout)
 	case "version":
