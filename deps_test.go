@@ -49,6 +49,7 @@ var pure = map[string][]forbid{
 	"./device/thermal/amg8833":               drivers,
 	"./configs":                              drivers,
 	"./configs/schema":                       drivers,
+	"./service":                              drivers,
 }
 
 const module = "github.com/gateguard/gateguard/"
