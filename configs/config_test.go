@@ -138,7 +138,7 @@ func FuzzParse(f *testing.F) {
 func TestLoadResolvesPathsFromTheConfigFolder(t *testing.T) {
 	dir := t.TempDir()
 	yaml := "site: s\ngate: g\ncredentials: {mode: presence}\noutbox: {path: state/outbox.db}\n" +
-		"thermal: {snapshot_dir: snaps}\nmqtt: {broker: \"ssl://broker:8883\", password_file: /etc/gateguard/pw}\n"
+		"mqtt: {broker: \"ssl://broker:8883\", password_file: /etc/gateguard/pw}\n"
 	p := filepath.Join(dir, "gate.yaml")
 	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -149,7 +149,6 @@ func TestLoadResolvesPathsFromTheConfigFolder(t *testing.T) {
 	}
 	tests := []struct{ key, got, want string }{
 		{"outbox.path", c.Outbox.Path, filepath.Join(dir, "state/outbox.db")},
-		{"thermal.snapshot_dir", c.Thermal.SnapshotDir, filepath.Join(dir, "snaps")},
 		{"mqtt.password_file", c.MQTT.PasswordFile, "/etc/gateguard/pw"},
 		{"thermal.calibration_file (unset)", c.Thermal.CalibrationFile, ""},
 		{"resolving again changes nothing", c.Resolve(c.Outbox.Path), filepath.Join(dir, "state/outbox.db")},

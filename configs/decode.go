@@ -36,7 +36,12 @@ func decodeStrict(data []byte, v any) error {
 // removedKeys maps keys that were removed to the key that replaces them, so
 // that an old config is told what to write instead of "unknown key".
 var removedKeys = map[string]string{
-	"thermal.max_yaw_deg": "vision.quality.max_yaw_deg", // one turn limit for quality and measurement
+	// one turn limit for quality and measurement
+	"thermal.max_yaw_deg": "use vision.quality.max_yaw_deg",
+	"thermal.snapshot_dir": "fever snapshots are kept in the outbox (outbox.path), " +
+		"read them with `gateguard snapshot list|get`; delete this key",
+	"thermal.snapshot_max_bytes": "fever snapshots share outbox.max_bytes and are dropped oldest first " +
+		"before any event is refused; delete this key",
 }
 
 // checkKeys walks node n alongside type t, at every depth: mappings against
@@ -63,7 +68,7 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]error) {
 			full := join(path, k.Value)
 			ft, ok := fields[k.Value]
 			if repl, gone := removedKeys[full]; gone && !ok {
-				*errs = append(*errs, fmt.Errorf("line %d: %s: removed, use %s", k.Line, full, repl))
+				*errs = append(*errs, fmt.Errorf("line %d: %s: removed, %s", k.Line, full, repl))
 				continue
 			}
 			if !ok {

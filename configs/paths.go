@@ -12,7 +12,7 @@ import (
 func (c *Config) resolvePaths() {
 	for _, p := range []*string{
 		&c.Vision.FaceModel, &c.Vision.HaarCascade,
-		&c.Thermal.CalibrationFile, &c.Thermal.SnapshotDir,
+		&c.Thermal.CalibrationFile,
 		&c.Outbox.Path,
 		&c.MQTT.PasswordFile, &c.MQTT.TLS.CAFile, &c.MQTT.TLS.CertFile, &c.MQTT.TLS.KeyFile,
 		&c.Commands.NonceFile,

@@ -40,12 +40,8 @@ type Screening struct {
 	// (blackbody missing or unstable): "deny" (default) or "admit" (admit
 	// and mark the entry unscreened).
 	FailMode string `yaml:"fail_mode"`
-	// SnapshotDir keeps a colourised thermal PNG for each fever alert,
-	// named by its SHA-256; empty keeps none.
-	SnapshotDir string `yaml:"snapshot_dir"`
-	// SnapshotMaxBytes bounds the snapshot folder on the gate's SD card: the
-	// oldest snapshots are removed past it. 1 MiB–16 GiB; 64 MiB by default.
-	SnapshotMaxBytes int64 `yaml:"snapshot_max_bytes"`
+	// Fever snapshots (a colourised thermal PNG per fever alert) are kept in
+	// the outbox, within outbox.max_bytes; see removedKeys.
 }
 
 // Blackbody is the blackbody reference target.
@@ -71,8 +67,7 @@ type Blackbody struct {
 // DefaultScreening returns the screening defaults.
 func DefaultScreening() Screening {
 	return Screening{BorderlineC: 0.3, MinSkinFraction: 0.25, MinSkinSpreadC: 0.4,
-		FaceWidthMin: 0.12, FaceWidthMax: 0.8, FailMode: "deny",
-		SnapshotMaxBytes: 64 << 20}
+		FaceWidthMin: 0.12, FaceWidthMax: 0.8, FailMode: "deny"}
 }
 
 // Region returns Rect as a rectangle.
@@ -117,9 +112,6 @@ func (v *validator) screening(t Thermal) {
 		v.add("thermal.face_width_min", "%v must be below thermal.face_width_max (%v)", s.FaceWidthMin, s.FaceWidthMax)
 	}
 	v.oneOf("thermal.fail_mode", s.FailMode, "deny", "admit")
-	if b := s.SnapshotMaxBytes; b < 1<<20 || b > 16<<30 {
-		v.add("thermal.snapshot_max_bytes", "%d is outside 1 MiB–16 GiB", b)
-	}
 	b := s.Blackbody
 	if b == nil {
 		return

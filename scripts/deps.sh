@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what GateGuard needs to build, test and run its demo on Debian 12:
 # OpenCV 4.6 (libopencv-dev) with its model files (opencv-data), Mosquitto,
-# pkg-config, and the Go modules. Safe to run again: it installs only what is
+# pkg-config, fuse3 (the outbox's power-cut test mounts a FUSE file system),
+# and the Go modules. Safe to run again: it installs only what is
 # missing.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ command -v g++ >/dev/null 2>&1 || need+=(g++)
 pkg-config --exists zxing 2>/dev/null || need+=(libzxing-dev) # vision/qr's second decoder
 [ -f /usr/include/opencv4/opencv2/face.hpp ] || need+=(libopencv-contrib-dev) # vision/facerec's LBPH
 command -v npm >/dev/null 2>&1 || need+=(npm) # fetches the face descriptor's weights
+command -v fusermount3 >/dev/null 2>&1 || need+=(fuse3)      # gate/outbox's power-cut test (FUSE)
 for extra in ${GATEGUARD_EXTRA_PACKAGES:-}; do
   dpkg -s "$extra" >/dev/null 2>&1 || need+=("$extra")
 done

@@ -147,25 +147,7 @@ func (s *synth) vector(dir, name string, kid []byte, hcert map[string]any, jsonF
 	if kid == nil {
 		kid = credential.NewSigner(cert, "").KID
 	}
-	payload, err := cbor.Marshal(map[int64]any{1: "XX", 4: int64(1700000000), 6: int64(1620000000), -260: map[int64]any{1: hcert}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg := cose.NewSign1Message()
-	msg.Headers.Protected.SetAlgorithm(cose.AlgorithmES256)
-	msg.Headers.Protected[cose.HeaderLabelKeyID] = kid
-	msg.Payload = payload
-	sg, err := cose.NewSigner(cose.AlgorithmES256, s.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := msg.Sign(rand.Reader, nil, sg); err != nil {
-		t.Fatal(err)
-	}
-	coseBytes, err := msg.MarshalCBOR()
-	if err != nil {
-		t.Fatal(err)
-	}
+	coseBytes := s.sign(kid, hcert)
 	var z bytes.Buffer
 	w := zlib.NewWriter(&z)
 	w.Write(coseBytes)
@@ -198,6 +180,32 @@ func (s *synth) vector(dir, name string, kid []byte, hcert map[string]any, jsonF
 		t.Fatal(err)
 	}
 	return p
+}
+
+// sign returns the COSE Sign1 message of hcert's CWT, signed under kid.
+func (s *synth) sign(kid []byte, hcert map[string]any) []byte {
+	t := s.t
+	t.Helper()
+	payload, err := cbor.Marshal(map[int64]any{1: "XX", 4: int64(1700000000), 6: int64(1620000000), -260: map[int64]any{1: hcert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := cose.NewSign1Message()
+	msg.Headers.Protected.SetAlgorithm(cose.AlgorithmES256)
+	msg.Headers.Protected[cose.HeaderLabelKeyID] = kid
+	msg.Payload = payload
+	sg, err := cose.NewSigner(cose.AlgorithmES256, s.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := msg.Sign(rand.Reader, nil, sg); err != nil {
+		t.Fatal(err)
+	}
+	coseBytes, err := msg.MarshalCBOR()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return coseBytes
 }
 
 func hcertOf(typ string) map[string]any {

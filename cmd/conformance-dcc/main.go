@@ -103,13 +103,33 @@ func (s summary) String() string {
 	return fmt.Sprintf("files=%d checked=%d wrong=%d skipped=%d", s.files, s.checked, s.wrong, s.skipped)
 }
 
+// flagCounts is how many files passed, failed and skipped one flag.
+type flagCounts struct{ pass, fail, skip int }
+
 // report prints the per-flag table, the wrong and skipped files, and the
 // summary line, which it returns.
 func report(out io.Writer, results []fileResult, verbose bool) summary {
-	type counts struct{ pass, fail, skip int }
-	per := map[string]*counts{}
-	var order []string
-	var s summary
+	s, per, order := tally(results)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FLAG\tPASS\tFAIL\tSKIP\t")
+	for _, f := range order {
+		c := per[f]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\n", f, c.pass, c.fail, c.skip)
+	}
+	tw.Flush()
+	fmt.Fprintln(out)
+	for _, r := range results {
+		reportFile(out, r, verbose)
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, s)
+	return s
+}
+
+// tally counts the files and, per flag, the outcomes; order lists the
+// flags seen in the table's order.
+func tally(results []fileResult) (s summary, per map[string]*flagCounts, order []string) {
+	per = map[string]*flagCounts{}
 	for _, r := range results {
 		s.files++
 		if r.skipped != "" {
@@ -123,7 +143,7 @@ func report(out io.Writer, results []fileResult, verbose bool) summary {
 		for _, f := range r.flags {
 			c := per[f.flag]
 			if c == nil {
-				c = &counts{}
+				c = &flagCounts{}
 				per[f.flag] = c
 				order = append(order, f.flag)
 			}
@@ -146,41 +166,34 @@ func report(out io.Writer, results []fileResult, verbose bool) summary {
 		return len(flags)
 	}
 	sort.SliceStable(order, func(i, j int) bool { return rank(order[i]) < rank(order[j]) })
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FLAG\tPASS\tFAIL\tSKIP\t")
-	for _, f := range order {
-		c := per[f]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\n", f, c.pass, c.fail, c.skip)
-	}
-	tw.Flush()
-	fmt.Fprintln(out)
-	for _, r := range results {
-		switch {
-		case r.skipped != "":
-			fmt.Fprintf(out, "SKIP  %s: %s\n", r.path, r.skipped)
-		case r.wrong() || verbose:
-			state := "ok  "
-			if r.wrong() {
-				state = "WRONG"
-			}
-			fmt.Fprintf(out, "%s %s\n", state, r.path)
-			for _, f := range r.flags {
-				if f.outcome == fail || verbose {
-					fmt.Fprintf(out, "      %s %s expected=%v got=%v %s\n", f.flag, outcomeName(f.outcome), f.expected, f.got, f.why)
-				}
-			}
+	return s, per, order
+}
+
+// reportFile prints what is wrong or skipped in one file (everything when
+// verbose).
+func reportFile(out io.Writer, r fileResult, verbose bool) {
+	switch {
+	case r.skipped != "":
+		fmt.Fprintf(out, "SKIP  %s: %s\n", r.path, r.skipped)
+	case r.wrong() || verbose:
+		state := "ok  "
+		if r.wrong() {
+			state = "WRONG"
 		}
-		if r.skipped == "" {
-			for _, f := range r.flags {
-				if f.outcome == skip && !verbose && uncheckable[f.flag] == "" {
-					fmt.Fprintf(out, "skip  %s %s: %s\n", r.path, f.flag, f.why)
-				}
+		fmt.Fprintf(out, "%s %s\n", state, r.path)
+		for _, f := range r.flags {
+			if f.outcome == fail || verbose {
+				fmt.Fprintf(out, "      %s %s expected=%v got=%v %s\n", f.flag, outcomeName(f.outcome), f.expected, f.got, f.why)
 			}
 		}
 	}
-	fmt.Fprintln(out)
-	fmt.Fprintln(out, s)
-	return s
+	if r.skipped == "" {
+		for _, f := range r.flags {
+			if f.outcome == skip && !verbose && uncheckable[f.flag] == "" {
+				fmt.Fprintf(out, "skip  %s %s: %s\n", r.path, f.flag, f.why)
+			}
+		}
+	}
 }
 
 func outcomeName(o outcome) string {

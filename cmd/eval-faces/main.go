@@ -72,20 +72,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
-	var desc facerec.Descriptor
-	if *useLBPH {
-		l, err := facerec.NewLBPH()
-		if err != nil {
-			return err
-		}
-		desc = l
-		log.Warn("using the LBPH fallback: much weaker than the face-api descriptor")
-	} else {
-		n, err := facerec.NewNet(*model)
-		if err != nil {
-			return fmt.Errorf("%w (make facenet-model writes it; -lbph runs the weak fallback)", err)
-		}
-		desc = n
+	desc, err := newDescriptor(*useLBPH, *model, log)
+	if err != nil {
+		return err
 	}
 	defer desc.Close()
 	det, err := face.NewYuNet(*yunet, nil)
@@ -98,26 +87,9 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var samples []sample
-	var embedTimes []time.Duration
-	missed := 0
-	for _, id := range ids {
-		for _, f := range files[id] {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			vec, d, err := describe(det, desc, f.path)
-			if err != nil {
-				return err
-			}
-			if vec == nil {
-				missed++
-				log.Warn("no face found", "file", f.path)
-			} else {
-				embedTimes = append(embedTimes, d)
-			}
-			samples = append(samples, sample{id: id, n: f.n, vec: vec})
-		}
+	samples, embedTimes, missed, err := describeAll(ctx, det, desc, ids, files, log)
+	if err != nil {
+		return err
 	}
 	attempts, err := verify(samples, ids, *enrol, desc.Distance)
 	if err != nil {
@@ -136,32 +108,87 @@ func run(ctx context.Context, args []string) error {
 		t = desc.Threshold()
 	}
 	if *tune != "" {
-		tuneIDs, err := parseIDs(*tune)
-		if err != nil {
+		if err := reportTune(attempts, ids, *tune, *dir, t); err != nil {
 			return err
 		}
-		held := map[string]bool{}
-		for _, id := range ids {
-			if !tuneIDs[id] {
-				held[id] = true
-			}
-		}
-		for id := range tuneIDs {
-			if !all[id] {
-				return fmt.Errorf("-tune: no identity %q in %s", id, *dir)
-			}
-		}
-		ts := subset(attempts, tuneIDs)
-		chosen, t0, t1 := ts.chooseThreshold()
-		far, frr := ts.rates(chosen)
-		fmt.Printf("tune %s: no-false-accept up to %.4f, no-false-reject from %.4f: rule picks threshold=%.4f (FAR=%.4f FRR=%.4f there)\n",
-			*tune, t0, t1, chosen, far, frr)
-		if len(held) > 0 {
-			fmt.Printf("held-out %s\n", line(subset(attempts, held), t))
-		}
-		fmt.Printf("tune %s\n", line(ts, t))
 	}
 	fmt.Printf("%s embed_ms=%.1f\n", line(full, t), median(embedTimes))
+	return nil
+}
+
+// newDescriptor loads the face-api descriptor from model, or the LBPH
+// fallback.
+func newDescriptor(useLBPH bool, model string, log *slog.Logger) (facerec.Descriptor, error) {
+	if useLBPH {
+		l, err := facerec.NewLBPH()
+		if err != nil {
+			return nil, err
+		}
+		log.Warn("using the LBPH fallback: much weaker than the face-api descriptor")
+		return l, nil
+	}
+	n, err := facerec.NewNet(model)
+	if err != nil {
+		return nil, fmt.Errorf("%w (make facenet-model writes it; -lbph runs the weak fallback)", err)
+	}
+	return n, nil
+}
+
+// describeAll describes every image of every identity; it returns the
+// samples, the time of each descriptor computed, and how many images had
+// no face.
+func describeAll(ctx context.Context, det *face.YuNet, desc facerec.Descriptor, ids []string, files map[string][]faceFile,
+	log *slog.Logger) (samples []sample, embedTimes []time.Duration, missed int, err error) {
+	for _, id := range ids {
+		for _, f := range files[id] {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, 0, err
+			}
+			vec, d, err := describe(det, desc, f.path)
+			if err != nil {
+				return nil, nil, 0, err
+			}
+			if vec == nil {
+				missed++
+				log.Warn("no face found", "file", f.path)
+			} else {
+				embedTimes = append(embedTimes, d)
+			}
+			samples = append(samples, sample{id: id, n: f.n, vec: vec})
+		}
+	}
+	return samples, embedTimes, missed, nil
+}
+
+// reportTune prints the threshold the rule picks on the -tune identities
+// and the rates of the tuning and held-out identities at threshold t.
+func reportTune(attempts []attempt, ids []string, tune, dir string, t float64) error {
+	tuneIDs, err := parseIDs(tune)
+	if err != nil {
+		return err
+	}
+	held := map[string]bool{}
+	known := map[string]bool{}
+	for _, id := range ids {
+		known[id] = true
+		if !tuneIDs[id] {
+			held[id] = true
+		}
+	}
+	for id := range tuneIDs {
+		if !known[id] {
+			return fmt.Errorf("-tune: no identity %q in %s", id, dir)
+		}
+	}
+	ts := subset(attempts, tuneIDs)
+	chosen, t0, t1 := ts.chooseThreshold()
+	far, frr := ts.rates(chosen)
+	fmt.Printf("tune %s: no-false-accept up to %.4f, no-false-reject from %.4f: rule picks threshold=%.4f (FAR=%.4f FRR=%.4f there)\n",
+		tune, t0, t1, chosen, far, frr)
+	if len(held) > 0 {
+		fmt.Printf("held-out %s\n", line(subset(attempts, held), t))
+	}
+	fmt.Printf("tune %s\n", line(ts, t))
 	return nil
 }
 

@@ -41,69 +41,89 @@ func cmdCalibrate(ctx context.Context, args []string) error {
 		return err
 	}
 	out, hint := calibrationOut(cfg, *outPath)
-	d := &daemon{cfg: cfg, log: newLogger(cfg.Log)}
-	defer d.close()
-	cam, err := d.openCalibrationCamera()
+	log := newLogger(cfg.Log)
+	var cl closers
+	defer cl.close(log)
+	var sims simHardware
+	cam, err := openCalibrationCamera(cfg.Camera, &sims, &cl)
 	if err != nil {
 		return err
 	}
-	if err := d.buildThermal(); err != nil {
-		return err
-	}
-	o := fusion.CollectOptions{Positions: *n, Steady: 3, MinContrastC: *contrast, Timeout: *timeout, Out: os.Stdout,
-		Far: fusion.FarEnough(image.Pt(cfg.Camera.Width, cfg.Camera.Height))}
-	if b := cfg.Thermal.Blackbody; b != nil {
-		o.Exclude = b.Region()
-	}
-	if d.simCamera != nil && d.simThermal != nil {
-		truth := fusion.Scale(d.simCamera.Size(), d.simThermal.Size())
-		o.Show = simTarget(d.simCamera, d.simThermal, truth, *n)
-		o.Timeout = 10 * time.Second
-	} else {
-		o.Show = func(i int) error {
-			fmt.Fprintf(os.Stdout, "position %d of %d: hold the heated target where it has not been yet and keep it still\n", i+1, *n)
-			return nil
-		}
-	}
-	size := image.Pt(cfg.Camera.Width, cfg.Camera.Height)
-	read, closeFrames := cameraFrames(cam, d.thermal)
-	defer closeFrames()
-	pairs, tsize, err := fusion.CollectPairs(ctx, read, o)
+	th, err := openThermalSensor(cfg.Thermal, &sims, &cl)
 	if err != nil {
 		return err
 	}
-	cal, err := fusion.NewCalibration(pairs, size, tsize, time.Now())
+	o := collectOptions(cfg, &sims, *n, *contrast, *timeout)
+	cal, positions, err := calibrateWith(ctx, cam, th, image.Pt(cfg.Camera.Width, cfg.Camera.Height), o)
 	if err != nil {
-		return fmt.Errorf("calibrate: %w", err)
+		return err
 	}
 	if err := fusion.WriteCalibration(out, cal); err != nil {
 		return err
 	}
 	fmt.Printf("calibration %s: %d positions, reprojection error %.3f thermal pixels, written to %s\n",
-		cal.ID, len(pairs), cal.RMSErrorPx, out)
+		cal.ID, positions, cal.RMSErrorPx, out)
 	if hint != "" {
 		fmt.Printf("set thermal.calibration_file: %s in %s to use it\n", hint, *path)
 	}
 	return nil
 }
 
-// openCalibrationCamera opens the face camera alone (no detectors).
-func (d *daemon) openCalibrationCamera() (scan.Source, error) {
-	c := d.cfg.Camera
+// collectOptions is how calibrate collects its n target positions: on the
+// simulated cameras, when both are, it shows the target itself; else it
+// asks the installer to move it.
+func collectOptions(cfg *configs.Config, sims *simHardware, n int, contrast float64, timeout time.Duration) fusion.CollectOptions {
+	o := fusion.CollectOptions{Positions: n, Steady: 3, MinContrastC: contrast, Timeout: timeout, Out: os.Stdout,
+		Far: fusion.FarEnough(image.Pt(cfg.Camera.Width, cfg.Camera.Height))}
+	if b := cfg.Thermal.Blackbody; b != nil {
+		o.Exclude = b.Region()
+	}
+	if sims.camera != nil && sims.thermal != nil {
+		truth := fusion.Scale(sims.camera.Size(), sims.thermal.Size())
+		o.Show = simTarget(sims.camera, sims.thermal, truth, n)
+		o.Timeout = 10 * time.Second
+	} else {
+		o.Show = func(i int) error {
+			fmt.Fprintf(os.Stdout, "position %d of %d: hold the heated target where it has not been yet and keep it still\n", i+1, n)
+			return nil
+		}
+	}
+	return o
+}
+
+// calibrateWith collects target positions from the face camera cam (frames
+// of size) and the thermal camera th, and fits the registration; it returns
+// it and the number of positions used.
+func calibrateWith(ctx context.Context, cam scan.Source, th thermal.Sensor, size image.Point, o fusion.CollectOptions) (*fusion.Calibration, int, error) {
+	read, closeFrames := cameraFrames(cam, th)
+	defer closeFrames()
+	pairs, tsize, err := fusion.CollectPairs(ctx, read, o)
+	if err != nil {
+		return nil, 0, err
+	}
+	cal, err := fusion.NewCalibration(pairs, size, tsize, time.Now())
+	if err != nil {
+		return nil, 0, fmt.Errorf("calibrate: %w", err)
+	}
+	return cal, len(pairs), nil
+}
+
+// openCalibrationCamera opens the face camera alone (no detectors), handed
+// to cl.
+func openCalibrationCamera(c configs.Camera, sims *simHardware, cl *closers) (scan.Source, error) {
 	if c.Source == "simulated" {
-		cam, err := vsim.New(c.Width, c.Height, c.FPS)
+		cam, err := sims.openCamera(c)
 		if err != nil {
 			return nil, err
 		}
-		d.simCamera = cam
-		d.closers = append(d.closers, cam.Close)
+		cl.add(cam.Close)
 		return cam, nil
 	}
 	cam, err := camera.Open(c.Source, c.Width, c.Height, c.FPS)
 	if err != nil {
 		return nil, fmt.Errorf("camera.source: %w", err)
 	}
-	d.closers = append(d.closers, cam.Close)
+	cl.add(cam.Close)
 	return cam, nil
 }
 

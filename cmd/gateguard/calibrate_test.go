@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -31,43 +30,8 @@ var mounted = fusion.Homography{0.045 * math.Cos(0.05), -0.045 * math.Sin(0.05),
 // people through it: with the calibration they are measured right, and
 // every reading names the calibration.
 func TestCalibrateThenScreen(t *testing.T) {
-	cfg, err := configs.Load("../../configs/demo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MQTT.Enabled = false
-	// These scenarios test screening, not credentials: their QR payloads are
-	// plain text, accepted by the insecure presence mode.
-	cfg.Credentials = configs.Credentials{Mode: "presence"}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-
-	// Calibrate.
-	d := &daemon{cfg: cfg, log: log}
-	cam, err := d.openCalibrationCamera()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.buildThermal(); err != nil {
-		t.Fatal(err)
-	}
-	bb := cfg.Thermal.Blackbody
-	d.simThermal.SetBlackbody(bb.Region(), bb.SetpointC)
-	o := fusion.CollectOptions{Positions: 6, Steady: 3, MinContrastC: 5, Timeout: 20 * time.Second, Out: io.Discard,
-		Exclude: bb.Region(), Far: fusion.FarEnough(d.simCamera.Size()),
-		Show: simTarget(d.simCamera, d.simThermal, mounted, 6)}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	read, closeFrames := cameraFrames(cam, d.thermal)
-	pairs, tsize, err := fusion.CollectPairs(ctx, read, o)
-	closeFrames()
-	d.close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cal, err := fusion.NewCalibration(pairs, d.simCamera.Size(), tsize, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := presenceConfig(t)
+	cal := calibrateSimulated(t, cfg)
 	for y := 60.0; y <= 420; y += 60 {
 		for x := 80.0; x <= 560; x += 80 {
 			want, _ := mounted.Apply(fusion.Point{X: x, Y: y})
@@ -77,7 +41,6 @@ func TestCalibrateThenScreen(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("calibration %s: rms %.4f thermal px from %d positions", cal.ID, cal.RMSErrorPx, len(pairs))
 	path := filepath.Join(t.TempDir(), "calibration.json")
 	if err := fusion.WriteCalibration(path, cal); err != nil {
 		t.Fatal(err)
@@ -100,37 +63,13 @@ steps:
 		t.Fatal(err)
 	}
 	sc.Dir = "."
-	events := make(chan gate.Event, 64)
 	var readings []*gate.Reading
-	d2, err := build(cfg, log, options{onRecord: func(m gate.Message) {
-		if m.Topic == gate.TopicAccess {
-			var ev gate.Event
-			_ = json.Unmarshal(m.Payload, &ev)
-			if ev.Kind == gate.KindEntry {
-				readings = append(readings, ev.Reading)
-			}
-			events <- ev
+	runScenario(t, cfg, sc, scenarioOpts{truth: &mounted, observe: func(m gate.Message) {
+		var ev gate.Event
+		if m.Topic == gate.TopicAccess && json.Unmarshal(m.Payload, &ev) == nil && ev.Kind == gate.KindEntry {
+			readings = append(readings, ev.Reading)
 		}
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := newWorld(d2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.truth = mounted
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- d2.run(runCtx, 0) }()
-	results, err := (&scenario.Runner{World: w, Events: events, Log: log}).Run(runCtx, sc)
-	stop()
-	if derr := <-done; derr != nil {
-		t.Error(derr)
-	}
-	if err != nil {
-		t.Fatalf("%v: %+v", err, results)
-	}
 	if len(readings) != 3 {
 		t.Fatalf("readings %v", readings)
 	}
@@ -140,6 +79,36 @@ steps:
 			t.Errorf("reading %d: %+v, want skin %.1f with calibration %s", i, r, want, cal.ID)
 		}
 	}
+}
+
+// calibrateSimulated calibrates the simulated cameras of cfg, the thermal
+// one mounted as mounted says, from six target positions.
+func calibrateSimulated(t *testing.T, cfg *configs.Config) *fusion.Calibration {
+	t.Helper()
+	var cl closers
+	defer cl.close(testLog())
+	hw := &simHardware{}
+	cam, err := openCalibrationCamera(cfg.Camera, hw, &cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, err := openThermalSensor(cfg.Thermal, hw, &cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bb := cfg.Thermal.Blackbody
+	hw.placeBlackbody(bb)
+	o := fusion.CollectOptions{Positions: 6, Steady: 3, MinContrastC: 5, Timeout: 20 * time.Second, Out: io.Discard,
+		Exclude: bb.Region(), Far: fusion.FarEnough(hw.camera.Size()),
+		Show: simTarget(hw.camera, hw.thermal, mounted, 6)}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cal, positions, err := calibrateWith(ctx, cam, th, hw.camera.Size(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("calibration %s: rms %.4f thermal px from %d positions", cal.ID, cal.RMSErrorPx, positions)
+	return cal
 }
 
 func TestCheckCalibrationFile(t *testing.T) {

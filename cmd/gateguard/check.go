@@ -45,7 +45,7 @@ func cmdCheck(args []string, out io.Writer) error {
 			return fmt.Errorf("%s: %w", *path, errInvalidConfig)
 		}
 		// The daemon refuses to start on a calibration for another sensor.
-		if size := (&daemon{cfg: cfg}).thermalSize(); size != (image.Point{}) && size != cal.Thermal() {
+		if size := thermalSize(cfg.Thermal, nil); size != (image.Point{}) && size != cal.Thermal() {
 			fmt.Fprintf(out, "%s: thermal.calibration_file: calibration %s is for a %v thermal frame, the %s gives %v\n",
 				*path, cal.ID, cal.Thermal(), cfg.Thermal.Sensor, size)
 			return fmt.Errorf("%s: %w", *path, errInvalidConfig)
@@ -53,7 +53,7 @@ func cmdCheck(args []string, out io.Writer) error {
 		fmt.Fprintf(out, "%s: calibration %s (%v → %v, %.3f px)\n", f, cal.ID, cal.Visible(), cal.Thermal(), cal.RMSErrorPx)
 	}
 	// The daemon refuses to start with a blackbody outside the thermal frame.
-	frame := (&daemon{cfg: cfg}).thermalSize()
+	frame := thermalSize(cfg.Thermal, nil)
 	if frame == (image.Point{}) && cfg.Thermal.CalibrationFile != "" {
 		if cal, err := fusion.LoadCalibration(cfg.Thermal.CalibrationFile); err == nil {
 			frame = cal.Thermal()

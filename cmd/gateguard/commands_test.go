@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -100,95 +99,25 @@ func TestCommandUsage(t *testing.T) {
 // validates every message the daemon publishes against its schema.
 func TestCommandsEndToEnd(t *testing.T) {
 	broker := mqtttest.Start(t, "")
-	dir := t.TempDir()
-	for _, op := range []string{"desk", "admin"} {
-		if err := cmdKeygen([]string{"-o", filepath.Join(dir, op+".key")}, io.Discard); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pubKey := func(op string) string {
-		b, err := os.ReadFile(filepath.Join(dir, op+".key.pub"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimSpace(string(b))
-	}
-	demo, err := os.ReadFile("../../configs/demo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := strings.Replace(string(demo), "broker: tcp://127.0.0.1:1883", "broker: "+broker.URL, 1)
-	// The demo's credential files are relative to configs/; this copy lives elsewhere.
-	demoDir, err := filepath.Abs("../../configs/demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base = strings.ReplaceAll(base, " demo/", " "+demoDir+"/")
-	base = strings.ReplaceAll(base, "[demo/", "["+demoDir+"/")
-	commands := "\ncommands:\n  enabled: true\n  nonce_file: " + filepath.Join(dir, "nonces.json") +
-		"\n  operators:\n    - id: desk\n      public_key: " + pubKey("desk") +
-		"\n      allow: [open, set_mode, get_state]\n    - id: admin\n      public_key: " + pubKey("admin") + "\n      allow: [get_state, reload]\n"
-	cfgPath := filepath.Join(dir, "gate.yaml")
-	write := func(s string) {
-		if err := os.WriteFile(cfgPath, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(base + commands)
-	cfg, err := configs.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemas, err := schema.Load()
+	g := newCommandsGate(t, broker.URL)
+	cfg, err := configs.Load(g.cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	prefix := cfg.TopicPrefix()
 	sub := mqtttest.Subscribe(t, broker.URL, prefix+"/#")
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.Default()
-	}
-	d, err := build(cfg, log, options{})
+	d, err := build(cfg, testLog(), parts{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- d.run(runCtx, 10*time.Second) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("daemon: %v", err)
-		}
-	}()
+	r := startDaemon(ctx, d, 10*time.Second)
+	defer r.stop(t)
 
-	// send runs `gateguard command` as a guard would, retrying get_state
-	// until the daemon listens.
-	send := func(op string, args ...string) (*command.Result, error) {
-		var out bytes.Buffer
-		// The desk uses the gate's config file; the admin names the broker,
-		// site and gate (the config file may be broken on purpose).
-		target := []string{"-c", cfgPath}
-		if op == "admin" {
-			target = []string{"-broker", broker.URL, "-site", cfg.Site, "-gate", cfg.Gate}
-		}
-		full := append(append(target, "-key", filepath.Join(dir, op+".key"), "-operator", op, "-timeout", "5s"), args...)
-		err := cmdCommand(ctx, full, &out)
-		if err != nil && !errors.Is(err, errCommandNotOK) {
-			return nil, err
-		}
-		res, perr := command.ParseResult(out.Bytes())
-		if perr != nil {
-			t.Fatalf("command %v printed %q: %v", args, out.String(), perr)
-		}
-		return res, nil
-	}
 	var res *command.Result
-	for i := 0; ; i++ {
-		if res, err = send("desk", "get_state"); err == nil {
+	for i := 0; ; i++ { // until the daemon listens
+		if res, err = g.send(ctx, t, cfg, "desk", "get_state"); err == nil {
 			break
 		}
 		if i == 10 {
@@ -199,46 +128,135 @@ func TestCommandsEndToEnd(t *testing.T) {
 	if err := json.Unmarshal(res.State, &st); err != nil || st.Lane != gate.LaneIdle || st.Mode != gate.ModeNormal {
 		t.Fatalf("get_state: %+v (%v)", res, err)
 	}
-	expect := func(status, reason string) func(*command.Result, error) *command.Result {
-		return func(res *command.Result, err error) *command.Result {
-			t.Helper()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Status != status || res.Reason != reason {
-				t.Fatalf("result %+v, want %s/%s", res, status, reason)
-			}
-			return res
+	send := func(op string, args ...string) (*command.Result, error) { return g.send(ctx, t, cfg, op, args...) }
+	expectResult(t, command.StatusOK, "")(send("desk", "set_mode", "locked"))
+	expectResult(t, command.StatusRefused, gate.RefusedLocked)(send("desk", "open"))
+	expectResult(t, command.StatusOK, "")(send("desk", "set_mode", "normal"))
+	opened := expectResult(t, command.StatusOK, "")(send("desk", "open"))
+	expectResult(t, command.StatusRejected, string(command.ReasonNotPermitted))(send("desk", "reload"))
+	expectResult(t, command.StatusRejected, string(command.ReasonNotPermitted))(send("desk", "-override", "open"))
+	checkReload(t, g, send)
+	r.stop(t)
+	checkRemoteOpenPublished(t, sub, prefix, opened)
+}
+
+// commandsGate is the demo gate's config with commands enabled for two
+// operators: desk (open, set_mode, get_state) and admin (get_state,
+// reload), their keys beside it.
+type commandsGate struct {
+	dir, cfgPath string
+	broker       string
+	base         string // the config without its commands section
+	commands     string
+}
+
+// newCommandsGate makes the operators' keys and writes the config, on the
+// broker at url.
+func newCommandsGate(t *testing.T, url string) *commandsGate {
+	t.Helper()
+	g := &commandsGate{dir: t.TempDir(), broker: url}
+	for _, op := range []string{"desk", "admin"} {
+		if err := cmdKeygen([]string{"-o", filepath.Join(g.dir, op+".key")}, io.Discard); err != nil {
+			t.Fatal(err)
 		}
 	}
-	expect(command.StatusOK, "")(send("desk", "set_mode", "locked"))
-	expect(command.StatusRefused, gate.RefusedLocked)(send("desk", "open"))
-	expect(command.StatusOK, "")(send("desk", "set_mode", "normal"))
-	opened := expect(command.StatusOK, "")(send("desk", "open"))
-	expect(command.StatusRejected, string(command.ReasonNotPermitted))(send("desk", "reload"))
-	expect(command.StatusRejected, string(command.ReasonNotPermitted))(send("desk", "-override", "open"))
+	pubKey := func(op string) string {
+		b, err := os.ReadFile(filepath.Join(g.dir, op+".key.pub"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+	demo, err := os.ReadFile("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.base = strings.Replace(string(demo), "broker: tcp://127.0.0.1:1883", "broker: "+url, 1)
+	// The demo's credential files are relative to configs/; this copy lives elsewhere.
+	demoDir, err := filepath.Abs("../../configs/demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.base = strings.ReplaceAll(g.base, " demo/", " "+demoDir+"/")
+	g.base = strings.ReplaceAll(g.base, "[demo/", "["+demoDir+"/")
+	g.commands = "\ncommands:\n  enabled: true\n  nonce_file: " + filepath.Join(g.dir, "nonces.json") +
+		"\n  operators:\n    - id: desk\n      public_key: " + pubKey("desk") +
+		"\n      allow: [open, set_mode, get_state]\n    - id: admin\n      public_key: " + pubKey("admin") + "\n      allow: [get_state, reload]\n"
+	g.cfgPath = filepath.Join(g.dir, "gate.yaml")
+	g.write(t, g.base+g.commands)
+	return g
+}
 
-	// reload: a threshold applies live, a camera setting needs a restart,
-	// and a broken file changes nothing.
-	write(strings.Replace(strings.Replace(base, "fever_c: 37.3", "fever_c: 37.6", 1), "fps: 10", "fps: 12", 1) + commands)
-	r := expect(command.StatusOK, "")(send("admin", "reload"))
+// write replaces the gate's config file with s.
+func (g *commandsGate) write(t *testing.T, s string) {
+	t.Helper()
+	if err := os.WriteFile(g.cfgPath, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// send runs `gateguard command` as operator op would. The desk uses the
+// gate's config file; the admin names the broker, site and gate (the
+// config file may be broken on purpose).
+func (g *commandsGate) send(ctx context.Context, t *testing.T, cfg *configs.Config, op string, args ...string) (*command.Result, error) {
+	var out bytes.Buffer
+	target := []string{"-c", g.cfgPath}
+	if op == "admin" {
+		target = []string{"-broker", g.broker, "-site", cfg.Site, "-gate", cfg.Gate}
+	}
+	full := append(append(target, "-key", filepath.Join(g.dir, op+".key"), "-operator", op, "-timeout", "5s"), args...)
+	err := cmdCommand(ctx, full, &out)
+	if err != nil && !errors.Is(err, errCommandNotOK) {
+		return nil, err
+	}
+	res, perr := command.ParseResult(out.Bytes())
+	if perr != nil {
+		t.Fatalf("command %v printed %q: %v", args, out.String(), perr)
+	}
+	return res, nil
+}
+
+// expectResult returns a check that a command succeeded in being sent and
+// has status and reason.
+func expectResult(t *testing.T, status, reason string) func(*command.Result, error) *command.Result {
+	return func(res *command.Result, err error) *command.Result {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != status || res.Reason != reason {
+			t.Fatalf("result %+v, want %s/%s", res, status, reason)
+		}
+		return res
+	}
+}
+
+// checkReload: a threshold applies live, a camera setting needs a restart,
+// and a broken file changes nothing.
+func checkReload(t *testing.T, g *commandsGate, send func(op string, args ...string) (*command.Result, error)) {
+	t.Helper()
+	g.write(t, strings.Replace(strings.Replace(g.base, "fever_c: 37.3", "fever_c: 37.6", 1), "fps: 10", "fps: 12", 1)+g.commands)
+	r := expectResult(t, command.StatusOK, "")(send("admin", "reload"))
 	if !slices.Equal(r.Applied, []string{"thermal.fever_c"}) || !slices.Equal(r.RestartRequired, []string{"camera.fps"}) {
 		t.Errorf("reload: applied %v, restart_required %v", r.Applied, r.RestartRequired)
 	}
-	write(base + commands + "bogus: 1\n")
-	r = expect(command.StatusFailed, "invalid_config")(send("admin", "reload"))
+	g.write(t, g.base+g.commands+"bogus: 1\n")
+	r = expectResult(t, command.StatusFailed, "invalid_config")(send("admin", "reload"))
 	if !strings.Contains(r.Detail, `unknown key "bogus"`) {
 		t.Errorf("reload detail %q", r.Detail)
 	}
-	stop()
-	if err := <-done; err != nil {
-		t.Errorf("daemon: %v", err)
-	}
-	done <- nil
+}
 
-	// Every message the daemon published validates; the remote open is an
-	// entry event naming the operator.
+// checkRemoteOpenPublished: every message the daemon published validates;
+// the remote open is an entry event naming the operator and the request.
+func checkRemoteOpenPublished(t *testing.T, sub *mqtttest.Subscriber, prefix string, opened *command.Result) {
+	t.Helper()
+	schemas, err := schema.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	sawRemote := false
+	timeout := time.After(2 * time.Minute)
 	for seen := false; !seen; {
 		select {
 		case m := <-sub.C:
@@ -254,7 +272,7 @@ func TestCommandsEndToEnd(t *testing.T) {
 				}
 			}
 			seen = rel == gate.TopicAvailability && string(m.Payload) == "offline"
-		case <-ctx.Done():
+		case <-timeout:
 			t.Fatal("the daemon did not go offline")
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -22,10 +23,11 @@ import (
 	"github.com/gateguard/gateguard/vision"
 )
 
-// TestBuildCredentials wires every kind from a config whose relative paths
-// resolve against the config file, then checks that each broken path is
-// reported under its key.
-func TestBuildCredentials(t *testing.T) {
+// credentialsConfig writes a config accepting every kind, with relative
+// paths to a site pass key and a DCC signer beside it, and loads it. It
+// returns the config and the pass signing key.
+func credentialsConfig(t *testing.T) (*configs.Config, ed25519.PrivateKey) {
+	t.Helper()
 	dir := t.TempDir()
 	pub, key, _ := credential.GenerateKey()
 	pb, _ := credential.MarshalPublicKey(pub)
@@ -59,8 +61,14 @@ credentials:
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	v, sink, err := verifier(cfg, log)
+	return cfg, key
+}
+
+// TestBuildCredentials wires every kind from a config whose relative paths
+// resolve against the config file.
+func TestBuildCredentials(t *testing.T) {
+	cfg, key := credentialsConfig(t)
+	v, sink, err := verifier(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +95,13 @@ credentials:
 	if c := v.Verify(ctx, vision.Code{Text: "xyz", Colour: vision.ColourGreen}); c.Status != gate.StatusGreen || !c.Insecure {
 		t.Errorf("colour-only health code: %+v", c)
 	}
+}
 
+// TestBuildCredentialsNamesBrokenKeys: each broken path is reported under
+// its key.
+func TestBuildCredentialsNamesBrokenKeys(t *testing.T) {
+	cfg, _ := credentialsConfig(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, tc := range []struct{ edit, key string }{
 		{"keys/pass.pub", "credentials.site_pass.public_keys"},
 		{"signers", "credentials.dcc.trust_list"},
@@ -126,38 +140,9 @@ func mustWrite(t *testing.T, name string, b []byte) {
 // colour decide, marked insecure.
 func TestHealthCodeOnlineWiring(t *testing.T) {
 	var calls atomic.Int32
-	platform := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		var req struct{ Code, Site, Gate string }
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Site != "s1" || req.Gate != "lane-1" {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
-		status, holder, _ := strings.Cut(req.Code, ":")
-		json.NewEncoder(w).Encode(map[string]any{"status": status, "holder": holder})
-	}))
+	platform := healthPlatform(&calls)
 	defer platform.Close()
-	dir := t.TempDir()
-	mustWrite(t, filepath.Join(dir, "tls", "platform-ca.pem"),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: platform.Certificate().Raw}))
-	yaml := `site: s1
-gate: lane-1
-mqtt: {enabled: false}
-credentials:
-  mode: verified
-  accept: [health_code]
-  health_code: {url: "` + platform.URL + `/check", ca_file: tls/platform-ca.pem, timeout: 2s, offline: colour_only}
-`
-	cfgPath := filepath.Join(dir, "gateguard.yaml")
-	mustWrite(t, cfgPath, []byte(yaml))
-	cfg, err := configs.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, _, err := verifier(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := healthCodeOnlineVerifier(t, platform)
 	ctx := context.Background()
 	for _, tt := range []struct {
 		code   string
@@ -186,4 +171,47 @@ credentials:
 	if c := v.Verify(ctx, vision.Code{Text: "green:carol", Colour: vision.ColourRed}); c.Status != gate.StatusRed || !c.Insecure {
 		t.Errorf("platform down, red image: %s insecure=%v %v", c.Status, c.Insecure, c.Reasons)
 	}
+}
+
+// healthPlatform is a health code platform answering "STATUS:HOLDER" codes
+// with that status, counting its calls.
+func healthPlatform(calls *atomic.Int32) *httptest.Server {
+	return httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		var req struct{ Code, Site, Gate string }
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Site != "s1" || req.Gate != "lane-1" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		status, holder, _ := strings.Cut(req.Code, ":")
+		json.NewEncoder(w).Encode(map[string]any{"status": status, "holder": holder})
+	}))
+}
+
+// healthCodeOnlineVerifier builds the verifier from a config naming
+// platform, with offline: colour_only, as the daemon does.
+func healthCodeOnlineVerifier(t *testing.T, platform *httptest.Server) gate.Verifier {
+	t.Helper()
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, "tls", "platform-ca.pem"),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: platform.Certificate().Raw}))
+	yaml := `site: s1
+gate: lane-1
+mqtt: {enabled: false}
+credentials:
+  mode: verified
+  accept: [health_code]
+  health_code: {url: "` + platform.URL + `/check", ca_file: tls/platform-ca.pem, timeout: 2s, offline: colour_only}
+`
+	cfgPath := filepath.Join(dir, "gateguard.yaml")
+	mustWrite(t, cfgPath, []byte(yaml))
+	cfg, err := configs.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _, err := verifier(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -29,89 +26,14 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.MQTT.Broker = broker.URL
-	prefix := cfg.TopicPrefix()
-	sub := mqtttest.Subscribe(t, broker.URL, prefix+"/#")
-	schemas, err := schema.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-
+	sub := mqtttest.Subscribe(t, broker.URL, cfg.TopicPrefix()+"/#")
 	sc, err := scenario.Load("../../configs/scenarios/demo.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.Default()
-	}
-	events := make(chan gate.Event, 1024)
-	d, err := build(cfg, log, options{onRecord: func(m gate.Message) {
-		if m.Topic == gate.TopicAccess {
-			var ev gate.Event
-			if err := json.Unmarshal(m.Payload, &ev); err != nil {
-				t.Errorf("recorded access event is not JSON: %v", err)
-			}
-			events <- ev
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := newWorld(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	relayPin := d.simPins[cfg.GPIO.Relay.Pin]
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- d.run(runCtx, 20*time.Second) }()
-	results, err := (&scenario.Runner{World: w, Events: events, Log: log}).Run(runCtx, sc)
-	stop()
-	if derr := <-done; derr != nil {
-		t.Errorf("daemon: %v", derr)
-	}
-	if err != nil {
-		t.Fatalf("scenario: %v (results %+v)", err, results)
-	}
-
-	// Collect what the subscriber got, up to the offline availability the
-	// daemon publishes as it stops.
-	type got struct{ kind, decision, reasons, holder string }
-	var access []got
-	var alerts []string
-	var seqs []uint64
-	states := 0
-	for done := false; !done; {
-		select {
-		case m := <-sub.C:
-			rel := strings.TrimPrefix(m.Topic, prefix+"/")
-			// Every message the daemon publishes follows its schema.
-			if err := schemas.ValidateTopic(rel, m.Payload); err != nil {
-				t.Errorf("%s %s: %v", rel, m.Payload, err)
-			}
-			switch rel {
-			case gate.TopicAccess:
-				var ev gate.Event
-				mustJSON(t, m.Payload, &ev)
-				access = append(access, got{ev.Kind, ev.Decision, joinR(ev.Reasons), ev.Holder})
-				seqs = append(seqs, ev.Seq)
-			case gate.TopicAlert:
-				var a gate.Alert
-				mustJSON(t, m.Payload, &a)
-				alerts = append(alerts, a.Type+"/"+a.State)
-				seqs = append(seqs, a.Seq)
-			case gate.TopicState:
-				states++
-			case gate.TopicAvailability:
-				done = string(m.Payload) == "offline"
-			}
-		case <-ctx.Done():
-			t.Fatalf("subscriber did not see the daemon go offline; got %d access events", len(access))
-		}
-	}
-	want := []got{
+	sims := runScenario(t, cfg, sc, scenarioOpts{drain: 20 * time.Second})
+	p := collectPublished(t, sub, cfg.TopicPrefix())
+	want := []published{
 		{"entry", "admitted", "", "alice"},
 		{"passage", "passed", "", ""},
 		{"entry", "denied", "credential_rejected", "alice"}, // anti-passback: the same pass again
@@ -130,45 +52,105 @@ func TestEndToEnd(t *testing.T) {
 		{"entry", "admitted", "", "grace"},
 		{"passage", "passed", "", ""},
 	}
-	// A rejected credential ends the attempt at once; whether the face or a
-	// temperature was caught by then depends on frame timing, so only the
-	// first reason is compared.
-	for i, a := range access {
-		if strings.HasPrefix(a.reasons, "credential_rejected,") {
-			access[i].reasons = "credential_rejected"
-		}
-	}
-	if !slices.Equal(access, want) {
-		t.Errorf("access events:\n got %v\nwant %v", access, want)
+	if !slices.Equal(p.access, want) {
+		t.Errorf("access events:\n got %v\nwant %v", p.access, want)
 	}
 	wantAlerts := []string{"passback/new", "fever/new", "spoof/new", "fire_alarm/new", "fire_alarm/end"}
-	if !slices.Equal(alerts, wantAlerts) {
-		t.Errorf("alerts: got %v, want %v", alerts, wantAlerts)
+	if !slices.Equal(p.alerts, wantAlerts) {
+		t.Errorf("alerts: got %v, want %v", p.alerts, wantAlerts)
 	}
-	for i, s := range seqs {
+	for i, s := range p.seqs {
 		if s != uint64(i+1) {
-			t.Fatalf("sequence numbers not 1..N without gaps: %v", seqs)
+			t.Fatalf("sequence numbers not 1..N without gaps: %v", p.seqs)
 		}
 	}
-	if states == 0 {
+	if p.states == 0 {
 		t.Error("no retained state published")
 	}
-
 	// The relay opened once per admission, exit and fire alarm, and ended
 	// in its safe (locked, de-energised) state.
-	hist := relayPin.History()
-	opens := 0
-	for i := 1; i < len(hist); i++ {
-		if hist[i] == gpio.High && hist[i-1] == gpio.Low {
-			opens++
-		}
-	}
-	if opens != 5 {
-		t.Errorf("relay opened %d times, want 5 (alice, frank, exit, fire, grace): %v", opens, hist)
+	relayPin := sims.pins[cfg.GPIO.Relay.Pin]
+	if opens := risingEdges(relayPin.History()); opens != 5 {
+		t.Errorf("relay opened %d times, want 5 (alice, frank, exit, fire, grace): %v", opens, relayPin.History())
 	}
 	if relayPin.Level() != gpio.Low {
 		t.Errorf("relay left at %v after shutdown, want Low (locked)", relayPin.Level())
 	}
+}
+
+// published is an access event as a subscriber saw it.
+type published struct{ kind, decision, reasons, holder string }
+
+// subscriberView is what a subscriber received from the daemon.
+type subscriberView struct {
+	access []published
+	alerts []string // type/state
+	seqs   []uint64 // of events and alerts, in arrival order
+	states int
+}
+
+// collectPublished reads what the subscriber got, up to the offline
+// availability the daemon publishes as it stops, and checks every message
+// against its schema. A rejected credential ends the attempt at once;
+// whether the face or a temperature was caught by then depends on frame
+// timing, so only its first reason is kept.
+func collectPublished(t *testing.T, sub *mqtttest.Subscriber, prefix string) subscriberView {
+	t.Helper()
+	schemas, err := schema.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v subscriberView
+	timeout := time.After(2 * time.Minute)
+	for {
+		select {
+		case m := <-sub.C:
+			rel := strings.TrimPrefix(m.Topic, prefix+"/")
+			// Every message the daemon publishes follows its schema.
+			if err := schemas.ValidateTopic(rel, m.Payload); err != nil {
+				t.Errorf("%s %s: %v", rel, m.Payload, err)
+			}
+			if rel == gate.TopicAvailability && string(m.Payload) == "offline" {
+				return v
+			}
+			v.add(t, rel, m.Payload)
+		case <-timeout:
+			t.Fatalf("subscriber did not see the daemon go offline; got %d access events", len(v.access))
+		}
+	}
+}
+
+// add takes one message published on topic rel.
+func (v *subscriberView) add(t *testing.T, rel string, payload []byte) {
+	switch rel {
+	case gate.TopicAccess:
+		var ev gate.Event
+		mustJSON(t, payload, &ev)
+		reasons := joinR(ev.Reasons)
+		if strings.HasPrefix(reasons, "credential_rejected,") {
+			reasons = "credential_rejected"
+		}
+		v.access = append(v.access, published{ev.Kind, ev.Decision, reasons, ev.Holder})
+		v.seqs = append(v.seqs, ev.Seq)
+	case gate.TopicAlert:
+		var a gate.Alert
+		mustJSON(t, payload, &a)
+		v.alerts = append(v.alerts, a.Type+"/"+a.State)
+		v.seqs = append(v.seqs, a.Seq)
+	case gate.TopicState:
+		v.states++
+	}
+}
+
+// risingEdges counts Low→High steps in a pin's history.
+func risingEdges(hist []gpio.Level) int {
+	n := 0
+	for i := 1; i < len(hist); i++ {
+		if hist[i] == gpio.High && hist[i-1] == gpio.Low {
+			n++
+		}
+	}
+	return n
 }
 
 func mustJSON(t *testing.T, b []byte, v any) {

@@ -34,7 +34,7 @@ func TestInsecurePasswordWarnsAtStart(t *testing.T) {
 			cfg.MQTT.PasswordFile, cfg.MQTT.AllowInsecurePassword = tc.password, true
 			cfg.Outbox.Path = ""
 			var out bytes.Buffer
-			d, err := build(cfg, slog.New(slog.NewTextHandler(&out, nil)), options{})
+			d, err := build(cfg, slog.New(slog.NewTextHandler(&out, nil)), parts{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -63,6 +63,8 @@ const usage = `usage:
   gateguard pass keygen|issue|verify|revoke   site passes (gateguard pass for help)
   gateguard selftest -c FILE            check every configured device; exit 1 on any failure
   gateguard relay-test -c FILE [-n N]   pulse the relay N times; report what the passage input saw
+  gateguard snapshot list|get -c FILE [HASH]  list or extract the fever snapshots kept in
+                                        the outbox (stop the daemon first)
   gateguard version                     print the version`
 
 func run(ctx context.Context, args []string) error {
@@ -89,6 +91,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdSelftest(ctx, args[1:], os.Stdout)
 	case "relay-test":
 		return cmdRelayTest(ctx, args[1:], os.Stdout)
+	case "snapshot":
+		return cmdSnapshot(args[1:], os.Stdout)
 	case "synth": // hidden: synthetic event source for soak tests
 		return cmdSynth(ctx, args[1:], os.Stdout)
 	case "version":

@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"image"
+	"log/slog"
 
 	"github.com/gateguard/gateguard/configs"
+	"github.com/gateguard/gateguard/device/thermal"
 	"github.com/gateguard/gateguard/device/thermal/amg8833"
 	"github.com/gateguard/gateguard/device/thermal/lepton"
 	"github.com/gateguard/gateguard/device/thermal/mlx90640"
@@ -16,69 +18,73 @@ import (
 // assumes both cameras share one field of view.
 const scaledFOV = "scaled-fov"
 
-// buildMeter builds the thermometer from the thermal config: the
+// newMeter builds the thermometer from the thermal config: the
 // registration from thermal.calibration_file (or the shared field of view
-// when none is set), the blackbody, liveness, distance gate and core estimate.
-func (d *daemon) buildMeter() error {
-	t := d.cfg.Thermal
-	visible := image.Pt(d.cfg.Camera.Width, d.cfg.Camera.Height)
+// when none is set), the blackbody, liveness, distance gate and core
+// estimate. sensor is the open thermal camera, whose frame size the
+// registration must fit.
+func newMeter(cfg *configs.Config, sensor thermal.Sensor, log *slog.Logger) (*fusion.Meter, error) {
+	t := cfg.Thermal
 	o := fusion.Options{
-		VisibleSize: visible, CoreOffsetC: t.CoreOffsetC, AmbientK: t.AmbientK,
+		VisibleSize: image.Pt(cfg.Camera.Width, cfg.Camera.Height), CoreOffsetC: t.CoreOffsetC, AmbientK: t.AmbientK,
 		MinSkinC: t.MinSkinC, MinSkinFraction: t.MinSkinFraction, MinSkinSpreadC: t.MinSkinSpreadC,
-		FaceWidthMin: t.FaceWidthMin, FaceWidthMax: t.FaceWidthMax, MaxYawDeg: d.cfg.Vision.Quality.MaxYawDeg,
+		FaceWidthMin: t.FaceWidthMin, FaceWidthMax: t.FaceWidthMax, MaxYawDeg: cfg.Vision.Quality.MaxYawDeg,
 	}
-	var frame image.Point // the thermal frame size the meter works in
-	if t.CalibrationFile != "" {
-		cal, err := fusion.LoadCalibration(t.CalibrationFile)
-		if err != nil {
-			return fmt.Errorf("thermal.calibration_file: %w", err)
-		}
-		if size := d.thermalSize(); size != (image.Point{}) && size != cal.Thermal() {
-			return fmt.Errorf("thermal.calibration_file: calibration %s is for a %v thermal frame, the camera gives %v",
-				cal.ID, cal.Thermal(), size)
-		}
-		o.Homography, o.VisibleSize, o.CalibrationID = cal.Homography, cal.Visible(), cal.ID
-		frame = cal.Thermal()
-	} else {
-		size := d.thermalSize()
-		if size == (image.Point{}) {
-			return fmt.Errorf("thermal.calibration_file: required for the %s sensor", t.Sensor)
-		}
-		o.Homography, o.CalibrationID = fusion.Scale(visible, size), scaledFOV
-		frame = size
-		if t.Sensor != "simulated" {
-			d.log.Warn("thermal camera not calibrated: assuming a shared field of view; run gateguard calibrate",
-				"key", "thermal.calibration_file")
-		}
+	if err := register(&o, t, thermalSize(t, sensor), log); err != nil {
+		return nil, err
 	}
-	if err := blackbodyFits(t.Blackbody, frame); err != nil {
-		return err
+	if err := blackbodyFits(t.Blackbody, o.ThermalSize); err != nil {
+		return nil, err
 	}
-	o.ThermalSize = frame
 	if b := t.Blackbody; b != nil {
-		if d.simThermal != nil {
-			d.simThermal.SetBlackbody(b.Region(), b.SetpointC)
-		}
 		o.Blackbody = &fusion.BlackbodyOptions{Rect: b.Region(), SetpointC: b.SetpointC,
 			MaxVariationC: b.Variation(), Window: b.WindowOrDefault(), MaxOffsetC: b.Offset(), MaxSpreadC: b.Spread()}
 	}
 	m, err := fusion.NewMeter(o)
 	if err != nil {
-		return fmt.Errorf("thermal: %w", err)
+		return nil, fmt.Errorf("thermal: %w", err)
 	}
-	d.meter = m
+	return m, nil
+}
+
+// register sets o's registration (homography, visible and thermal frame
+// sizes, calibration id) from thermal.calibration_file, or, without one, to
+// the shared field of view of a camera whose frame is size.
+func register(o *fusion.Options, t configs.Thermal, size image.Point, log *slog.Logger) error {
+	if t.CalibrationFile != "" {
+		cal, err := fusion.LoadCalibration(t.CalibrationFile)
+		if err != nil {
+			return fmt.Errorf("thermal.calibration_file: %w", err)
+		}
+		if size != (image.Point{}) && size != cal.Thermal() {
+			return fmt.Errorf("thermal.calibration_file: calibration %s is for a %v thermal frame, the camera gives %v",
+				cal.ID, cal.Thermal(), size)
+		}
+		o.Homography, o.VisibleSize, o.CalibrationID = cal.Homography, cal.Visible(), cal.ID
+		o.ThermalSize = cal.Thermal()
+		return nil
+	}
+	if size == (image.Point{}) {
+		return fmt.Errorf("thermal.calibration_file: required for the %s sensor", t.Sensor)
+	}
+	o.Homography, o.CalibrationID = fusion.Scale(o.VisibleSize, size), scaledFOV
+	o.ThermalSize = size
+	if t.Sensor != "simulated" {
+		log.Warn("thermal camera not calibrated: assuming a shared field of view; run gateguard calibrate",
+			"key", "thermal.calibration_file")
+	}
 	return nil
 }
 
 // thermalSize returns the thermal camera's frame size when it is known
-// before the first frame: the open sensor's own (Sensor.Size), or, before
-// any sensor is opened (gateguard check), the fixed size of the sensor the
+// before the first frame: the open sensor's own (Sensor.Size), or, with
+// sensor nil (gateguard check opens none), the fixed size of the sensor the
 // config names. A UVC camera's is known only once opened.
-func (d *daemon) thermalSize() image.Point {
-	if d.thermal != nil {
-		return d.thermal.Size()
+func thermalSize(t configs.Thermal, sensor thermal.Sensor) image.Point {
+	if sensor != nil {
+		return sensor.Size()
 	}
-	switch d.cfg.Thermal.Sensor {
+	switch t.Sensor {
 	case "simulated":
 		return image.Pt(simThermalW, simThermalH)
 	case "mlx90640":
@@ -104,17 +110,13 @@ func blackbodyFits(b *configs.Blackbody, frame image.Point) error {
 	return nil
 }
 
-// snapshots returns where fever snapshots are kept, or nil for none.
-func (d *daemon) snapshots() gate.Snapshotter {
-	if d.cfg.Thermal.SnapshotDir == "" {
+// snapshots renders fever snapshots into the outbox, the one place they
+// are kept (within outbox.max_bytes, dropped oldest first before any event
+// is refused); nil when the outbox cannot keep them.
+func snapshots(outbox eventLog) gate.Snapshotter {
+	st, ok := outbox.(fusion.SnapshotStore)
+	if !ok {
 		return nil
 	}
-	return &fusion.Snapshots{Dir: d.cfg.Thermal.SnapshotDir, MaxBytes: d.cfg.Thermal.SnapshotMaxBytes}
+	return &fusion.Snapshots{Store: st}
 }
-
-// simThermalW and simThermalH are the simulated thermal camera's frame
-// size (an MLX90640's).
-const simThermalW, simThermalH = 32, 24
-
-// simThermalFPS is the simulated thermal camera's frame rate (an MLX90640 at 8 Hz).
-const simThermalFPS = 8

@@ -166,23 +166,7 @@ type commandFlags struct {
 func cmdCommand(ctx context.Context, args []string, out io.Writer) error {
 	var f commandFlags
 	fs := flag.NewFlagSet("command", flag.ContinueOnError)
-	fs.StringVar(&f.config, "c", "", "the gate's config file (broker, prefix, site, gate, TLS CA)")
-	fs.StringVar(&f.key, "key", "", "the operator's private key (from gateguard keygen)")
-	fs.StringVar(&f.operator, "operator", os.Getenv("GATEGUARD_OPERATOR"), "the operator id in the gate's commands.operators ($GATEGUARD_OPERATOR)")
-	fs.StringVar(&f.broker, "broker", "", "broker URL (overrides the config)")
-	fs.StringVar(&f.site, "site", "", "site (overrides the config)")
-	fs.StringVar(&f.gate, "gate", "", "gate (overrides the config)")
-	fs.StringVar(&f.prefix, "prefix", "", "topic prefix (default gateguard/v1 or the config's)")
-	fs.StringVar(&f.ca, "ca", "", "CA file that signs the broker's certificate")
-	fs.StringVar(&f.cert, "cert", "", "the operator's client certificate (PEM)")
-	fs.StringVar(&f.certKey, "cert-key", "", "the client certificate's key (PEM)")
-	fs.StringVar(&f.serverName, "server-name", "", "name to check in the broker's certificate")
-	fs.StringVar(&f.username, "username", "", "broker username")
-	fs.StringVar(&f.passwordEnv, "password-env", "", "environment variable holding the broker password")
-	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the broker password")
-	fs.DurationVar(&f.timeout, "timeout", 15*time.Second, "how long to wait for the result")
-	fs.DurationVar(&f.ttl, "ttl", time.Minute, "how long the command stays valid")
-	fs.BoolVar(&f.override, "override", false, "override a fever denial (open) or a fire alarm (set_mode); needs the override permission")
+	f.define(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -220,6 +204,36 @@ func cmdCommand(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	printIndented(out, raw)
+	if res.Status != command.StatusOK {
+		return fmt.Errorf("%s %s: %s (%s): %w", name, res.ID, res.Status, res.Reason, errCommandNotOK)
+	}
+	return nil
+}
+
+// define defines the flags of gateguard command on fs.
+func (f *commandFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "c", "", "the gate's config file (broker, prefix, site, gate, TLS CA)")
+	fs.StringVar(&f.key, "key", "", "the operator's private key (from gateguard keygen)")
+	fs.StringVar(&f.operator, "operator", os.Getenv("GATEGUARD_OPERATOR"), "the operator id in the gate's commands.operators ($GATEGUARD_OPERATOR)")
+	fs.StringVar(&f.broker, "broker", "", "broker URL (overrides the config)")
+	fs.StringVar(&f.site, "site", "", "site (overrides the config)")
+	fs.StringVar(&f.gate, "gate", "", "gate (overrides the config)")
+	fs.StringVar(&f.prefix, "prefix", "", "topic prefix (default gateguard/v1 or the config's)")
+	fs.StringVar(&f.ca, "ca", "", "CA file that signs the broker's certificate")
+	fs.StringVar(&f.cert, "cert", "", "the operator's client certificate (PEM)")
+	fs.StringVar(&f.certKey, "cert-key", "", "the client certificate's key (PEM)")
+	fs.StringVar(&f.serverName, "server-name", "", "name to check in the broker's certificate")
+	fs.StringVar(&f.username, "username", "", "broker username")
+	fs.StringVar(&f.passwordEnv, "password-env", "", "environment variable holding the broker password")
+	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the broker password")
+	fs.DurationVar(&f.timeout, "timeout", 15*time.Second, "how long to wait for the result")
+	fs.DurationVar(&f.ttl, "ttl", time.Minute, "how long the command stays valid")
+	fs.BoolVar(&f.override, "override", false, "override a fever denial (open) or a fire alarm (set_mode); needs the override permission")
+}
+
+// printIndented prints the JSON raw indented.
+func printIndented(out io.Writer, raw []byte) {
 	var pretty strings.Builder
 	var v any
 	_ = json.Unmarshal(raw, &v)
@@ -227,10 +241,6 @@ func cmdCommand(ctx context.Context, args []string, out io.Writer) error {
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
 	fmt.Fprint(out, pretty.String())
-	if res.Status != command.StatusOK {
-		return fmt.Errorf("%s %s: %s (%s): %w", name, res.ID, res.Status, res.Reason, errCommandNotOK)
-	}
-	return nil
 }
 
 // fromConfig fills unset flags from the gate's config file.
@@ -303,17 +313,31 @@ func (f *commandFlags) send(ctx context.Context, b command.Body, payload []byte)
 	if err := waitToken(ctx, sub, f.timeout, "subscribe"); err != nil {
 		return nil, nil, err
 	}
-	if st, ok := sub.(*paho.SubscribeToken); ok {
-		for topic, code := range st.Result() {
-			if code >= 0x80 {
-				return nil, nil, fmt.Errorf("command: the broker refused the subscription to %s (check its ACL)", topic)
-			}
-		}
+	if err := subscribed(sub); err != nil {
+		return nil, nil, err
 	}
 	if err := waitToken(ctx, client.Publish(base, 1, false, payload), f.timeout, "publish"); err != nil {
 		return nil, nil, err
 	}
-	timer := time.NewTimer(f.timeout)
+	return awaitResult(ctx, results, b, f.timeout)
+}
+
+// subscribed reports a subscription the broker refused.
+func subscribed(sub paho.Token) error {
+	if st, ok := sub.(*paho.SubscribeToken); ok {
+		for topic, code := range st.Result() {
+			if code >= 0x80 {
+				return fmt.Errorf("command: the broker refused the subscription to %s (check its ACL)", topic)
+			}
+		}
+	}
+	return nil
+}
+
+// awaitResult waits up to timeout for the result on results that echoes
+// b's id, skipping other commands' results.
+func awaitResult(ctx context.Context, results <-chan []byte, b command.Body, timeout time.Duration) (*command.Result, []byte, error) {
+	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	for {
 		select {
@@ -324,7 +348,7 @@ func (f *commandFlags) send(ctx context.Context, b command.Body, payload []byte)
 			}
 			return res, raw, nil
 		case <-timer.C:
-			return nil, nil, fmt.Errorf("command %s %s: no result within %v (is the gate online, are commands enabled?)", b.Name, b.ID, f.timeout)
+			return nil, nil, fmt.Errorf("command %s %s: no result within %v (is the gate online, are commands enabled?)", b.Name, b.ID, timeout)
 		case <-ctx.Done():
 			return nil, nil, ctx.Err()
 		}

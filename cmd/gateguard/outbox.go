@@ -4,9 +4,11 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/mqtt"
 	"github.com/gateguard/gateguard/gate/outbox"
+	"github.com/gateguard/gateguard/vision/fusion"
 )
 
 // eventLog is the outbox the gate records into and the publisher drains:
@@ -18,31 +20,33 @@ type eventLog interface {
 }
 
 var (
-	_ eventLog = (*outbox.Durable)(nil)
-	_ eventLog = (*outbox.Memory)(nil)
+	_ eventLog             = (*outbox.Durable)(nil)
+	_ eventLog             = (*outbox.Memory)(nil)
+	_ fusion.SnapshotStore = (*outbox.Durable)(nil)
+	_ fusion.SnapshotStore = (*outbox.Memory)(nil)
 )
 
-// openOutbox opens the durable outbox the config names (closed by d.close,
-// after the publisher has stopped), or makes a memory one.
-func (d *daemon) openOutbox() (eventLog, error) {
-	c := d.cfg.Outbox
-	if c.Path == "" && !d.cfg.MQTT.Enabled {
+// openOutbox opens the durable outbox the config names (handed to cl, to
+// be closed after the publisher has stopped), or makes a memory one.
+func openOutbox(cfg *configs.Config, log *slog.Logger, cl *closers) (eventLog, error) {
+	c := cfg.Outbox
+	if c.Path == "" && !cfg.MQTT.Enabled {
 		// Nothing would ever drain a memory outbox: once full it would
 		// refuse records and the gate would deny everyone.
-		d.log.Warn("mqtt.enabled is false and outbox.path is empty: events are logged only, not kept")
+		log.Warn("mqtt.enabled is false and outbox.path is empty: events are logged only, not kept")
 		return unkeptLog{outbox.NewMemory(c.MaxEvents)}, nil
 	}
 	if c.Path == "" {
-		d.log.Warn("outbox.path is empty: events are kept in memory and lost if the daemon stops before publishing them")
+		log.Warn("outbox.path is empty: events are kept in memory and lost if the daemon stops before publishing them")
 		return outbox.NewMemory(c.MaxEvents), nil
 	}
 	ob, err := outbox.Open(c.Path, &outbox.Opts{MaxBytes: c.MaxBytes, MaxEvents: c.MaxEvents})
 	if err != nil {
 		return nil, err
 	}
-	d.closers = append(d.closers, ob.Close)
+	cl.add(ob.Close)
 	st := ob.Stats()
-	d.log.Info("outbox opened", "path", c.Path, "depth", st.Depth, "last_seq", st.LastSeq,
+	log.Info("outbox opened", "path", c.Path, "depth", st.Depth, "last_seq", st.LastSeq,
 		"used_mib", st.LiveBytes>>20, "max_mib", st.MaxBytes>>20)
 	return ob, nil
 }

@@ -29,7 +29,7 @@ func TestDurableOutboxWiring(t *testing.T) {
 	cfg.Outbox.Path = filepath.Join(t.TempDir(), "outbox.db")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	d, err := build(cfg, log, options{})
+	d, err := build(cfg, log, parts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestDurableOutboxWiring(t *testing.T) {
 		t.Fatalf("record after close: %v", err)
 	}
 
-	d, err = build(cfg, log, options{})
+	d, err = build(cfg, log, parts{})
 	if err != nil {
 		t.Fatalf("restart: %v", err)
 	}
@@ -60,7 +60,7 @@ func TestDurableOutboxWiring(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Outbox.Path = bad
-	if _, err := build(cfg, log, options{}); err == nil || !strings.Contains(err.Error(), bad) {
+	if _, err := build(cfg, log, parts{}); err == nil || !strings.Contains(err.Error(), bad) {
 		t.Fatalf("build with a damaged outbox: %v, want an error naming %s", err, bad)
 	}
 	if after, _ := os.ReadFile(bad); string(after) != string(junk) {
@@ -89,11 +89,12 @@ func TestCloseLeavesRelaySafe(t *testing.T) {
 			}
 			cfg.MQTT.Enabled = false
 			cfg.GPIO.Relay.SafeState, cfg.GPIO.Relay.ActiveLow = tc.safe, tc.activeLow
-			d, err := build(cfg, slog.New(slog.DiscardHandler), options{})
+			sims := &simHardware{}
+			d, err := build(cfg, slog.New(slog.DiscardHandler), parts{sim: sims})
 			if err != nil {
 				t.Fatal(err)
 			}
-			pin := d.simPins[cfg.GPIO.Relay.Pin]
+			pin := sims.pins[cfg.GPIO.Relay.Pin]
 			d.close()
 			if got := pin.Read(); got != tc.want {
 				t.Errorf("relay pin %v after close, want %v", got, tc.want)
@@ -110,7 +111,7 @@ func TestNoBrokerNoOutboxFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.MQTT.Enabled, cfg.Outbox.Path, cfg.Outbox.MaxEvents = false, "", 1000
-	d, err := build(cfg, slog.New(slog.DiscardHandler), options{})
+	d, err := build(cfg, slog.New(slog.DiscardHandler), parts{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -123,46 +123,74 @@ func passIssue(args []string, out io.Writer) error {
 	if p.ID == "" {
 		p.ID = credential.NewPassID()
 	}
-	if *from != "" {
-		if p.NotBefore, err = time.Parse(time.RFC3339, *from); err != nil {
-			return usageError{fmt.Sprintf("pass issue: -from: %v", err)}
-		}
+	if err := passValidity(&p, *from, *until, *valid); err != nil {
+		return err
 	}
-	if *until != "" {
-		if p.NotAfter, err = time.Parse(time.RFC3339, *until); err != nil {
-			return usageError{fmt.Sprintf("pass issue: -until: %v", err)}
-		}
-	} else {
-		p.NotAfter = p.NotBefore.Add(*valid)
-	}
-	if *gates != "" {
-		// "lane-1, lane-2" must open lane-2, not a gate named " lane-2".
-		for _, g := range strings.Split(*gates, ",") {
-			if g = strings.TrimSpace(g); g != "" {
-				p.Gates = append(p.Gates, g)
-			}
-		}
-		if len(p.Gates) == 0 {
-			return usageError{fmt.Sprintf("pass issue: -gates %q names no gate", *gates)}
-		}
+	if p.Gates, err = passGates(*gates); err != nil {
+		return err
 	}
 	text, err := credential.IssuePass(p, key)
 	if err != nil {
 		return fmt.Errorf("pass issue: %w", err)
 	}
 	if *pngPath != "" {
-		if *size < 64 || *size > 4096 {
-			return usageError{"pass issue: -size must be 64–4096"}
-		}
-		png, err := qrcode.Encode(text, qrcode.Medium, *size)
-		if err != nil {
-			return fmt.Errorf("pass issue: qr: %w", err)
-		}
-		if err := credential.WriteFileAtomic(*pngPath, png, 0o644); err != nil {
-			return fmt.Errorf("pass issue: %w", err)
+		if err := writePassPNG(*pngPath, text, *size); err != nil {
+			return err
 		}
 	}
 	fmt.Fprintln(out, text)
+	return nil
+}
+
+// passValidity sets p's validity from the -from, -until and -valid flags;
+// p.NotBefore is already now.
+func passValidity(p *credential.Pass, from, until string, valid time.Duration) error {
+	var err error
+	if from != "" {
+		if p.NotBefore, err = time.Parse(time.RFC3339, from); err != nil {
+			return usageError{fmt.Sprintf("pass issue: -from: %v", err)}
+		}
+	}
+	if until != "" {
+		if p.NotAfter, err = time.Parse(time.RFC3339, until); err != nil {
+			return usageError{fmt.Sprintf("pass issue: -until: %v", err)}
+		}
+	} else {
+		p.NotAfter = p.NotBefore.Add(valid)
+	}
+	return nil
+}
+
+// passGates parses -gates: nil for every gate.
+func passGates(gates string) ([]string, error) {
+	if gates == "" {
+		return nil, nil
+	}
+	// "lane-1, lane-2" must open lane-2, not a gate named " lane-2".
+	var out []string
+	for _, g := range strings.Split(gates, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			out = append(out, g)
+		}
+	}
+	if len(out) == 0 {
+		return nil, usageError{fmt.Sprintf("pass issue: -gates %q names no gate", gates)}
+	}
+	return out, nil
+}
+
+// writePassPNG writes text as a QR code of size pixels to path, atomically.
+func writePassPNG(path, text string, size int) error {
+	if size < 64 || size > 4096 {
+		return usageError{"pass issue: -size must be 64–4096"}
+	}
+	png, err := qrcode.Encode(text, qrcode.Medium, size)
+	if err != nil {
+		return fmt.Errorf("pass issue: qr: %w", err)
+	}
+	if err := credential.WriteFileAtomic(path, png, 0o644); err != nil {
+		return fmt.Errorf("pass issue: %w", err)
+	}
 	return nil
 }
 

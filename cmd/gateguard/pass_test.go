@@ -13,68 +13,97 @@ import (
 	"github.com/gateguard/gateguard/gate"
 )
 
+// passCLI runs `gateguard pass` in a folder with a key pair made by its
+// keygen.
+type passCLI struct {
+	key, pub, png, list string
+}
+
+func newPassCLI(t *testing.T) *passCLI {
+	t.Helper()
+	dir := t.TempDir()
+	c := &passCLI{key: filepath.Join(dir, "pass.key"), pub: filepath.Join(dir, "pass.pub"),
+		png: filepath.Join(dir, "pass.png"), list: filepath.Join(dir, "revoked.txt")}
+	if _, err := c.run("keygen", "-key", c.key, "-pub", c.pub); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// run runs gateguard pass with args and returns what it printed.
+func (c *passCLI) run(args ...string) (string, error) {
+	var out bytes.Buffer
+	err := cmdPass(context.Background(), args, &out)
+	return out.String(), err
+}
+
+// issue issues a pass with args and returns its text.
+func (c *passCLI) issue(t *testing.T, args ...string) string {
+	t.Helper()
+	text, err := c.run(append([]string{"issue", "-key", c.key}, args...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(text)
+}
+
+// verify runs pass verify with args and returns its verdict, checking that
+// it fails with errNotGreen exactly when the pass is not green.
+func (c *passCLI) verify(t *testing.T, args ...string) gate.Credential {
+	t.Helper()
+	out, err := c.run(append([]string{"verify", "-pub", c.pub}, args...)...)
+	var cr gate.Credential
+	if jerr := json.Unmarshal([]byte(out), &cr); jerr != nil {
+		t.Fatalf("verify output %q: %v (%v)", out, jerr, err)
+	}
+	if (cr.Status == gate.StatusGreen) != (err == nil) || (err != nil && !errors.Is(err, errNotGreen)) {
+		t.Fatalf("status %s with error %v", cr.Status, err)
+	}
+	return cr
+}
+
 // TestPassCommands walks a pass's life through the CLI: key, issue with a
 // PNG, verify from the picture through the gate's QR decoder, revoke,
 // verify again.
 func TestPassCommands(t *testing.T) {
-	dir := t.TempDir()
-	key, pub, png, list := filepath.Join(dir, "pass.key"), filepath.Join(dir, "pass.pub"),
-		filepath.Join(dir, "pass.png"), filepath.Join(dir, "revoked.txt")
-	ctx := context.Background()
-	run := func(args ...string) (string, error) {
-		var out bytes.Buffer
-		err := cmdPass(ctx, args, &out)
-		return out.String(), err
-	}
-	if _, err := run("keygen", "-key", key, "-pub", pub); err != nil {
-		t.Fatal(err)
-	}
-	if st, err := os.Stat(key); err != nil || st.Mode().Perm() != 0o600 {
+	p := newPassCLI(t)
+	if st, err := os.Stat(p.key); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file mode: %v %v", st.Mode(), err)
 	}
-	if _, err := run("keygen", "-key", key, "-pub", pub); err == nil {
+	if _, err := p.run("keygen", "-key", p.key, "-pub", p.pub); err == nil {
 		t.Fatal("keygen overwrote a key")
 	}
-	text, err := run("issue", "-key", key, "-holder", "visitor-7", "-id", "v-7", "-category", "visitor",
-		"-gates", "lane-1,lane-2", "-valid", "4h", "-png", png)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text = strings.TrimSpace(text)
+	text := p.issue(t, "-holder", "visitor-7", "-id", "v-7", "-category", "visitor",
+		"-gates", "lane-1,lane-2", "-valid", "4h", "-png", p.png)
 	if !strings.HasPrefix(text, "GGP1:") {
 		t.Fatalf("issued %q", text)
 	}
-	verify := func(args ...string) gate.Credential {
-		t.Helper()
-		out, err := run(append([]string{"verify", "-pub", pub}, args...)...)
-		var c gate.Credential
-		if jerr := json.Unmarshal([]byte(out), &c); jerr != nil {
-			t.Fatalf("verify output %q: %v (%v)", out, jerr, err)
-		}
-		if (c.Status == gate.StatusGreen) != (err == nil) || (err != nil && !errors.Is(err, errNotGreen)) {
-			t.Fatalf("status %s with error %v", c.Status, err)
-		}
-		return c
-	}
-	if c := verify("-gate", "lane-2", "-png", png); c.Status != gate.StatusGreen || c.Holder != "visitor-7" || c.ID != "v-7" {
+	if c := p.verify(t, "-gate", "lane-2", "-png", p.png); c.Status != gate.StatusGreen || c.Holder != "visitor-7" || c.ID != "v-7" {
 		t.Fatalf("from the PNG: %+v", c)
 	}
-	if c := verify("-gate", "lane-3", text); c.Status != "gate_not_allowed" {
+	if c := p.verify(t, "-gate", "lane-3", text); c.Status != "gate_not_allowed" {
 		t.Fatalf("other gate: %+v", c)
 	}
-	if out, err := run("revoke", "-list", list, "-id", "v-7", "-reason", "visit over"); err != nil || !strings.Contains(out, "revoked v-7") {
+	if out, err := p.run("revoke", "-list", p.list, "-id", "v-7", "-reason", "visit over"); err != nil || !strings.Contains(out, "revoked v-7") {
 		t.Fatalf("revoke: %q %v", out, err)
 	}
-	if c := verify("-gate", "lane-1", "-revoked", list, text); c.Status != gate.StatusRevoked {
+	if c := p.verify(t, "-gate", "lane-1", "-revoked", p.list, text); c.Status != gate.StatusRevoked {
 		t.Fatalf("after revoke: %+v", c)
 	}
 	// Gate lists as people type them: spaces after the commas.
-	spaced, err := run("issue", "-key", key, "-holder", "visitor-8", "-gates", "lane-1, lane-2", "-valid", "1h")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c := verify("-gate", "lane-2", strings.TrimSpace(spaced)); c.Status != gate.StatusGreen {
+	spaced := p.issue(t, "-holder", "visitor-8", "-gates", "lane-1, lane-2", "-valid", "1h")
+	if c := p.verify(t, "-gate", "lane-2", spaced); c.Status != gate.StatusGreen {
 		t.Fatalf("-gates with a space: %+v", c)
+	}
+}
+
+// TestPassCommandErrors: every misuse of gateguard pass is an error.
+func TestPassCommandErrors(t *testing.T) {
+	p := newPassCLI(t)
+	key, pub, list := p.key, p.pub, p.list
+	text := p.issue(t, "-holder", "visitor-7", "-valid", "4h")
+	if _, err := p.run("revoke", "-list", list, "-id", "v-7"); err != nil {
+		t.Fatal(err)
 	}
 	for _, bad := range [][]string{
 		{"issue", "-key", key, "-holder", "x", "-valid", "1h", "-gates", " , "},      // no gate
@@ -87,7 +116,7 @@ func TestPassCommands(t *testing.T) {
 		{"issue", "-key", pub, "-holder", "x", "-valid", "1h"},                       // not a private key
 		{"issue", "-key", key, "-holder", "x", "-until", "someday"},                  // bad time
 	} {
-		if _, err := run(bad...); err == nil {
+		if _, err := p.run(bad...); err == nil {
 			t.Errorf("pass %v: no error", bad)
 		}
 	}

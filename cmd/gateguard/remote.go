@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
-	"net/url"
-	"slices"
+	"log/slog"
 	"strings"
-	"sync"
 
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate"
@@ -17,29 +14,14 @@ import (
 
 // remote is the daemon's MQTT command side and Home Assistant discovery.
 type remote struct {
+	ctrl     *gate.Controller
+	log      *slog.Logger
 	cmds     *mqtt.Commands
 	disc     *mqtt.Discovery
 	verifier *command.Verifier
 	// running is the configuration in effect, as reloads changed it. Only
 	// the commands goroutine touches it.
 	running *configs.Config
-}
-
-// tlsConfig returns the broker TLS config, or nil for a plain connection.
-func tlsConfig(m configs.MQTT) (*tls.Config, error) {
-	u, err := url.Parse(m.Broker)
-	if err != nil {
-		return nil, fmt.Errorf("mqtt.broker: %w", err)
-	}
-	if m.TLS.IsZero() && !slices.Contains([]string{"ssl", "tls", "mqtts", "wss"}, u.Scheme) {
-		return nil, nil
-	}
-	tc, err := mqtt.TLSConfig(mqtt.TLSFiles{CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile,
-		KeyFile: m.TLS.KeyFile, ServerName: m.TLS.ServerName})
-	if err != nil {
-		return nil, fmt.Errorf("mqtt.tls: %w", err)
-	}
-	return tc, nil
 }
 
 // operators turns the config's operator list into verifier keys.
@@ -55,72 +37,75 @@ func operators(c configs.Commands) ([]command.Operator, error) {
 	return ops, nil
 }
 
-// buildRemote wires commands and discovery onto the publisher, as the
-// config asks. It needs d.pub and d.ctrl.
-func (d *daemon) buildRemote() error {
-	c := d.cfg
-	if d.pub == nil {
-		return nil
+// newRemote wires commands and discovery onto pub, as the config asks;
+// commands are carried out on ctrl. With no publisher (mqtt off) there is
+// no remote side, and it returns nil.
+func newRemote(c *configs.Config, log *slog.Logger, pub *mqtt.Publisher, ctrl *gate.Controller) (*remote, error) {
+	if pub == nil {
+		return nil, nil
 	}
-	d.remote = &remote{running: c}
+	r := &remote{ctrl: ctrl, log: log, running: c}
 	if c.MQTT.HomeAssistant.Enabled {
-		d.remote.disc = d.pub.Discovery(mqtt.DiscoveryOptions{Prefix: c.MQTT.HomeAssistant.Prefix,
-			Site: c.Site, Gate: c.Gate, Version: version, Log: d.log})
+		r.disc = pub.Discovery(mqtt.DiscoveryOptions{Prefix: c.MQTT.HomeAssistant.Prefix,
+			Site: c.Site, Gate: c.Gate, Version: version, Log: log})
 	}
 	if !c.Commands.Enabled {
-		return nil
+		return r, nil
 	}
 	ops, err := operators(c.Commands)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	nonces, err := command.OpenFileNonces(c.Commands.NonceFile)
 	if err != nil {
-		return fmt.Errorf("commands.nonce_file: %w", err)
+		return nil, fmt.Errorf("commands.nonce_file: %w", err)
 	}
-	d.remote.verifier, err = command.NewVerifier(command.Options{Site: c.Site, Gate: c.Gate, Operators: ops,
+	r.verifier, err = command.NewVerifier(command.Options{Site: c.Site, Gate: c.Gate, Operators: ops,
 		Nonces: nonces, MaxBytes: c.Commands.MaxBytes, MaxTTL: c.Commands.MaxTTL})
 	if err != nil {
-		return fmt.Errorf("commands: %w", err)
+		return nil, fmt.Errorf("commands: %w", err)
 	}
-	d.remote.cmds, err = d.pub.Commands(mqtt.CommandOptions{Site: c.Site, Gate: c.Gate,
-		Verifier: d.remote.verifier, Handler: d.handleCommand, Log: d.log})
-	return err
+	r.cmds, err = pub.Commands(mqtt.CommandOptions{Site: c.Site, Gate: c.Gate,
+		Verifier: r.verifier, Handler: r.handleCommand, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
-// startRemote starts the command and discovery goroutines; they stop with ctx.
-func (d *daemon) startRemote(wg *sync.WaitGroup, ctx context.Context) {
-	if d.remote == nil {
+// start starts the command and discovery goroutines in g; a nil r starts none.
+func (r *remote) start(g *group) {
+	if r == nil {
 		return
 	}
-	if d.remote.cmds != nil {
-		wg.Go(func() { _ = d.remote.cmds.Run(ctx) })
+	if r.cmds != nil {
+		g.Go("commands", r.cmds.Run)
 	}
-	if d.remote.disc != nil {
-		wg.Go(func() { _ = d.remote.disc.Run(ctx) })
+	if r.disc != nil {
+		g.Go("discovery", r.disc.Run)
 	}
 }
 
 // handleCommand carries out an authenticated command.
-func (d *daemon) handleCommand(ctx context.Context, b *command.Body) command.Result {
-	r := gate.Remote{Operator: b.Operator, Request: b.ID, Override: b.Args.Override}
+func (r *remote) handleCommand(ctx context.Context, b *command.Body) command.Result {
+	rq := gate.Remote{Operator: b.Operator, Request: b.ID, Override: b.Args.Override}
 	var (
 		res gate.RemoteResult
 		err error
 	)
 	switch b.Name {
 	case command.Open:
-		res, err = d.ctrl.RemoteOpen(ctx, r)
+		res, err = r.ctrl.RemoteOpen(ctx, rq)
 	case command.SetMode:
-		res, err = d.ctrl.RemoteSetMode(ctx, gate.Mode(b.Args.Mode), r)
+		res, err = r.ctrl.RemoteSetMode(ctx, gate.Mode(b.Args.Mode), rq)
 	case command.GetState:
-		st, err := d.ctrl.StatePayload(ctx)
+		st, err := r.ctrl.StatePayload(ctx)
 		if err != nil {
 			return stopping(err)
 		}
 		return command.Result{Status: command.StatusOK, State: st}
 	case command.Reload:
-		return d.reload(ctx)
+		return r.reload(ctx)
 	default: // the verifier only lets known names through
 		return command.Result{Status: command.StatusRejected, Reason: string(command.ReasonUnknownCommand)}
 	}
@@ -141,8 +126,8 @@ func stopping(err error) command.Result {
 // reload re-reads the config file. It applies the live part
 // (configs.PlanReload: thresholds, policy, operator keys) and lists every
 // other changed key as needing a restart. An invalid file changes nothing.
-func (d *daemon) reload(ctx context.Context) command.Result {
-	old := d.remote.running
+func (r *remote) reload(ctx context.Context) command.Result {
+	old := r.running
 	if old.Path == "" {
 		return command.Result{Status: command.StatusFailed, Reason: "invalid_config", Detail: "the daemon was not started from a config file"}
 	}
@@ -156,18 +141,18 @@ func (d *daemon) reload(ctx context.Context) command.Result {
 	}
 	applied, restart := plan.Applied, plan.RestartRequired
 	ops, err := operators(next.Commands)
-	if err == nil && d.remote.verifier != nil {
-		err = d.remote.verifier.SetOperators(ops)
+	if err == nil && r.verifier != nil {
+		err = r.verifier.SetOperators(ops)
 	}
 	if err != nil {
 		return command.Result{Status: command.StatusFailed, Reason: "invalid_config", Detail: err.Error()}
 	}
 	running := plan.Running
-	if err := d.ctrl.Reconfigure(ctx, liveOf(running)); err != nil {
+	if err := r.ctrl.Reconfigure(ctx, liveOf(running)); err != nil {
 		return stopping(err)
 	}
-	d.remote.running = running
-	d.log.Info("config reloaded", "applied", strings.Join(applied, ","), "restart_required", strings.Join(restart, ","))
+	r.running = running
+	r.log.Info("config reloaded", "applied", strings.Join(applied, ","), "restart_required", strings.Join(restart, ","))
 	detail := "no change"
 	if len(applied)+len(restart) > 0 {
 		detail = fmt.Sprintf("%d key(s) applied, %d need a restart", len(applied), len(restart))

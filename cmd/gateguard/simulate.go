@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/gateguard/gateguard/configs"
@@ -35,23 +36,12 @@ func cmdSimulate(ctx context.Context, args []string) error {
 	}
 	log := newLogger(cfg.Log)
 	events := make(chan gate.Event, 4096)
-	d, err := build(cfg, log, options{onRecord: func(m gate.Message) {
-		if m.Topic != gate.TopicAccess {
-			return
-		}
-		var ev gate.Event
-		if json.Unmarshal(m.Payload, &ev) == nil {
-			select {
-			case events <- ev:
-			default:
-				log.Warn("simulator fell behind the gate's events")
-			}
-		}
-	}})
+	sims := &simHardware{}
+	d, err := build(cfg, log, parts{sim: sims, onRecord: []func(gate.Message){accessEvents(events, log)}})
 	if err != nil {
 		return err
 	}
-	w, err := newWorld(d)
+	w, err := newWorld(cfg, sims)
 	if err != nil {
 		d.close()
 		return err
@@ -73,4 +63,22 @@ func cmdSimulate(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("scenario %q: %d passed, %d failed\n", sc.Name, passed, len(results)-passed)
 	return errors.Join(serr, derr)
+}
+
+// accessEvents returns an observer that sends every recorded access event
+// to events without blocking: a simulator that falls behind is logged.
+func accessEvents(events chan<- gate.Event, log *slog.Logger) func(gate.Message) {
+	return func(m gate.Message) {
+		if m.Topic != gate.TopicAccess {
+			return
+		}
+		var ev gate.Event
+		if json.Unmarshal(m.Payload, &ev) == nil {
+			select {
+			case events <- ev:
+			default:
+				log.Warn("simulator fell behind the gate's events")
+			}
+		}
+	}
 }

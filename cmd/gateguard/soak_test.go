@@ -195,16 +195,7 @@ func runSoak(t *testing.T, plan soakPlan) soakResult {
 	central := mqtttest.ConnectCentral(t, broker.URL, "soak-central", prefix+"/event/#")
 	s := &soakRun{t: t, plan: plan, cfgPath: filepath.Join(dir, "gateguard.yaml"), progress: make(chan struct{}, 1)}
 	obPath := filepath.Join(dir, "outbox.db")
-	cfg := fmt.Sprintf(`site: soak
-gate: lane-1
-log: {level: warn}
-credentials: {mode: presence}
-mqtt: {enabled: true, broker: %q, client_id: gateguard-soak-lane-1, keepalive: 5s, connect_timeout: 2s, publish_timeout: 5s}
-outbox: {path: %q}
-`, broker.URL, obPath)
-	if err := os.WriteFile(s.cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeSoakConfig(t, s.cfgPath, broker.URL, obPath)
 	defer func() {
 		if t.Failed() {
 			for i, l := range s.logs {
@@ -214,22 +205,7 @@ outbox: {path: %q}
 	}()
 
 	res := soakResult{}
-	// The disruptions, spread evenly: broker restarts with the kills among
-	// them. With two kills or more, the last one happens while the broker is
-	// down, so that the restarted daemon finds events recorded offline.
-	var actions []string
-	for range plan.brokerRestarts {
-		actions = append(actions, "broker")
-	}
-	kills := plan.kills
-	if kills >= 2 && plan.brokerRestarts > 0 {
-		actions[len(actions)-1] = "broker+kill"
-		kills--
-	}
-	for i := range kills {
-		at := (i + 1) * len(actions) / (kills + 1)
-		actions = append(actions[:at], append([]string{"kill"}, actions[at:]...)...)
-	}
+	actions := soakActions(plan)
 	kill := func(p *synthProc) *synthProc {
 		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
@@ -265,19 +241,64 @@ outbox: {path: %q}
 		t.Fatalf("daemon did not finish: recorded %d of %d", s.acked.Load(), plan.events)
 	}
 
-	// What the outbox says was recorded: every number up to its LastSeq.
+	n := checkSoakOutbox(t, obPath, s.acked.Load(), plan.events)
+	res.events = int(n)
+	countDeliveries(t, central, n, &res)
+	return res
+}
+
+// writeSoakConfig writes the soak gate's config: presence credentials,
+// the broker at url, the durable outbox at obPath.
+func writeSoakConfig(t *testing.T, path, url, obPath string) {
+	t.Helper()
+	cfg := fmt.Sprintf(`site: soak
+gate: lane-1
+log: {level: warn}
+credentials: {mode: presence}
+mqtt: {enabled: true, broker: %q, client_id: gateguard-soak-lane-1, keepalive: 5s, connect_timeout: 2s, publish_timeout: 5s}
+outbox: {path: %q}
+`, url, obPath)
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// soakActions lists the plan's disruptions, spread evenly: broker restarts
+// with the kills among them. With two kills or more, the last one happens
+// while the broker is down, so that the restarted daemon finds events
+// recorded offline.
+func soakActions(plan soakPlan) []string {
+	var actions []string
+	for range plan.brokerRestarts {
+		actions = append(actions, "broker")
+	}
+	kills := plan.kills
+	if kills >= 2 && plan.brokerRestarts > 0 {
+		actions[len(actions)-1] = "broker+kill"
+		kills--
+	}
+	for i := range kills {
+		at := (i + 1) * len(actions) / (kills + 1)
+		actions = append(actions[:at], append([]string{"kill"}, actions[at:]...)...)
+	}
+	return actions
+}
+
+// checkSoakOutbox checks what the outbox says was recorded — every number
+// up to its LastSeq, all delivered — against the acks and the plan, and
+// returns its last sequence number.
+func checkSoakOutbox(t *testing.T, obPath string, acked, events uint64) uint64 {
+	t.Helper()
 	ob, err := outbox.Open(obPath, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n, depth := ob.LastSeq(), ob.Depth()
 	_ = ob.Close()
-	if depth != 0 || n < s.acked.Load() || n != plan.events {
-		t.Fatalf("outbox after the run: last seq %d depth %d; daemon acknowledged %d of %d", n, depth, s.acked.Load(), plan.events)
+	if depth != 0 || n < acked || n != events {
+		t.Fatalf("outbox after the run: last seq %d depth %d; daemon acknowledged %d of %d", n, depth, acked, events)
 	}
-	res.events = int(n)
-	countDeliveries(t, central, n, &res)
-	return res
+	return n
 }
 
 // countDeliveries waits until the central consumer has every event 1..n,

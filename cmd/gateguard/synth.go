@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -43,52 +44,60 @@ func cmdSynth(ctx context.Context, args []string, stdout io.Writer) error {
 	if cfg.Outbox.Path == "" || !cfg.MQTT.Enabled {
 		return errors.New("synth: the config must set outbox.path and enable mqtt")
 	}
-	d := &daemon{cfg: cfg, log: newLogger(cfg.Log)}
-	defer d.close()
-	if d.outbox, err = d.openOutbox(); err != nil {
+	log := newLogger(cfg.Log)
+	var cl closers
+	defer cl.close(log)
+	ob, err := openOutbox(cfg, log, &cl)
+	if err != nil {
 		return err
 	}
-	if d.pub, err = d.buildPublisher(); err != nil {
+	pub, err := newPublisher(cfg, log, ob, "")
+	if err != nil {
 		return err
 	}
-	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
-	pubDone := make(chan struct{})
-	go func() {
-		defer close(pubDone)
-		_ = d.pub.Run(pubCtx)
-	}()
+	pubs := newGroup(context.WithoutCancel(ctx), log)
+	pubs.Go("publisher", pub.Run)
 	defer func() {
-		stopPub()
-		<-pubDone
+		pubs.stop()
+		pubs.wait()
 	}()
-	d.pub.SetState(gate.State{Site: cfg.Site, Gate: cfg.Gate, Time: time.Now(), Mode: gate.ModeNormal,
-		Lane: gate.LaneIdle, Devices: map[string]string{gate.DeviceOutbox: "ok"}, OutboxDepth: d.outbox.Depth()}.Payload())
+	pub.SetState(gate.State{Site: cfg.Site, Gate: cfg.Gate, Time: time.Now(), Mode: gate.ModeNormal,
+		Lane: gate.LaneIdle, Devices: map[string]string{gate.DeviceOutbox: "ok"}, OutboxDepth: ob.Depth()}.Payload())
+	if !synthRecord(ctx, cfg, log, ob, *rate, *until, stdout) {
+		return nil // stopped
+	}
+	dctx, cancel := context.WithTimeout(ctx, *drain)
+	defer cancel()
+	if err := ob.WaitEmpty(dctx); err != nil {
+		return fmt.Errorf("synth: outbox not drained: %d left: %w", ob.Depth(), err)
+	}
+	return nil
+}
 
-	tick := time.NewTicker(time.Second / time.Duration(*rate))
+// synthRecord records synthetic entries into ob at rate per second until
+// its last sequence number reaches until (it returns true), or ctx ends
+// (false).
+func synthRecord(ctx context.Context, cfg *configs.Config, log *slog.Logger, ob eventLog, rate int, until uint64, stdout io.Writer) bool {
+	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
-	for d.outbox.LastSeq() < *until {
+	for ob.LastSeq() < until {
 		select {
 		case <-ctx.Done():
-			return nil
+			return false
 		case <-tick.C:
 		}
-		seq := d.outbox.LastSeq() + 1
+		seq := ob.LastSeq() + 1
 		ev := gate.Event{V: gate.PayloadVersion, ID: uuid.Must(uuid.NewV7()).String(), Seq: seq,
 			Site: cfg.Site, Gate: cfg.Gate, Time: time.Now().UTC(), Kind: gate.KindEntry,
 			Decision: "admitted", Reasons: []gate.Reason{gate.ReasonInsecure},
 			Holder: fmt.Sprintf("synthetic-%d", seq), FaceSeen: true, Mode: gate.ModeNormal}
-		if err := d.outbox.Record(gate.Message{Seq: seq, ID: ev.ID, Topic: gate.TopicAccess, Payload: synthJSON(ev)}); err != nil {
-			d.log.Error("record failed", "seq", seq, "err", err)
+		if err := ob.Record(gate.Message{Seq: seq, ID: ev.ID, Topic: gate.TopicAccess, Payload: synthJSON(ev)}); err != nil {
+			log.Error("record failed", "seq", seq, "err", err)
 			continue
 		}
 		fmt.Fprintf(stdout, "recorded %d\n", seq)
 	}
-	dctx, cancel := context.WithTimeout(ctx, *drain)
-	defer cancel()
-	if err := d.outbox.WaitEmpty(dctx); err != nil {
-		return fmt.Errorf("synth: outbox not drained: %d left: %w", d.outbox.Depth(), err)
-	}
-	return nil
+	return true
 }
 
 func synthJSON(v any) []byte {

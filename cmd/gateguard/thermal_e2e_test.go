@@ -1,20 +1,13 @@
 package main
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/scenario"
 )
@@ -24,74 +17,35 @@ import (
 // warm screen, 1 °C drift, a hot pixel, blackbody lost and back) and checks
 // each decision and what the readings and alerts carry.
 func TestThermalScenario(t *testing.T) {
-	cfg, err := configs.Load("../../configs/demo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MQTT.Enabled = false
-	// These scenarios test screening, not credentials: their QR payloads are
-	// plain text, accepted by the insecure presence mode.
-	cfg.Credentials = configs.Credentials{Mode: "presence"}
-	cfg.Thermal.SnapshotDir = filepath.Join(t.TempDir(), "snapshots")
+	cfg := presenceConfig(t)
 	sc, err := scenario.Load("../../configs/scenarios/thermal.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.Default()
-	}
-	events := make(chan gate.Event, 1024)
-	alerts := make(chan gate.Alert, 1024)
 	entries := map[string]gate.Event{}
-	d, err := build(cfg, log, options{onRecord: func(m gate.Message) {
+	var alerts []gate.Alert
+	var d *daemon
+	runScenario(t, cfg, sc, scenarioOpts{built: func(b *daemon) { d = b }, observe: func(m gate.Message) {
 		switch m.Topic {
 		case gate.TopicAccess:
 			var ev gate.Event
 			mustJSON(t, m.Payload, &ev)
-			events <- ev
-		case gate.TopicAlert:
-			var a gate.Alert
-			mustJSON(t, m.Payload, &a)
-			alerts <- a
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := newWorld(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- d.run(runCtx, 0) }()
-	// Tap the events on their way to the runner.
-	tap := make(chan gate.Event, 1024)
-	tapped := make(chan struct{})
-	go func() {
-		defer close(tapped)
-		for ev := range events {
 			if ev.Kind == gate.KindEntry {
 				entries[ev.Holder] = ev
 			}
-			tap <- ev
+		case gate.TopicAlert:
+			var a gate.Alert
+			mustJSON(t, m.Payload, &a)
+			alerts = append(alerts, a)
 		}
-	}()
-	results, err := (&scenario.Runner{World: w, Events: tap, Log: log}).Run(runCtx, sc)
-	stop()
-	if derr := <-done; derr != nil {
-		t.Errorf("daemon: %v", derr)
-	}
-	if err != nil {
-		t.Fatalf("scenario: %v (results %+v)", err, results)
-	}
-	close(events)
-	close(alerts)
-	<-tapped
+	}})
+	checkThermalReadings(t, entries)
+	checkThermalAlerts(t, alerts, d.outbox)
+}
 
+// checkThermalReadings checks the readings of the thermal scenario's
+// entries, by holder.
+func checkThermalReadings(t *testing.T, entries map[string]gate.Event) {
 	reading := func(holder string) *gate.Reading {
 		t.Helper()
 		ev, ok := entries["GGTH:"+holder]
@@ -125,10 +79,14 @@ func TestThermalScenario(t *testing.T) {
 	if ev := entries["GGTH:nobb"]; ev.Reading != nil {
 		t.Errorf("a reading without a blackbody: %+v", ev.Reading)
 	}
+}
 
+// checkThermalAlerts checks the thermal scenario's alerts and the fever
+// alert's snapshot, kept in the outbox.
+func checkThermalAlerts(t *testing.T, alerts []gate.Alert, outbox eventLog) {
 	var got []string
 	var fever gate.Alert
-	for a := range alerts {
+	for _, a := range alerts {
 		got = append(got, a.Type+"/"+a.State+"/"+a.Device)
 		if a.Type == gate.AlertFever {
 			fever = a
@@ -145,12 +103,15 @@ func TestThermalScenario(t *testing.T) {
 	if fever.Reading == nil || len(fever.Reading.Snapshot) != 64 {
 		t.Fatalf("fever alert %+v", fever)
 	}
-	png, err := os.ReadFile(filepath.Join(cfg.Thermal.SnapshotDir, fever.Reading.Snapshot+".png"))
-	if err != nil {
-		t.Fatal(err)
+	// The snapshot is in the outbox (the one snapshot store).
+	png, ok, err := outbox.(interface {
+		Snapshot(string) ([]byte, bool, error)
+	}).Snapshot(fever.Reading.Snapshot)
+	if err != nil || !ok {
+		t.Fatalf("snapshot %s not in the outbox: %v", fever.Reading.Snapshot, err)
 	}
-	if sum := sha256.Sum256(png); hex.EncodeToString(sum[:]) != fever.Reading.Snapshot {
-		t.Error("snapshot file does not match its hash")
+	if sum := sha256.Sum256(png); hex.EncodeToString(sum[:]) != fever.Reading.Snapshot || string(png[1:4]) != "PNG" {
+		t.Error("the snapshot kept is not the PNG its hash names")
 	}
 	b, _ := json.Marshal(fever)
 	for _, s := range []string{`"skin_c"`, `"core_c"`, `"threshold_c":37.3`, `"blackbody_c"`, `"calibration_id":"scaled-fov"`, "clinical thermometer"} {

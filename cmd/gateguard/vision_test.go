@@ -33,7 +33,7 @@ func demoConfig(t *testing.T) *configs.Config {
 func TestBuildVisionYuNet(t *testing.T) {
 	cfg := demoConfig(t)
 	cfg.Vision.FaceModel = yunetModel
-	d, err := build(cfg, quietLog(), options{})
+	d, err := build(cfg, quietLog(), parts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestBuildVisionYuNet(t *testing.T) {
 
 	cfg = demoConfig(t)
 	cfg.Vision.FaceModel = t.TempDir() + "/missing.onnx"
-	if _, err := build(cfg, quietLog(), options{}); err == nil || !strings.Contains(err.Error(), "vision.face_model") {
+	if _, err := build(cfg, quietLog(), parts{}); err == nil || !strings.Contains(err.Error(), "vision.face_model") {
 		t.Errorf("missing model: %v", err)
 	}
 }
@@ -57,7 +57,7 @@ func TestLostCameraRaisesDeviceFault(t *testing.T) {
 	cfg.Camera.Source = t.TempDir() + "/missing-%04d.png"
 	cfg.Camera.StallTimeout = 200 * time.Millisecond
 	alerts := make(chan gate.Alert, 16)
-	d, err := build(cfg, quietLog(), options{onRecord: func(m gate.Message) {
+	d, err := build(cfg, quietLog(), parts{onRecord: []func(gate.Message){func(m gate.Message) {
 		if m.Topic != gate.TopicAlert {
 			return
 		}
@@ -66,7 +66,7 @@ func TestLostCameraRaisesDeviceFault(t *testing.T) {
 			t.Errorf("alert is not JSON: %v", err)
 		}
 		alerts <- a
-	}})
+	}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,368 +1,180 @@
 package main
 
+// Wiring: config → devices → gate.
+//
+// build turns a config into a daemon in named steps, each given only what it
+// uses, so that a tool needing a few parts builds just those (synth: the
+// outbox and the publisher; calibrate: the two cameras; check: nothing):
+//
+//	openDevices   devices.go       relay, inputs, face camera, thermal camera
+//	newScanner    wire_vision.go   QR decoder and face detector on the camera
+//	newMeter      meter.go         the thermometer (registration, blackbody)
+//	openOutbox    outbox.go        durable or memory event log
+//	newPublisher  broker.go        MQTT publisher draining the outbox
+//	verifier      credentials.go   credential checks and anti-passback
+//	newController wire.go          the decision loop, gate.Controller
+//	newRemote     remote.go        signed commands and Home Assistant discovery
+//
+// Hardware marked "simulated" in the config comes from a simHardware
+// (sim.go), seen by the wiring only through the interfaces real hardware
+// has: gpio.PinIO, scan.Source, thermal.Sensor. The scenario world
+// (world.go) drives it.
+//
+// daemon.run (run.go) is the one place goroutines start. Each runs in a
+// group (group.go) with a context; shutdown stops the device loops and
+// services, then the decision loop, then the publisher, waits for all, and
+// only then halts the relay in its safe state.
+//
+// Plug-in points, a few lines each:
+//   - a part that watches the gate (lane display, tower light and buzzer,
+//     metrics): a func in parts.onRecord (every event and alert recorded
+//     into the outbox) and/or parts.onLane (every lane change); both are
+//     called on the decision loop's goroutine and must not block.
+//   - a part with its own goroutine (the display's HTTP server, the tower
+//     light's pattern loop, a systemd watchdog): a service in
+//     parts.services; run starts it, cancels its context at shutdown and
+//     waits for it before the relay is halted.
+//   - a part built from the config: a field in parts set by cmdRun (or
+//     built in build as a step of its own) and passed to the constructor
+//     that uses it — e.g. a metrics registry handed to newController,
+//     newScanner and newPublisher; no global registry.
+//   - a heartbeat from the camera loop (systemd watchdog): a func in
+//     parts.onFrame, called for every frame the loop reads. One from the
+//     decision loop needs a hook in gate.Options (outside cmd), passed by
+//     newController like OnLane.
+//   - a face matcher and enrolment store: built as a step beside verifier
+//     and set on the gate.Options newController fills (the field its gate
+//     port adds).
+//   - several broker URLs: newPublisher (broker.go) is the one place the
+//     broker connection is set up.
+
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"os"
-	"sync"
-	"time"
-
-	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/gpio/gpioreg"
-	"periph.io/x/host/v3"
 
 	"github.com/gateguard/gateguard/configs"
-	"github.com/gateguard/gateguard/device/input"
-	"github.com/gateguard/gateguard/device/relay"
-	"github.com/gateguard/gateguard/device/sim"
-	"github.com/gateguard/gateguard/device/thermal"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/mqtt"
 	"github.com/gateguard/gateguard/vision"
-	"github.com/gateguard/gateguard/vision/camera"
-	"github.com/gateguard/gateguard/vision/face"
 	"github.com/gateguard/gateguard/vision/fusion"
-	"github.com/gateguard/gateguard/vision/qr"
 	"github.com/gateguard/gateguard/vision/scan"
-	vsim "github.com/gateguard/gateguard/vision/sim"
 )
 
-// daemon is one gate's parts, wired from a config.
+// daemon is one gate's parts, wired from a config by build.
 type daemon struct {
-	cfg     *configs.Config
-	log     *slog.Logger
-	relay   *relay.Dev
-	inputs  map[gate.InputKind]*input.Dev
-	scanner *scan.Scanner
-	thermal thermal.Sensor
-	meter   *fusion.Meter
-	outbox  eventLog
-	pub     *mqtt.Publisher
-	ctrl    *gate.Controller
-	remote  *remote // signed commands and Home Assistant discovery (remote.go)
-	closers []func() error
-
-	// Simulated hardware, set when the config asks for it.
-	simPins    map[string]*sim.Pin
-	simCamera  *vsim.Camera
-	simThermal *sim.Thermal
+	cfg      *configs.Config
+	log      *slog.Logger
+	dev      *devices
+	scanner  *scan.Scanner
+	meter    *fusion.Meter
+	outbox   eventLog
+	pub      *mqtt.Publisher // nil with mqtt off
+	ctrl     *gate.Controller
+	remote   *remote // nil with mqtt off (remote.go)
+	onFrame  []func(vision.Observation)
+	services []service
+	closers  closers
 }
 
-// options lets the simulator watch what the gate records.
-type options struct {
-	onRecord func(gate.Message)
-	onLane   func(string)
+// parts are the optional components a caller of build adds to the gate the
+// config describes. The zero parts adds nothing.
+type parts struct {
+	// sim supplies the devices the config marks "simulated"; nil makes a
+	// fresh simHardware. Pass one to drive it (the scenario world).
+	sim *simHardware
+	// onRecord and onLane observe the gate: every message recorded into
+	// the outbox, every lane change. They are called on the decision
+	// loop's goroutine and must not block.
+	onRecord []func(gate.Message)
+	onLane   []func(lane string)
+	// onFrame observes the camera loop: every observation it hands the
+	// controller (one per frame read, or a read error), on the camera
+	// loop's goroutine. It must not block.
+	onFrame []func(vision.Observation)
+	// services are goroutines the daemon runs and owns beside its own.
+	services []service
+}
+
+// service is a goroutine plugged into the daemon: run works until ctx ends.
+type service struct {
+	name string
+	run  func(ctx context.Context) error
 }
 
 // build wires every part; on error it closes what it opened.
-func build(cfg *configs.Config, log *slog.Logger, opt options) (_ *daemon, err error) {
+func build(cfg *configs.Config, log *slog.Logger, p parts) (_ *daemon, err error) {
+	if p.sim == nil {
+		p.sim = &simHardware{}
+	}
 	// d is not the named result: "return nil, err" would set it to nil
 	// before the deferred close runs.
-	d := &daemon{cfg: cfg, log: log, inputs: map[gate.InputKind]*input.Dev{}, simPins: map[string]*sim.Pin{}}
+	d := &daemon{cfg: cfg, log: log, onFrame: p.onFrame, services: p.services}
 	defer func() {
 		if err != nil {
 			d.close()
 		}
 	}()
-	if err := d.buildGPIO(); err != nil {
+	if d.dev, err = openDevices(cfg, log, p.sim, &d.closers); err != nil {
 		return nil, err
 	}
-	if err := d.buildVision(); err != nil {
+	if d.scanner, err = newScanner(cfg.Vision, d.dev.camera, log, &d.closers); err != nil {
 		return nil, err
 	}
-	if err := d.buildThermal(); err != nil {
+	if d.meter, err = newMeter(cfg, d.dev.thermal, log); err != nil {
 		return nil, err
 	}
-	if err := d.buildMeter(); err != nil {
+	if d.outbox, err = openOutbox(cfg, log, &d.closers); err != nil {
 		return nil, err
 	}
-	if d.outbox, err = d.openOutbox(); err != nil {
-		return nil, err
-	}
-	var rec gate.Recorder = d.outbox
-	if opt.onRecord != nil {
-		rec = teeRecorder{Recorder: d.outbox, fn: opt.onRecord}
-	}
-	var state gate.StateSink
 	if cfg.MQTT.Enabled {
-		if d.pub, err = d.buildPublisher(); err != nil {
+		if d.pub, err = newPublisher(cfg, log, d.outbox, d.meter.CalibrationID()); err != nil {
 			return nil, err
 		}
-		state = d.pub
 	}
+	ports := gate.Options{Turnstile: d.dev.relay, Recorder: observed(d.outbox, p.onRecord), Thermometer: d.meter,
+		CalibrationID: d.meter.CalibrationID(), OnLane: fanOut(p.onLane), Snapshots: snapshots(d.outbox)}
+	if d.pub != nil {
+		ports.State = d.pub
+	}
+	if d.ctrl, err = newController(cfg, log, ports); err != nil {
+		return nil, err
+	}
+	if d.remote, err = newRemote(cfg, log, d.pub, d.ctrl); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// newController builds the decision loop on ports (the relay, the recorder,
+// the state sink, the thermometer, observers) with the policy and timings
+// the config sets and the credential verifier it selects.
+func newController(cfg *configs.Config, log *slog.Logger, ports gate.Options) (*gate.Controller, error) {
 	ver, admissions, err := verifier(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	d.ctrl, err = gate.New(gate.Options{
-		Site: cfg.Site, Gate: cfg.Gate,
-		Policy:         policyOf(cfg),
-		CheckTimeout:   cfg.Policy.CheckTimeout,
-		PassageTimeout: cfg.Policy.PassageTimeout,
-		RepeatSuppress: cfg.Policy.RepeatSuppress,
-		AlertWindow:    cfg.Policy.AlertWindow,
-		ThermalMaxAge:  cfg.Thermal.MaxAge,
-		CalibrationID:  d.meter.CalibrationID(),
-		Snapshots:      d.snapshots(),
-		Turnstile:      d.relay,
-		Recorder:       rec,
-		State:          state,
-		Thermometer:    d.meter,
-		Verifier:       ver,
-		Admissions:     admissions,
-		Log:            log,
-		OnLane:         opt.onLane,
-	})
-	if err != nil {
-		return d, err
-	}
-	return d, d.buildRemote()
-}
-
-func (d *daemon) buildGPIO() error {
-	g := d.cfg.GPIO
-	var byName func(key, name string, initial gpio.Level) (gpio.PinIO, error)
-	switch g.Driver {
-	case "simulated":
-		byName = func(_, name string, initial gpio.Level) (gpio.PinIO, error) {
-			p := sim.NewPin(name, len(d.simPins), initial)
-			d.simPins[name] = p
-			return p, nil
-		}
-	default:
-		if _, err := host.Init(); err != nil {
-			return fmt.Errorf("gpio: periph host init: %w", err)
-		}
-		byName = func(key, name string, _ gpio.Level) (gpio.PinIO, error) {
-			p := gpioreg.ByName(name)
-			if p == nil {
-				return nil, fmt.Errorf("%s: pin %q not found on this machine", key, name)
-			}
-			return p, nil
-		}
-	}
-	pin, err := byName("gpio.relay.pin", g.Relay.Pin, gpio.Low)
-	if err != nil {
-		return err
-	}
-	d.relay, err = relay.New(pin, &relay.Opts{
-		ActiveLow: g.Relay.ActiveLow, Hold: g.Relay.Mode == "hold",
-		Pulse: g.Relay.Pulse, HoldFor: g.Relay.Hold, SafeOpen: g.Relay.SafeState == "open",
-	})
-	if err != nil {
-		return err
-	}
-	for _, kind := range gate.Inputs {
-		in := struct {
-			kind gate.InputKind
-			key  string
-			cfg  *configs.Input
-		}{kind, "gpio." + kind.String(), g.Input(kind.String())}
-		if in.cfg == nil {
-			continue
-		}
-		// A simulated input starts at rest: contact open, or closed for a
-		// normally-closed loop.
-		rest := gpio.Level(in.cfg.ActiveLow) // open contact level
-		if in.cfg.NormallyClosed {
-			rest = !rest
-		}
-		p, err := byName(in.key+".pin", in.cfg.Pin, rest)
-		if err != nil {
-			return err
-		}
-		pull := map[string]gpio.Pull{"up": gpio.PullUp, "down": gpio.PullDown, "none": gpio.Float}[in.cfg.Pull]
-		dev, err := input.New(p, &input.Opts{ActiveLow: in.cfg.ActiveLow, Pull: pull,
-			Debounce: in.cfg.Debounce, NormallyClosed: in.cfg.NormallyClosed})
-		if err != nil {
-			return fmt.Errorf("%s: %w", in.key, err)
-		}
-		if sp, ok := d.simPins[in.cfg.Pin]; ok {
-			sp.Set(rest) // In applied the pull; the contact decides the level
-		}
-		d.inputs[in.kind] = dev
-	}
-	return nil
-}
-
-func (d *daemon) buildVision() error {
-	c := d.cfg.Camera
-	var src scan.Source
-	if c.Source == "simulated" {
-		cam, err := vsim.New(c.Width, c.Height, c.FPS)
-		if err != nil {
-			return err
-		}
-		d.simCamera, src = cam, cam
-	} else {
-		// The capture goroutine opens the camera and keeps reopening it: a
-		// camera missing at start is a device fault, not a failed start.
-		cam, err := camera.OpenLive(c.Source, c.Width, c.Height, c.FPS, c.StallTimeout, d.log)
-		if err != nil {
-			return fmt.Errorf("camera.source: %w", err)
-		}
-		src = cam
-	}
-	d.closers = append(d.closers, src.Close)
-	// The slow QR strategies run on one frame in three: a code held up is
-	// in view for many frames, and frames without one stay cheap.
-	dec, err := qr.NewWithOpts(qr.Opts{SlowEvery: 3})
-	if err != nil {
-		return err
-	}
-	d.closers = append(d.closers, dec.Close)
-	fq := d.cfg.Vision.Quality
-	quality := vision.DefaultQuality
-	quality.MinEyeDistance, quality.MinSharpness = float64(fq.MinEyePixels), fq.MinSharpness
-	quality.MaxYawDeg, quality.MaxRollDeg = fq.MaxYawDeg, fq.MaxRollDeg
-	var faces scan.FaceDetector
-	if m := d.cfg.Vision.FaceModel; m != "" {
-		o := face.DefaultYuNetOpts
-		o.MinSize = d.cfg.Vision.MinFacePixels
-		o.Quality = quality
-		o.DetectWidth = 320 // a face at the gate is large; 4× fewer pixels
-		y, err := face.NewYuNet(m, &o)
-		if err != nil {
-			return fmt.Errorf("vision.face_model: %w", err)
-		}
-		d.closers = append(d.closers, y.Close)
-		faces = y
-	} else {
-		h, err := face.NewHaar(d.cfg.Vision.HaarCascade, d.cfg.Vision.MinFacePixels)
-		if err != nil {
-			return fmt.Errorf("vision.haar_cascade: %w", err)
-		}
-		h.Quality = quality
-		d.closers = append(d.closers, h.Close)
-		faces = h
-	}
-	d.scanner = &scan.Scanner{Source: src, Codes: dec, Faces: faces, Log: d.log,
-		Retry: 100 * time.Millisecond, MaxRetry: 5 * time.Second, CodeGap: 2}
-	return nil
-}
-
-func (d *daemon) buildThermal() error {
-	switch d.cfg.Thermal.Sensor {
-	case "simulated":
-		t, err := sim.NewThermal(simThermalW, simThermalH, simThermalFPS)
-		if err != nil {
-			return err
-		}
-		d.simThermal, d.thermal = t, t
-		return nil
-	}
-	s, err := openThermal(d.cfg.Thermal, func(c func() error) { d.closers = append(d.closers, c) })
-	if err != nil {
-		return err
-	}
-	d.thermal = s
-	return nil
-}
-
-func (d *daemon) buildPublisher() (*mqtt.Publisher, error) {
-	c := d.cfg
-	pw, err := c.MQTT.Password()
-	if err != nil {
-		return nil, err
-	}
-	if c.MQTT.InsecurePassword() {
-		d.log.Warn("INSECURE: the broker password is sent in clear text over a plain connection (mqtt.allow_insecure_password)",
-			"broker", c.MQTT.Broker)
-	}
-	tc, err := tlsConfig(c.MQTT)
-	if err != nil {
-		return nil, err
-	}
-	calibration := "" // the synthetic event source (synth) has no thermal camera
-	if d.meter != nil {
-		calibration = d.meter.CalibrationID()
-	}
-	info, _ := json.Marshal(map[string]any{
-		"v": gate.PayloadVersion, "site": c.Site, "gate": c.Gate, "version": version,
-		"config_hash": c.Hash, "calibration_id": calibration, "started": time.Now().UTC(),
-	})
-	return mqtt.New(mqtt.Options{
-		Broker: c.MQTT.Broker, ClientID: c.ClientID(), Username: c.MQTT.Username, Password: pw, TLS: tc,
-		Prefix: c.TopicPrefix(), KeepAlive: c.MQTT.KeepAlive, ConnectTimeout: c.MQTT.ConnectTimeout,
-		PublishTimeout: c.MQTT.PublishTimeout, Info: info, Log: d.log,
-	}, d.outbox), nil
-}
-
-// run starts every goroutine and waits for all of them after ctx ends; it
-// then halts the relay in its safe state. drain, when set, bounds a final
-// wait for the outbox to empty before the publisher stops.
-func (d *daemon) run(ctx context.Context, drain time.Duration) error {
-	var wg sync.WaitGroup
-	ctrlCtx, stopCtrl := context.WithCancel(context.WithoutCancel(ctx))
-	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
-	devCtx, stopDev := context.WithCancel(ctx)
-	defer stopCtrl()
-	defer stopPub()
-	defer stopDev()
-
-	ctrlDone := make(chan struct{})
-	wg.Go(func() {
-		defer close(ctrlDone)
-		_ = d.ctrl.Run(ctrlCtx)
-	})
-	if d.pub != nil {
-		wg.Go(func() { _ = d.pub.Run(pubCtx) })
-	}
-	d.startRemote(&wg, devCtx)
-	if w, ok := d.outbox.(outboxHealth); ok {
-		wg.Go(func() { watchOutbox(devCtx, w, d.ctrl, d.log) })
-	}
-	wg.Go(func() { d.scanner.Run(devCtx, d.ctrl.Observe) })
-	wg.Go(func() { thermal.Run(devCtx, d.thermal, d.thermalRunOpts(devCtx), d.ctrl.Thermal) })
-	for kind, in := range d.inputs {
-		wg.Go(func() {
-			in.Watch(devCtx, func(active bool) { d.ctrl.Input(devCtx, gate.InputEvent{Kind: kind, Active: active}) })
-		})
-	}
-
-	<-ctx.Done()
-	d.log.Info("shutting down")
-	stopDev()
-	stopCtrl() // the controller finishes its attempt and records it
-	<-ctrlDone
-	if d.pub != nil && drain > 0 {
-		dctx, cancel := context.WithTimeout(context.Background(), drain)
-		if err := d.outbox.WaitEmpty(dctx); err != nil {
-			d.log.Warn("outbox not drained before exit", "depth", d.outbox.Depth())
-		}
-		cancel()
-	}
-	stopPub()
-	wg.Wait()
-	err := d.relay.Halt()
-	d.close()
-	if err != nil {
-		return fmt.Errorf("halt relay: %w", err)
-	}
-	d.log.Info("stopped; relay in its safe state", "safe_state", d.cfg.GPIO.Relay.SafeState)
-	return nil
+	o := ports
+	o.Site, o.Gate = cfg.Site, cfg.Gate
+	o.Policy = policyOf(cfg)
+	o.CheckTimeout, o.PassageTimeout = cfg.Policy.CheckTimeout, cfg.Policy.PassageTimeout
+	o.RepeatSuppress, o.AlertWindow = cfg.Policy.RepeatSuppress, cfg.Policy.AlertWindow
+	o.ThermalMaxAge = cfg.Thermal.MaxAge
+	o.Verifier, o.Admissions = ver, admissions
+	o.Log = log
+	return gate.New(o)
 }
 
 // close halts the relay in its safe state and the devices, and closes what
 // build opened. run halts the relay first to report its error; a build that
 // fails half-way relies on close.
 func (d *daemon) close() {
-	if d.relay != nil {
-		if err := d.relay.Halt(); err != nil {
+	if d.dev != nil && d.dev.relay != nil {
+		if err := d.dev.relay.Halt(); err != nil {
 			d.log.Warn("halt relay", "err", err)
 		}
 	}
-	if d.thermal != nil {
-		_ = d.thermal.Halt()
-	}
-	for i := len(d.closers) - 1; i >= 0; i-- {
-		if err := d.closers[i](); err != nil {
-			d.log.Warn("close", "err", err)
-		}
-	}
-	d.closers = nil
+	d.closers.close(d.log)
 }
 
 // verifier returns the credential verifier the config selects and, when
@@ -375,18 +187,40 @@ func verifier(cfg *configs.Config, log *slog.Logger) (gate.Verifier, gate.Admiss
 	return buildCredentials(cfg, log) // credentials.go
 }
 
-// teeRecorder hands every recorded message to fn as well.
+// observed returns rec, handing every message it records to each of fns too.
+func observed(rec gate.Recorder, fns []func(gate.Message)) gate.Recorder {
+	if len(fns) == 0 {
+		return rec
+	}
+	return teeRecorder{Recorder: rec, fns: fns}
+}
+
+// teeRecorder hands every recorded message to fns as well.
 type teeRecorder struct {
 	gate.Recorder
-	fn func(gate.Message)
+	fns []func(gate.Message)
 }
 
 func (t teeRecorder) Record(m gate.Message) error {
 	if err := t.Recorder.Record(m); err != nil {
 		return err
 	}
-	t.fn(m)
+	for _, fn := range t.fns {
+		fn(m)
+	}
 	return nil
+}
+
+// fanOut returns a func calling each of fns, or nil for none.
+func fanOut(fns []func(lane string)) func(lane string) {
+	if len(fns) == 0 {
+		return nil
+	}
+	return func(lane string) {
+		for _, fn := range fns {
+			fn(lane)
+		}
+	}
 }
 
 // newLogger builds the daemon's logger from the config.

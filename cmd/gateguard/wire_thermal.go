@@ -19,6 +19,7 @@ import (
 	"github.com/gateguard/gateguard/device/thermal/lepton"
 	"github.com/gateguard/gateguard/device/thermal/mlx90640"
 	"github.com/gateguard/gateguard/gate"
+	"github.com/gateguard/gateguard/vision/fusion"
 	"github.com/gateguard/gateguard/vision/uvc"
 )
 
@@ -36,79 +37,83 @@ func openThermal(t configs.Thermal, closer func(func() error)) (thermal.Sensor, 
 	if _, err := host.Init(); err != nil {
 		return nil, fmt.Errorf("thermal.sensor: %s: periph host init: %w", t.Sensor, err)
 	}
-	openI2C := func() (i2c.Bus, error) {
-		bus, err := i2creg.Open(t.I2CBus)
-		if err != nil {
-			return nil, fmt.Errorf("thermal.i2c_bus: open %q for the %s: %w", t.I2CBus, t.Sensor, err)
-		}
-		closer(bus.Close)
-		return bus, nil
-	}
+	var open func(configs.Thermal, i2c.Bus, func(func() error)) (thermal.Sensor, error)
 	switch t.Sensor {
 	case "mlx90640":
-		bus, err := openI2C()
-		if err != nil {
-			return nil, err
-		}
-		o := mlx90640.DefaultOpts
-		o.Emissivity, o.ReflectedC = t.Emissivity, math.NaN()
-		if t.I2CAddr != 0 {
-			o.Addr = uint16(t.I2CAddr)
-		}
-		if t.RefreshHz != 0 {
-			o.Refresh = physic.Frequency(t.RefreshHz * float64(physic.Hertz))
-		}
-		d, err := mlx90640.New(bus, &o)
-		if errors.Is(err, mlx90640.ErrEEPROM) {
-			// The sensor answers but its calibration is corrupt: run
-			// with the fault reported, never a temperature.
-			return faulted{name: fmt.Sprintf("MLX90640{%s, %#x}", bus, o.Addr), size: image.Pt(mlx90640.Width, mlx90640.Height), err: err}, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("thermal.sensor: mlx90640 at %#x on %s: %w", o.Addr, bus, err)
-		}
-		return d, nil
+		open = openMLX90640
 	case "amg8833":
-		bus, err := openI2C()
-		if err != nil {
-			return nil, err
-		}
-		o := amg8833.DefaultOpts
-		if t.I2CAddr != 0 {
-			o.Addr = uint16(t.I2CAddr)
-		}
-		o.SlowRate = t.RefreshHz == 1
-		d, err := amg8833.New(bus, &o)
-		if err != nil {
-			return nil, fmt.Errorf("thermal.sensor: amg8833 at %#x on %s: %w", o.Addr, bus, err)
-		}
-		return d, nil
+		open = openAMG8833
 	case "lepton":
-		bus, err := openI2C()
-		if err != nil {
-			return nil, err
-		}
-		port, err := spireg.Open(t.SPIPort)
-		if err != nil {
-			return nil, fmt.Errorf("thermal.spi_port: open %q for the lepton: %w", t.SPIPort, err)
-		}
-		closer(port.Close)
-		d, err := lepton.New(port, bus, nil)
-		if err != nil {
-			return nil, fmt.Errorf("thermal.sensor: lepton on %s and %s: %w", port, bus, err)
-		}
-		return d, nil
+		open = openLepton
+	default:
+		return nil, fmt.Errorf("thermal.sensor: unknown sensor %q", t.Sensor) // configs validates it
 	}
-	return nil, fmt.Errorf("thermal.sensor: unknown sensor %q", t.Sensor) // configs validates it
+	bus, err := i2creg.Open(t.I2CBus)
+	if err != nil {
+		return nil, fmt.Errorf("thermal.i2c_bus: open %q for the %s: %w", t.I2CBus, t.Sensor, err)
+	}
+	closer(bus.Close)
+	return open(t, bus, closer)
+}
+
+// openMLX90640 opens an MLX90640 on bus.
+func openMLX90640(t configs.Thermal, bus i2c.Bus, _ func(func() error)) (thermal.Sensor, error) {
+	o := mlx90640.DefaultOpts
+	o.Emissivity, o.ReflectedC = t.Emissivity, math.NaN()
+	if t.I2CAddr != 0 {
+		o.Addr = uint16(t.I2CAddr)
+	}
+	if t.RefreshHz != 0 {
+		o.Refresh = physic.Frequency(t.RefreshHz * float64(physic.Hertz))
+	}
+	d, err := mlx90640.New(bus, &o)
+	if errors.Is(err, mlx90640.ErrEEPROM) {
+		// The sensor answers but its calibration is corrupt: run
+		// with the fault reported, never a temperature.
+		return faulted{name: fmt.Sprintf("MLX90640{%s, %#x}", bus, o.Addr), size: image.Pt(mlx90640.Width, mlx90640.Height), err: err}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("thermal.sensor: mlx90640 at %#x on %s: %w", o.Addr, bus, err)
+	}
+	return d, nil
+}
+
+// openAMG8833 opens an AMG8833 on bus.
+func openAMG8833(t configs.Thermal, bus i2c.Bus, _ func(func() error)) (thermal.Sensor, error) {
+	o := amg8833.DefaultOpts
+	if t.I2CAddr != 0 {
+		o.Addr = uint16(t.I2CAddr)
+	}
+	o.SlowRate = t.RefreshHz == 1
+	d, err := amg8833.New(bus, &o)
+	if err != nil {
+		return nil, fmt.Errorf("thermal.sensor: amg8833 at %#x on %s: %w", o.Addr, bus, err)
+	}
+	return d, nil
+}
+
+// openLepton opens a Lepton: its control interface on bus, its video on
+// the SPI port (handed to closer).
+func openLepton(t configs.Thermal, bus i2c.Bus, closer func(func() error)) (thermal.Sensor, error) {
+	port, err := spireg.Open(t.SPIPort)
+	if err != nil {
+		return nil, fmt.Errorf("thermal.spi_port: open %q for the lepton: %w", t.SPIPort, err)
+	}
+	closer(port.Close)
+	d, err := lepton.New(port, bus, nil)
+	if err != nil {
+		return nil, fmt.Errorf("thermal.sensor: lepton on %s and %s: %w", port, bus, err)
+	}
+	return d, nil
 }
 
 // thermalRunOpts is how the thermal loop (thermal.Run) reports to the gate:
 // its health as DeviceThermal, and frames of another size than the
 // registration's refused (Meter.CheckSize) where they are received.
-func (d *daemon) thermalRunOpts(ctx context.Context) thermal.RunOpts {
-	o := thermal.RunOpts{Health: func(err error) { d.ctrl.DeviceHealth(ctx, gate.DeviceThermal, err) }}
-	if d.meter != nil {
-		o.Check = d.meter.CheckSize
+func thermalRunOpts(ctx context.Context, ctrl *gate.Controller, meter *fusion.Meter) thermal.RunOpts {
+	o := thermal.RunOpts{Health: func(err error) { ctrl.DeviceHealth(ctx, gate.DeviceThermal, err) }}
+	if meter != nil {
+		o.Check = meter.CheckSize
 	}
 	return o
 }

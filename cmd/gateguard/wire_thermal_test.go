@@ -106,18 +106,17 @@ func TestMeterWithoutCalibrationFile(t *testing.T) {
 		t.Run(tt.sensor, func(t *testing.T) {
 			cfg := configs.Default()
 			cfg.Thermal.Sensor = tt.sensor
-			d := &daemon{cfg: cfg, log: slog.New(slog.DiscardHandler)}
-			err := d.buildMeter()
+			m, err := newMeter(cfg, nil, slog.New(slog.DiscardHandler))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("buildMeter: %v, want %q", err, tt.wantErr)
+					t.Fatalf("newMeter: %v, want %q", err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("buildMeter: %v", err)
+				t.Fatalf("newMeter: %v", err)
 			}
-			if id := d.meter.CalibrationID(); id != scaledFOV {
+			if id := m.CalibrationID(); id != scaledFOV {
 				t.Errorf("calibration id %q, want %q", id, scaledFOV)
 			}
 		})
@@ -140,16 +139,15 @@ func TestBlackbodyOutsideFrame(t *testing.T) {
 		t.Run(tt.sensor, func(t *testing.T) {
 			cfg := configs.Default()
 			cfg.Thermal.Sensor, cfg.Thermal.Blackbody = tt.sensor, bb
-			d := &daemon{cfg: cfg, log: slog.New(slog.DiscardHandler)}
-			err := d.buildMeter()
+			_, err := newMeter(cfg, nil, slog.New(slog.DiscardHandler))
 			if tt.wantErr == "" {
 				if err != nil {
-					t.Fatalf("buildMeter: %v", err)
+					t.Fatalf("newMeter: %v", err)
 				}
 				return
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("buildMeter: %v, want %q", err, tt.wantErr)
+				t.Fatalf("newMeter: %v, want %q", err, tt.wantErr)
 			}
 			p := filepath.Join(t.TempDir(), "gate.yaml")
 			yaml := "site: s\ngate: g\ncredentials: {mode: presence}\nthermal: {sensor: " + tt.sensor +
@@ -170,17 +168,17 @@ func TestBlackbodyOutsideFrame(t *testing.T) {
 func TestMeterKnowsTheThermalFrameSize(t *testing.T) {
 	cfg := configs.Default()
 	cfg.Thermal.Sensor = "mlx90640"
-	d := &daemon{cfg: cfg, log: slog.New(slog.DiscardHandler)}
-	if err := d.buildMeter(); err != nil {
+	m, err := newMeter(cfg, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
 		t.Fatal(err)
 	}
 	var f thermal.Frame
 	f.Resize(mlx90640.Width, mlx90640.Height)
-	if err := d.meter.CheckSize(&f); err != nil {
+	if err := m.CheckSize(&f); err != nil {
 		t.Errorf("%dx%d frame: %v", f.W, f.H, err)
 	}
 	f.Resize(160, 120)
-	if err := d.meter.CheckSize(&f); !errors.Is(err, thermal.ErrUnavailable) {
+	if err := m.CheckSize(&f); !errors.Is(err, thermal.ErrUnavailable) {
 		t.Errorf("160x120 frame from a 32x24 sensor: %v", err)
 	}
 }

@@ -22,7 +22,8 @@ import (
 
 // world is the simulated hardware of a daemon, driven by a scenario.
 type world struct {
-	d       *daemon
+	cfg     *configs.Config
+	hw      *simHardware
 	gocvDir string
 	passage *simInput
 	exit    *simInput
@@ -49,17 +50,18 @@ func (s *simInput) set(active bool) {
 	s.pin.Set(gpio.Level(closed != s.cfg.ActiveLow))
 }
 
-func newWorld(d *daemon) (*world, error) {
-	if d.simCamera == nil || d.simThermal == nil {
+// newWorld drives hw, the simulated hardware of a gate wired from cfg.
+func newWorld(cfg *configs.Config, hw *simHardware) (*world, error) {
+	if hw.camera == nil || hw.thermal == nil {
 		return nil, errors.New("simulate: camera and thermal must be simulated")
 	}
-	w := &world{d: d, gocvDir: gocvImages(), truth: fusion.Scale(d.simCamera.Size(), d.simThermal.Size())}
-	g := d.cfg.GPIO
+	w := &world{cfg: cfg, hw: hw, gocvDir: gocvImages(), truth: fusion.Scale(hw.camera.Size(), hw.thermal.Size())}
+	g := cfg.GPIO
 	in := func(c *configs.Input) *simInput {
 		if c == nil {
 			return nil
 		}
-		return &simInput{pin: d.simPins[c.Pin], cfg: c}
+		return &simInput{pin: hw.pins[c.Pin], cfg: c}
 	}
 	w.passage, w.exit, w.fire, w.fireKey = in(g.Passage), in(g.ExitButton), in(g.FireAlarm), in(g.FireReset)
 	return w, nil
@@ -114,7 +116,7 @@ func (w *world) Arrive(a *scenario.Arrival) error {
 	if name, ok := strings.CutPrefix(facePath, "gocv:"); ok {
 		facePath = filepath.Join(w.gocvDir, name)
 	}
-	rect, err := w.d.simCamera.Show(facePath, code)
+	rect, err := w.hw.camera.Show(facePath, code)
 	if err != nil {
 		return err
 	}
@@ -123,9 +125,9 @@ func (w *world) Arrive(a *scenario.Arrival) error {
 }
 
 func (w *world) Leave() {
-	w.d.simCamera.Clear()
-	w.d.simThermal.SetFace(image.Rectangle{}, 0, 0)
-	w.d.simThermal.SetScreen(image.Rectangle{}, 0)
+	w.hw.camera.Clear()
+	w.hw.thermal.SetFace(image.Rectangle{}, 0, 0)
+	w.hw.thermal.SetScreen(image.Rectangle{}, 0)
 }
 
 func (w *world) SetPassage(active bool)   { w.passage.set(active) }

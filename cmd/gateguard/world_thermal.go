@@ -11,7 +11,7 @@ import (
 // showHeat puts what is behind a face photo shown at rect into the thermal
 // scene: a face at skin temperature, a warm screen, or nothing (a photo).
 func (w *world) showHeat(a *scenario.Arrival, rect image.Rectangle) {
-	t := w.d.simThermal
+	t := w.hw.thermal
 	t.SetFace(image.Rectangle{}, 0, 0)
 	t.SetScreen(image.Rectangle{}, 0)
 	if rect.Empty() {
@@ -34,7 +34,7 @@ func (w *world) showHeat(a *scenario.Arrival, rect image.Rectangle) {
 // time to settle on it: a full blackbody window (plus a few frames) after a
 // change the blackbody check must see as stable, two frames otherwise.
 func (w *world) SetThermal(ctx context.Context, st *scenario.ThermalStep) error {
-	t := w.d.simThermal
+	t := w.hw.thermal
 	if st.DriftC != nil {
 		t.SetDrift(*st.DriftC)
 	}
@@ -48,7 +48,7 @@ func (w *world) SetThermal(ctx context.Context, st *scenario.ThermalStep) error 
 		}
 		t.SetHotPixels(ps, 60)
 	}
-	bb := w.d.cfg.Thermal.Blackbody
+	bb := w.cfg.Thermal.Blackbody
 	if st.Blackbody != nil && bb != nil {
 		if *st.Blackbody {
 			t.SetBlackbody(bb.Region(), bb.SetpointC)

@@ -23,6 +23,10 @@ func TestMain(m *testing.M) {
 		crashChild(path)
 		return
 	}
+	if dirs := os.Getenv(lazyfsChildEnv); dirs != "" {
+		lazyfsChild(dirs)
+		return
+	}
 	// A goroutine that outlives the tests fails them (deps_test.go lists
 	// this package as pure).
 	goleak.VerifyTestMain(m)

@@ -10,6 +10,14 @@
 // keeps messages in memory for tests and for gates configured without an
 // outbox path.
 //
+// In this package a snapshot is always an image: the colourised thermal PNG
+// of a fever alert (vision/fusion renders it, the alert carries its SHA-256).
+// The outbox is the one place snapshots are kept: PutSnapshot, Snapshot and
+// Snapshots on both outboxes; Durable keeps them in its file within
+// Opts.MaxBytes and drops them oldest first before any record is refused,
+// Memory keeps the last MemorySnapshotBytes. OpenReadOnly reads them from a
+// file the daemon is not running on (`gateguard snapshot`).
+//
 // Why bbolt (go.etcd.io/bbolt) and not SQLite: the outbox is an append-only
 // queue keyed by sequence number, read in key order and deleted from the
 // front — exactly a B+tree bucket. bbolt is pure Go (no cgo: the package
@@ -26,4 +34,10 @@
 // watches, and the gate would restart its sequence numbers at 1, which the
 // central log would read as duplicates or gaps. Refusing to start is loud;
 // the error names the file and says how to start again (move it aside).
+// Before bbolt opens a file, precheck walks every page bbolt will read
+// (bbolt trusts its file and reports damage found while rebuilding its
+// freelist by panicking in a goroutine of its own, which kills the process),
+// and Open refuses unknown bucket names; a new file is created under a
+// temporary name and linked into place, so an empty outbox file is damage
+// too and is refused.
 package outbox

@@ -1,13 +1,16 @@
 package outbox
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -118,24 +121,20 @@ func Open(path string, o *Opts) (d *Durable, err error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = DefaultOpts.LockTimeout
 	}
-	created := false
-	if f, err := os.Open(path); err == nil {
-		var fi os.FileInfo
-		if fi, err = f.Stat(); err == nil {
-			err = precheck(f, fi.Size())
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if err := create(path); err != nil {
+			return nil, fmt.Errorf("outbox: create %s: %w", path, err)
 		}
-		_ = f.Close()
-		if err != nil {
-			return nil, unreadable(path, err)
-		}
-	} else if errors.Is(err, os.ErrNotExist) {
-		created = true
-	} else {
+	} else if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	// bbolt panics on some kinds of damaged pages, and a damaged page can
-	// make it read outside the mapped file: turn both into an error naming
-	// the file rather than a crash.
+	if err := checkFile(path, opts.LockTimeout); err != nil {
+		return nil, err
+	}
+	// precheck has walked every page bbolt will read at open. Should a
+	// damaged page still slip through, bbolt's panics in this goroutine and
+	// faults on reads outside the mapped file become an error naming the
+	// file rather than a crash.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	var db *bolt.DB
 	defer func() {
@@ -144,13 +143,9 @@ func Open(path string, o *Opts) (d *Durable, err error) {
 			d, err = nil, unreadable(path, fmt.Errorf("%v", r))
 		}
 	}()
-	db, err = bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:        opts.LockTimeout,
-		NoFreelistSync: true, // rebuilt by a scan at open; halves the pages written per commit
-		FreelistType:   bolt.FreelistMapType,
-	})
+	db, err = bolt.Open(path, 0o600, boltOpts(opts.LockTimeout))
 	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("outbox: %s is locked by another process (is another gateguard running?)", path)
+		return nil, lockedErr(path)
 	}
 	if err != nil {
 		return nil, unreadable(path, err)
@@ -161,13 +156,118 @@ func Open(path string, o *Opts) (d *Durable, err error) {
 		_ = db.Close()
 		return nil, unreadable(path, err)
 	}
-	if created {
-		if err := syncDir(filepath.Dir(path)); err != nil {
-			_ = db.Close()
-			return nil, fmt.Errorf("outbox: %s: %w", path, err)
+	return d, nil
+}
+
+// checkFile runs precheck on the file at path under a shared lock, so that
+// a file another process is writing is reported as locked, not damaged.
+func checkFile(path string, timeout time.Duration) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	defer f.Close()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			return fmt.Errorf("outbox: lock %s: %w", path, err)
+		}
+		if time.Now().After(deadline) {
+			return lockedErr(path)
+		}
+		time.Sleep(50 * time.Millisecond) // bbolt polls its lock the same way
+	}
+	fi, err := f.Stat()
+	if err == nil {
+		err = precheck(f, fi.Size())
+	}
+	if err != nil {
+		return unreadable(path, err)
+	}
+	return nil // closing f releases the lock
+}
+
+func lockedErr(path string) error {
+	return fmt.Errorf("outbox: %s is locked by another process (is another gateguard running?)", path)
+}
+
+// create makes a new, empty outbox file at path atomically: bbolt
+// initialises it under a temporary name, it is fsynced, then linked into
+// place and its directory fsynced. A crash leaves either no file or a
+// complete one, never an empty or half-written one, so an empty outbox
+// file can only be damage (precheck refuses it).
+func create(path string) error {
+	tmp := path + ".new" // a leftover of a crash during create: never held an event
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	db, err := bolt.Open(tmp, 0o600, boltOpts(time.Second))
+	if err != nil {
+		return err
+	}
+	if err := db.Sync(); err != nil {
+		_ = db.Close()
+		return err
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	// Link, unlike rename, never replaces a file another process created
+	// meanwhile.
+	if err := os.Link(tmp, path); err != nil && !errors.Is(err, os.ErrExist) {
+		if err := os.Rename(tmp, path); err != nil {
+			return err
 		}
 	}
-	return d, nil
+	_ = os.Remove(tmp)
+	return syncDir(filepath.Dir(path))
+}
+
+// boltOpts are the options every outbox file is opened with.
+func boltOpts(timeout time.Duration) *bolt.Options {
+	return &bolt.Options{
+		Timeout:        timeout,
+		NoFreelistSync: true, // rebuilt by a scan at open; halves the pages written per commit
+		FreelistType:   bolt.FreelistMapType,
+	}
+}
+
+// OpenReadOnly opens an existing outbox file for reading its snapshots
+// (Snapshot, Snapshots), after the same checks as Open, without writing to
+// it. bbolt's lock lets readers share the file with one another but not
+// with the gate that has it open: while gateguard runs, OpenReadOnly waits
+// o.LockTimeout and fails naming the lock.
+func OpenReadOnly(path string, o *Opts) (d *Durable, err error) {
+	opts := DefaultOpts
+	if o != nil && o.LockTimeout > 0 {
+		opts.LockTimeout = o.LockTimeout
+	}
+	if err := checkFile(path, opts.LockTimeout); err != nil {
+		return nil, err
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	var db *bolt.DB
+	defer func() {
+		if r := recover(); r != nil {
+			closeAfterPanic(db)
+			d, err = nil, unreadable(path, fmt.Errorf("%v", r))
+		}
+	}()
+	bo := boltOpts(opts.LockTimeout)
+	bo.ReadOnly = true
+	db, err = bolt.Open(path, 0o600, bo)
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, lockedErr(path)
+	}
+	if err != nil {
+		return nil, unreadable(path, err)
+	}
+	return &Durable{path: path, db: db, o: opts, pageSize: int64(db.Info().PageSize),
+		notify: make(chan struct{}, 1), changed: make(chan struct{}, 1), empty: make(chan struct{})}, nil
 }
 
 // closeAfterPanic releases the file lock of a database that panicked.
@@ -194,28 +294,54 @@ func syncDir(dir string) error {
 	return f.Sync()
 }
 
-// load checks the file's consistency, creates missing buckets and reads the
-// counters.
+// load creates missing buckets and reads the counters. The file's
+// consistency was checked by precheck (bbolt's tx.Check would run in a
+// goroutine of its own, where a panic on a damaged page cannot be caught).
 func (d *Durable) load() error {
-	var problems []error
+	buckets := [][]byte{bucketEvents, bucketMeta, bucketSnapshots, bucketSnapOrder, bucketQuarantine}
+	missing := false
 	err := d.db.View(func(tx *bolt.Tx) error {
-		for e := range tx.Check() {
-			problems = append(problems, e)
+		// A damaged bucket name would otherwise hide a bucket and have it
+		// recreated empty, silently dropping every unpublished record.
+		err := tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			if !slices.ContainsFunc(buckets, func(b []byte) bool { return bytes.Equal(b, name) }) {
+				return fmt.Errorf("unknown bucket %q (a damaged name?)", name)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, name := range buckets {
+			missing = missing || tx.Bucket(name) == nil
+		}
+		if m := tx.Bucket(bucketMeta); m != nil {
+			return m.ForEach(func(k, _ []byte) error {
+				if !bytes.Equal(k, keyLastSeq) && !bytes.Equal(k, keySnapSeq) {
+					return fmt.Errorf("meta: unknown key %q (a damaged name?)", k)
+				}
+				return nil
+			})
 		}
 		return nil
 	})
-	if err == nil && len(problems) > 0 {
-		err = fmt.Errorf("consistency check: %w", errors.Join(problems...))
-	}
 	if err != nil {
 		return err
 	}
-	err = d.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketEvents, bucketMeta, bucketSnapshots, bucketSnapOrder, bucketQuarantine} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
+	if missing { // a new file, or one from a version with fewer buckets
+		err = d.db.Update(func(tx *bolt.Tx) error {
+			for _, name := range buckets {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return err
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
+	}
+	err = d.db.View(func(tx *bolt.Tx) error {
 		ev := tx.Bucket(bucketEvents)
 		if k, _ := ev.Cursor().Last(); k != nil {
 			seq, ok := keySeq(k)

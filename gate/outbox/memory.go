@@ -21,11 +21,18 @@ type Memory struct {
 	max    int
 	notify chan struct{}
 
-	mu      sync.Mutex // guards the fields below
-	queue   []gate.Message
-	lastSeq uint64
-	empty   chan struct{} // closed while the queue is empty
+	mu        sync.Mutex // guards the fields below
+	queue     []gate.Message
+	lastSeq   uint64
+	empty     chan struct{} // closed while the queue is empty
+	snaps     map[string][]byte
+	snapOrder []string // oldest first
+	snapBytes int
 }
+
+// MemorySnapshotBytes bounds the snapshots a Memory outbox keeps; the
+// oldest are dropped past it.
+const MemorySnapshotBytes = 16 << 20
 
 var _ gate.Recorder = (*Memory)(nil)
 
@@ -139,3 +146,52 @@ func (m *Memory) WaitEmpty(ctx context.Context) error {
 
 // Ready is signalled after a Record.
 func (m *Memory) Ready() <-chan struct{} { return m.notify }
+
+// PutSnapshot keeps data (an image an alert refers to by hash) in memory,
+// dropping the oldest snapshots past MemorySnapshotBytes.
+func (m *Memory) PutSnapshot(hash string, data []byte) error {
+	if hash == "" || len(hash) > 128 {
+		return fmt.Errorf("outbox: snapshot hash %q must be 1–128 bytes", hash)
+	}
+	if len(data) > MaxSnapshotBytes {
+		return fmt.Errorf("outbox: snapshot %s: %d bytes exceeds %d", hash, len(data), MaxSnapshotBytes)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.snaps == nil {
+		m.snaps = map[string][]byte{}
+	}
+	if old, ok := m.snaps[hash]; ok {
+		m.snapBytes -= len(old)
+		m.snapOrder = slices.DeleteFunc(m.snapOrder, func(h string) bool { return h == hash })
+	}
+	m.snaps[hash] = append([]byte(nil), data...)
+	m.snapOrder = append(m.snapOrder, hash)
+	m.snapBytes += len(data)
+	for m.snapBytes > MemorySnapshotBytes && len(m.snapOrder) > 1 {
+		m.snapBytes -= len(m.snaps[m.snapOrder[0]])
+		delete(m.snaps, m.snapOrder[0])
+		m.snapOrder = m.snapOrder[1:]
+	}
+	return nil
+}
+
+// Snapshot returns the snapshot kept under hash; ok is false when there is
+// none (never stored, or dropped to make room).
+func (m *Memory) Snapshot(hash string) (data []byte, ok bool, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.snaps[hash]
+	return append([]byte(nil), d...), ok, nil
+}
+
+// Snapshots lists the kept snapshots, oldest first.
+func (m *Memory) Snapshots() ([]SnapshotInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]SnapshotInfo, 0, len(m.snapOrder))
+	for _, h := range m.snapOrder {
+		out = append(out, SnapshotInfo{Hash: h, Bytes: len(m.snaps[h])})
+	}
+	return out, nil
+}

@@ -73,3 +73,23 @@ func TestMemoryPeekAfterAckThrough(t *testing.T) {
 		t.Fatalf("AckThrough(100): %v, depth %d", err, m.Depth())
 	}
 }
+
+func TestMemorySnapshotsAreBounded(t *testing.T) {
+	m := NewMemory(10)
+	big := make([]byte, MaxSnapshotBytes)
+	for _, h := range []string{"a", "b", "c", "d", "e", "f"} {
+		if err := m.PutSnapshot(h, big); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, _ := m.Snapshots()
+	if len(list) != 4 || list[0].Hash != "c" || list[3].Hash != "f" {
+		t.Fatalf("kept %v, want the four newest (c–f)", list)
+	}
+	if _, ok, _ := m.Snapshot("a"); ok {
+		t.Fatal("the oldest snapshot was not dropped")
+	}
+	if got, ok, _ := m.Snapshot("f"); !ok || len(got) != len(big) {
+		t.Fatalf("snapshot f: %d bytes, %v", len(got), ok)
+	}
+}

@@ -28,7 +28,7 @@ func TestPrecheck(t *testing.T) {
 		want    string // "" for no error
 	}{
 		{"good", data, ""},
-		{"empty", nil, ""},
+		{"empty", nil, "empty"},
 		{"truncated", data[:len(data)/2], "truncated"},
 		{"short", data[:50], "past the end"},
 		{"one page", data[:100], "truncated"},

@@ -17,11 +17,15 @@ import (
 //	uvarint len(ID),    ID bytes
 //	uvarint len(Topic), Topic bytes
 //	        Payload bytes (the rest)
-//	uint32  CRC-32C (Castagnoli) of everything before it, big-endian
+//	uint32  CRC-32C (Castagnoli), big-endian, of the 8-byte key followed
+//	        by everything before the CRC
 //
 // bbolt checksums only its meta pages; the CRC catches a value damaged on
-// the medium, so that a bad record is quarantined instead of published.
-const recordVersion = 1
+// the medium, so that a bad record is quarantined instead of published, and
+// (since format 2) a damaged key, which would otherwise publish a record
+// under another sequence number. Format 1 records (CRC of the value alone)
+// are still read.
+const recordVersion = 2
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -46,14 +50,27 @@ func keySeq(k []byte) (uint64, bool) {
 // encodeRecord returns the stored value of m (its Seq is the key, not part
 // of the value).
 func encodeRecord(m gate.Message) []byte {
+	return encodeRecordVersion(m, recordVersion)
+}
+
+func encodeRecordVersion(m gate.Message, version byte) []byte {
 	b := make([]byte, 0, 1+2*binary.MaxVarintLen64+len(m.ID)+len(m.Topic)+len(m.Payload)+4)
-	b = append(b, recordVersion)
+	b = append(b, version)
 	b = binary.AppendUvarint(b, uint64(len(m.ID)))
 	b = append(b, m.ID...)
 	b = binary.AppendUvarint(b, uint64(len(m.Topic)))
 	b = append(b, m.Topic...)
 	b = append(b, m.Payload...)
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	return binary.BigEndian.AppendUint32(b, recordSum(m.Seq, b))
+}
+
+// recordSum is the CRC of a stored value's body: of the body alone in
+// format 1, of the key and the body from format 2 on.
+func recordSum(seq uint64, body []byte) uint32 {
+	if len(body) > 0 && body[0] == 1 {
+		return crc32.Checksum(body, castagnoli)
+	}
+	return crc32.Update(crc32.Checksum(seqKey(seq), castagnoli), castagnoli, body)
 }
 
 // decodeRecord parses a stored value; the returned message's slices are
@@ -63,11 +80,11 @@ func decodeRecord(seq uint64, v []byte) (gate.Message, error) {
 		return gate.Message{}, fmt.Errorf("%w %d: %d bytes is too short", ErrCorrupt, seq, len(v))
 	}
 	body, sum := v[:len(v)-4], binary.BigEndian.Uint32(v[len(v)-4:])
-	if got := crc32.Checksum(body, castagnoli); got != sum {
+	if got := recordSum(seq, body); got != sum {
 		return gate.Message{}, fmt.Errorf("%w %d: checksum %08x, stored %08x", ErrCorrupt, seq, got, sum)
 	}
-	if body[0] != recordVersion {
-		return gate.Message{}, fmt.Errorf("%w %d: format version %d, want %d", ErrCorrupt, seq, body[0], recordVersion)
+	if body[0] != 1 && body[0] != recordVersion {
+		return gate.Message{}, fmt.Errorf("%w %d: format version %d, want 1–%d", ErrCorrupt, seq, body[0], recordVersion)
 	}
 	rest := body[1:]
 	id, rest, err := lengthPrefixed(rest)

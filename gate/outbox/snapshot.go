@@ -68,8 +68,11 @@ func (d *Durable) PutSnapshot(hash string, data []byte) error {
 // none (never stored, or evicted to make room).
 func (d *Durable) Snapshot(hash string) (data []byte, ok bool, err error) {
 	err = d.view(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketSnapshots).Get([]byte(hash))
-		if len(v) >= 8 {
+		b := tx.Bucket(bucketSnapshots)
+		if b == nil {
+			return nil
+		}
+		if v := b.Get([]byte(hash)); len(v) >= 8 {
 			data, ok = append([]byte(nil), v[8:]...), true
 		}
 		return nil
@@ -98,4 +101,31 @@ func evictSnapshots(tx *bolt.Tx, need int64) (freed int64, n int, err error) {
 		n++
 	}
 	return freed, n, nil
+}
+
+// SnapshotInfo describes a stored snapshot.
+type SnapshotInfo struct {
+	Hash  string
+	Bytes int
+}
+
+// Snapshots lists the stored snapshots, oldest first.
+func (d *Durable) Snapshots() ([]SnapshotInfo, error) {
+	var out []SnapshotInfo
+	err := d.view(func(tx *bolt.Tx) error {
+		snaps, order := tx.Bucket(bucketSnapshots), tx.Bucket(bucketSnapOrder)
+		if snaps == nil || order == nil {
+			return nil
+		}
+		return order.ForEach(func(_, h []byte) error {
+			if v := snaps.Get(h); len(v) >= 8 {
+				out = append(out, SnapshotInfo{Hash: string(h), Bytes: len(v) - 8})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("outbox: list snapshots in %s: %w", d.path, err)
+	}
+	return out, nil
 }

@@ -10,29 +10,29 @@ import (
 	"image/color"
 	"image/png"
 	"math"
-	"os"
-	"path/filepath"
-	"sort"
-	"time"
 
 	"github.com/gateguard/gateguard/device/thermal"
 )
 
-// Snapshots keeps colourised thermal snapshots on the gate: each is a PNG
-// named by the SHA-256 of its content, so an alert can reference one by hash
-// and anyone holding the file can check it is the one referenced.
+// SnapshotStore keeps a fever snapshot (PNG bytes) under its hash: the
+// gate's outbox (gate/outbox), the one place snapshots are kept, within the
+// outbox's budget.
+type SnapshotStore interface {
+	PutSnapshot(hash string, data []byte) error
+}
+
+// Snapshots renders colourised thermal snapshots for fever alerts: each is a
+// PNG stored in Store under the SHA-256 of its content, so an alert can
+// reference one by hash and anyone holding the picture can check it is the
+// one referenced.
 type Snapshots struct {
-	// Dir is the folder the snapshots are written to; it is created if
-	// missing.
-	Dir string
+	// Store keeps the PNGs.
+	Store SnapshotStore
 	// Scale is how many screen pixels each thermal pixel becomes; 8 when zero.
 	Scale int
 	// MinC and MaxC are the temperatures at the ends of the colour map;
 	// 20–40 °C when both are zero, so that snapshots compare with each other.
 	MinC, MaxC float64
-	// MaxBytes bounds the folder: after each save the oldest snapshots are
-	// removed until the rest fit (the newest is always kept). 0: no bound.
-	MaxBytes int64
 }
 
 // inferno is a perceptually uniform dark-to-bright colour map (the
@@ -81,11 +81,11 @@ func colourAt(t float64) color.RGBA {
 	return color.RGBA{mix(a.R, b.R), mix(a.G, b.G), mix(a.B, b.B), 255}
 }
 
-// Save renders tf, writes it atomically as Dir/<sha256>.png and returns the
+// Save renders tf, stores it as a PNG under its SHA-256 and returns the
 // hash in hex.
 func (s *Snapshots) Save(tf *thermal.Frame) (string, error) {
-	if s.Dir == "" {
-		return "", errors.New("fusion: snapshot folder not set")
+	if s.Store == nil {
+		return "", errors.New("fusion: snapshot store not set")
 	}
 	img, err := s.Render(tf)
 	if err != nil {
@@ -97,62 +97,8 @@ func (s *Snapshots) Save(tf *thermal.Frame) (string, error) {
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	name := hex.EncodeToString(sum[:])
-	if err := os.MkdirAll(s.Dir, 0o750); err != nil {
-		return "", fmt.Errorf("fusion: snapshot folder: %w", err)
-	}
-	path := filepath.Join(s.Dir, name+".png")
-	if _, err := os.Stat(path); err == nil {
-		return name, nil // the same picture is already kept
-	}
-	if err := writeAtomic(path, buf.Bytes()); err != nil {
-		return "", err
-	}
-	if err := s.prune(path); err != nil {
-		return name, err // the snapshot is kept; the folder is over its bound
+	if err := s.Store.PutSnapshot(name, buf.Bytes()); err != nil {
+		return "", fmt.Errorf("fusion: snapshot %s: %w", name, err)
 	}
 	return name, nil
-}
-
-// prune removes the oldest snapshots (by modification time) until the
-// folder's PNG files fit in MaxBytes, never removing keep.
-func (s *Snapshots) prune(keep string) error {
-	if s.MaxBytes <= 0 {
-		return nil
-	}
-	entries, err := os.ReadDir(s.Dir)
-	if err != nil {
-		return fmt.Errorf("fusion: snapshot folder: %w", err)
-	}
-	type snap struct {
-		path string
-		size int64
-		mod  time.Time
-	}
-	var snaps []snap
-	var total int64
-	for _, e := range entries {
-		if e.IsDir() || filepath.Ext(e.Name()) != ".png" {
-			continue
-		}
-		info, err := e.Info()
-		if err != nil {
-			continue // removed meanwhile
-		}
-		snaps = append(snaps, snap{filepath.Join(s.Dir, e.Name()), info.Size(), info.ModTime()})
-		total += info.Size()
-	}
-	sort.Slice(snaps, func(i, j int) bool { return snaps[i].mod.Before(snaps[j].mod) })
-	for _, sn := range snaps {
-		if total <= s.MaxBytes {
-			break
-		}
-		if sn.path == keep {
-			continue
-		}
-		if err := os.Remove(sn.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("fusion: prune snapshots: %w", err)
-		}
-		total -= sn.size
-	}
-	return nil
 }
