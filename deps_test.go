@@ -49,7 +49,7 @@ var pure = map[string][]forbid{
 	"./device/thermal/amg8833":               drivers,
 	"./configs":                              drivers,
 	"./configs/schema":                       drivers,
-	"./service":                              drivers,
+	"./systemd":                              drivers,
 }
 
 const module = "github.com/gateguard/gateguard/"

@@ -27,10 +27,15 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	log := newLogger(cfg.Log)
 	log.Info("starting", "version", version, "site", cfg.Site, "gate", cfg.Gate, "config", cfg.Hash[:12])
+	wd, err := newWatchdog(log)
+	if err != nil {
+		return err
+	}
 	d, err := build(cfg, log, parts{})
 	if err != nil {
 		return err
 	}
+	wd.plug(d) // systemd: READY once the gate decides, watchdog while its loops live
 	// A durable outbox keeps what is not yet published across the restart;
 	// an in-memory one gets a few seconds to publish it before the process
 	// ends (the systemd unit allows 15 s to stop).

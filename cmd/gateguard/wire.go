@@ -56,6 +56,7 @@ import (
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/mqtt"
+	"github.com/gateguard/gateguard/systemd"
 	"github.com/gateguard/gateguard/vision"
 	"github.com/gateguard/gateguard/vision/fusion"
 	"github.com/gateguard/gateguard/vision/scan"
@@ -223,10 +224,16 @@ func fanOut(fns []func(lane string)) func(lane string) {
 	}
 }
 
-// newLogger builds the daemon's logger from the config.
+// newLogger builds the daemon's logger from the config. Under systemd,
+// with stderr connected to the journal (JOURNAL_STREAM), records go to
+// journald natively, each attribute a field of its own (journalctl -o
+// verbose; journalctl -u gateguard GATE=lane-1).
 func newLogger(c configs.Log) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Level))
+	if systemd.StderrIsJournal() {
+		return slog.New(systemd.NewJournalHandler(systemd.JournalOptions{Identifier: "gateguard", Level: level}))
+	}
 	o := &slog.HandlerOptions{Level: level}
 	if c.Format == "json" {
 		return slog.New(slog.NewJSONHandler(os.Stderr, o))

@@ -1,4 +1,4 @@
-package service
+package systemd
 
 import (
 	"errors"
@@ -51,14 +51,14 @@ func (n *Notifier) Notify(state string) error {
 	if n.conn == nil {
 		c, err := net.DialUnix("unixgram", nil, n.addr)
 		if err != nil {
-			return fmt.Errorf("service: notify socket %s: %w", n.addr.Name, err)
+			return fmt.Errorf("systemd: notify socket %s: %w", n.addr.Name, err)
 		}
 		n.conn = c
 	}
 	if _, err := n.conn.Write([]byte(state)); err != nil {
 		n.conn.Close()
 		n.conn = nil
-		return fmt.Errorf("service: notify %q: %w", state, err)
+		return fmt.Errorf("systemd: notify %q: %w", state, err)
 	}
 	return nil
 }
@@ -79,7 +79,7 @@ func (n *Notifier) Close() error {
 }
 
 // ErrNoWatchdog reports that the service manager expects no watchdog pings.
-var ErrNoWatchdog = errors.New("service: no watchdog (WATCHDOG_USEC unset)")
+var ErrNoWatchdog = errors.New("systemd: no watchdog (WATCHDOG_USEC unset)")
 
 // WatchdogInterval returns the watchdog timeout the service manager set
 // (WatchdogSec, passed as WATCHDOG_USEC), when it is meant for this process
@@ -94,7 +94,7 @@ func WatchdogInterval() (time.Duration, error) {
 	}
 	us, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || us <= 0 {
-		return 0, fmt.Errorf("service: WATCHDOG_USEC=%q is not a positive number of microseconds", s)
+		return 0, fmt.Errorf("systemd: WATCHDOG_USEC=%q is not a positive number of microseconds", s)
 	}
 	return time.Duration(us) * time.Microsecond, nil
 }

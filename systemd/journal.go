@@ -1,4 +1,4 @@
-package service
+package systemd
 
 import (
 	"context"
@@ -141,14 +141,14 @@ func (c *journalConn) send(b []byte) error {
 	if c.c == nil {
 		conn, err := net.DialUnix("unixgram", nil, c.addr)
 		if err != nil {
-			return fmt.Errorf("service: journal socket %s: %w", c.addr.Name, err)
+			return fmt.Errorf("systemd: journal socket %s: %w", c.addr.Name, err)
 		}
 		c.c = conn
 	}
 	if _, err := c.c.Write(b); err != nil {
 		c.c.Close()
 		c.c = nil
-		return fmt.Errorf("service: journal write (%d bytes): %w", len(b), err)
+		return fmt.Errorf("systemd: journal write (%d bytes): %w", len(b), err)
 	}
 	return nil
 }

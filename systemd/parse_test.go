@@ -1,4 +1,4 @@
-package service
+package systemd
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ func parseJournal(b []byte) (map[string]string, error) {
 	for len(b) > 0 {
 		nl := bytes.IndexByte(b, '\n')
 		if nl < 0 {
-			return nil, fmt.Errorf("service: journal datagram: field without newline")
+			return nil, fmt.Errorf("systemd: journal datagram: field without newline")
 		}
 		line := b[:nl]
 		if k, v, ok := bytes.Cut(line, []byte("=")); ok {
@@ -23,12 +23,12 @@ func parseJournal(b []byte) (map[string]string, error) {
 		}
 		b = b[nl+1:]
 		if len(b) < 8 {
-			return nil, fmt.Errorf("service: journal datagram: %s: short length", line)
+			return nil, fmt.Errorf("systemd: journal datagram: %s: short length", line)
 		}
 		n := binary.LittleEndian.Uint64(b)
 		b = b[8:]
 		if uint64(len(b)) < n+1 {
-			return nil, fmt.Errorf("service: journal datagram: %s: value shorter than %d", line, n)
+			return nil, fmt.Errorf("systemd: journal datagram: %s: value shorter than %d", line, n)
 		}
 		m[string(line)] = string(b[:n])
 		b = b[n+1:]
