@@ -30,6 +30,7 @@ var pure = map[string][]forbid{
 	"./gate": append(drivers[:len(drivers):len(drivers)],
 		forbid{"go.etcd.io/bbolt", "storage is gate/outbox's, reached through the Recorder port; the core stays a pure state machine"},
 		forbid{"net/http", "nothing on the gate's path waits on the network: online checks are gate/credential's, behind the Verifier port"},
+		forbid{"github.com/prometheus", "decisions are counted through the gate.Metrics port; Prometheus is cmd's"},
 	),
 	"./gate/scenario":                        drivers,
 	"./gate/outbox":                          drivers,

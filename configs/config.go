@@ -40,6 +40,8 @@ type Config struct {
 	Outbox Outbox `yaml:"outbox"`
 	// Commands sets the signed commands the gate accepts over MQTT.
 	Commands Commands `yaml:"commands"`
+	// Metrics is the Prometheus endpoint; off unless Listen is set.
+	Metrics Metrics `yaml:"metrics"`
 
 	// Hash is the SHA-256 of the file the config was loaded from, in hex. It is
 	// published in the retained info topic so the central side can tell which
@@ -411,4 +413,13 @@ func (m MQTT) Password() (string, error) {
 		return strings.TrimRight(string(b), "\r\n"), nil
 	}
 	return "", nil
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	// Listen is the host:port the /metrics endpoint listens on (e.g.
+	// "127.0.0.1:9460", or ":9460" on every interface); empty is off, the
+	// default. The endpoint has no authentication: bind it to a management
+	// network or to loopback behind a proxy.
+	Listen string `yaml:"listen"`
 }

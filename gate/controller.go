@@ -53,6 +53,8 @@ type Options struct {
 	// OnLane, when set, is called from the controller's goroutine on every
 	// lane change. It must not block.
 	OnLane func(lane string)
+	// Metrics counts decisions and device faults; nil counts nothing.
+	Metrics Metrics
 }
 
 // Controller owns the gate's state. Feed it with Observe, Thermal and Input;
@@ -125,6 +127,9 @@ func New(o Options) (*Controller, error) {
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
+	}
+	if o.Metrics == nil {
+		o.Metrics = noMetrics{}
 	}
 	if o.Now == nil {
 		o.Now = time.Now

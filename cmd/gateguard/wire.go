@@ -72,7 +72,8 @@ type daemon struct {
 	outbox   eventLog
 	pub      *mqtt.Publisher // nil with mqtt off
 	ctrl     *gate.Controller
-	remote   *remote // nil with mqtt off (remote.go)
+	remote   *remote      // nil with mqtt off (remote.go)
+	metrics  *gateMetrics // nil without parts.metrics
 	onFrame  []func(vision.Observation)
 	services []service
 	closers  closers
@@ -95,6 +96,9 @@ type parts struct {
 	onFrame []func(vision.Observation)
 	// services are goroutines the daemon runs and owns beside its own.
 	services []service
+	// metrics, when set, instruments the gate (metrics.go): the
+	// controller's decisions, the camera loops, the outbox and the broker.
+	metrics *gateMetrics
 }
 
 // service is a goroutine plugged into the daemon: run works until ctx ends.
@@ -110,7 +114,7 @@ func build(cfg *configs.Config, log *slog.Logger, p parts) (_ *daemon, err error
 	}
 	// d is not the named result: "return nil, err" would set it to nil
 	// before the deferred close runs.
-	d := &daemon{cfg: cfg, log: log, onFrame: p.onFrame, services: p.services}
+	d := &daemon{cfg: cfg, log: log, onFrame: p.onFrame, services: p.services, metrics: p.metrics}
 	defer func() {
 		if err != nil {
 			d.close()
@@ -138,11 +142,17 @@ func build(cfg *configs.Config, log *slog.Logger, p parts) (_ *daemon, err error
 	if d.pub != nil {
 		ports.State = d.pub
 	}
+	if p.metrics != nil {
+		ports.Metrics = p.metrics
+	}
 	if d.ctrl, err = newController(cfg, log, ports); err != nil {
 		return nil, err
 	}
 	if d.remote, err = newRemote(cfg, log, d.pub, d.ctrl); err != nil {
 		return nil, err
+	}
+	if p.metrics != nil {
+		p.metrics.plug(d)
 	}
 	return d, nil
 }
