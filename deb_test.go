@@ -97,6 +97,11 @@ func TestDebPackage(t *testing.T) {
 		t.Error("the packaged unit is not configs/gateguard.service")
 	}
 
+	// A commit id is not a release: it sorts below every release.
+	if dev := strings.TrimSpace(run("scripts/deb.sh", "armhf", bin, out, "9a18802")); filepath.Base(dev) != "gateguard_0~git9a18802_armhf.deb" {
+		t.Errorf("commit-id package %s, want version 0~git9a18802", dev)
+	}
+
 	wrong := exec.Command("scripts/deb.sh", "arm64", bin, out, "1.2.3")
 	if msg, err := wrong.CombinedOutput(); err == nil || !strings.Contains(string(msg), "not arm64") {
 		t.Errorf("an armhf binary packaged as arm64: %v %s", err, msg)

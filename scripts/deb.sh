@@ -27,9 +27,10 @@ case "$arch:$machine" in
   "amd64:Advanced Micro Devices X86-64"|arm64:AArch64|armhf:ARM) ;;
   *) echo "deb: $bin is built for '${machine:-unknown}', not $arch" >&2; exit 1 ;;
 esac
-# A Debian version starts with a digit: a bare commit id becomes 0~git<id>.
+# A release version (1.2.3) is kept; anything else (a bare commit id, "dev")
+# becomes 0~git<it>, which sorts below every release.
 version=${version#v}
-[[ "$version" =~ ^[0-9] ]] || version="0~git${version}"
+[[ "$version" =~ ^[0-9]+\.[0-9] ]] || version="0~git${version}"
 version=${version//-/+}
 
 # depends maps each NEEDED soname of the binary to its bookworm package.
