@@ -51,8 +51,9 @@ test: deps facenet-model
 	$(GO) test -race -count=1 $(PURE)
 	GATEGUARD_REQUIRE_FACENET=1 GATEGUARD_FACEAPI_DIR=$(FACEAPI_DIR) $(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags matprofile ./vision/...
+	@$(MAKE) --no-print-directory test-display
 
-demo: build
+demo: build facenet-model
 	@scripts/demo.sh
 
 bench: deps
@@ -147,6 +148,16 @@ facenet-model: deps
 
 eval-faces: facenet-model
 	$(GO) run ./cmd/eval-faces -faces '$(FACES_DIR)' -model $(FACENET_MODEL) -tune '$(FACE_TUNE)' $(FACE_DESCRIPTOR)
+# The lane display in headless chromium (issue 15): Debian's chromium driven
+# by playwright-core (pinned in tests/browser/package-lock.json, npm ci; no
+# browser download) on the demo scenario, in English and in Chinese; the
+# screenshots go to bin/display-screens/.
+.PHONY: browser-deps test-display
+browser-deps: deps
+	@scripts/browser-deps.sh
+
+test-display: build browser-deps
+	GATEGUARD_BIN=$(CURDIR)/$(BIN) node tests/browser/display.test.js
 
 # Memory on the demo (issue 12): runs `make demo`'s daemon under
 # scripts/rss.sh; the last line is rss_mb=… anon_mb=… file_mb=… hwm_mb=…

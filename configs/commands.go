@@ -85,7 +85,7 @@ func tlsURL(broker string) bool {
 }
 
 // commandPerms are the values operators[].allow accepts.
-var commandPerms = []string{"open", "set_mode", "reload", "get_state", "override"}
+var commandPerms = []string{"open", "set_mode", "reload", "get_state", "override", "enroll"}
 
 // validateSecurity checks commands, mqtt.tls and mqtt.homeassistant.
 func (c *Config) validateSecurity(v *validator) {

@@ -42,6 +42,12 @@ type Config struct {
 	Commands Commands `yaml:"commands"`
 	// Metrics is the Prometheus endpoint; off unless Listen is set.
 	Metrics Metrics `yaml:"metrics"`
+	// Display is the lane display (display.go).
+	Display Display `yaml:"display"`
+	// Tower is the lane's signal tower (display.go).
+	Tower Tower `yaml:"tower"`
+	// Faces sets face verification and the enrolled templates.
+	Faces Faces `yaml:"faces"`
 
 	// Hash is the SHA-256 of the file the config was loaded from, in hex. It is
 	// published in the retained info topic so the central side can tell which
@@ -230,6 +236,10 @@ type Policy struct {
 	RequireFace bool `yaml:"require_face"`
 	// RequireTemperature denies when no skin temperature can be measured.
 	RequireTemperature bool `yaml:"require_temperature"`
+	// MultipleFaces is what more than one face in the checking zone does:
+	// deny (reason multiple_faces and a tailgating alert) or screen_all
+	// (every face in the zone must pass the temperature check).
+	MultipleFaces string `yaml:"multiple_faces"`
 }
 
 // MQTT is the broker connection.
@@ -330,7 +340,9 @@ func Default() *Config {
 			FeverAction:        "deny",
 			RequireFace:        true,
 			RequireTemperature: true,
+			MultipleFaces:      "deny",
 		},
+		Faces: defaultFaces(),
 		MQTT: MQTT{
 			Enabled:        true,
 			Broker:         "tcp://127.0.0.1:1883",
@@ -343,6 +355,8 @@ func Default() *Config {
 		Outbox: Outbox{MaxEvents: 100000, MaxBytes: 256 << 20},
 
 		Commands: Commands{MaxBytes: 4096, MaxTTL: 5 * time.Minute},
+		Display:  defaultDisplay(),
+		Tower:    defaultTower(),
 	}
 }
 

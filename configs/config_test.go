@@ -3,6 +3,7 @@ package configs
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -243,5 +244,26 @@ func TestRaspberryPiUsernameMatchesACL(t *testing.T) {
 	}
 	if patterns == 0 {
 		t.Fatal("mosquitto-acl.conf has no %u pattern")
+	}
+}
+
+// TestLaneKeys: display.* and tower.* are read as written.
+func TestLaneKeys(t *testing.T) {
+	c, err := Load("testdata/good/lane.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, tw := c.Display, c.Tower
+	if !d.Enabled || d.Language != "zh-Hans" || d.Hold != 4*time.Second || !d.Privacy.HideNames || d.Sound.Speech ||
+		!slices.Equal(d.Sound.Mute, []string{"idle", "code_seen"}) {
+		t.Errorf("display %+v", d)
+	}
+	if !tw.Enabled || tw.Buzzer == nil || !tw.Buzzer.ActiveLow || tw.Green.Pin != "GPIO5" || tw.SafeState != "red" ||
+		tw.BuzzerMode != "always" || len(tw.Outputs()) != 4 {
+		t.Errorf("tower %+v", tw)
+	}
+	def := Default()
+	if def.Display.Enabled || def.Display.Listen != "127.0.0.1:8088" || def.Tower.Enabled || def.Tower.SafeState != "off" {
+		t.Errorf("defaults: display %+v tower %+v", def.Display, def.Tower)
 	}
 }

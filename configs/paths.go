@@ -16,6 +16,7 @@ func (c *Config) resolvePaths() {
 		&c.Outbox.Path,
 		&c.MQTT.PasswordFile, &c.MQTT.TLS.CAFile, &c.MQTT.TLS.CertFile, &c.MQTT.TLS.KeyFile,
 		&c.Commands.NonceFile,
+		&c.Faces.Model, &c.Faces.TemplatesFile, &c.Faces.KeyFile,
 		&c.Credentials.SitePass.RevocationList, &c.Credentials.HealthCode.CAFile,
 	} {
 		*p = c.Resolve(*p)

@@ -103,6 +103,7 @@ func (c *Config) Validate() error {
 	v.duration("policy.repeat_suppress", p.RepeatSuppress, 0, 10*time.Minute)
 	v.duration("policy.alert_window", p.AlertWindow, 0, 24*time.Hour)
 	v.oneOf("policy.fever_action", p.FeverAction, "deny", "log")
+	v.faces(c)
 
 	m := c.MQTT
 	if m.Enabled {
@@ -138,6 +139,7 @@ func (c *Config) Validate() error {
 			v.add("metrics.listen", "port %q is not 1–65535", port)
 		}
 	}
+	c.validateLane(v)
 	if b := c.Outbox.MaxBytes; b < 16<<20 || b > 1<<40 {
 		v.add("outbox.max_bytes", "%d is outside %d–%d (16 MiB–1 TiB)", b, int64(16<<20), int64(1<<40))
 	}

@@ -22,15 +22,18 @@ func (c *Controller) onObservation(ctx context.Context, o vision.Observation) {
 	now := c.o.Now()
 	if c.lane == LaneIdle {
 		code, ok := c.newCode(o.Codes, now)
-		if !ok {
+		switch {
+		case ok:
+			c.startAttempt(ctx, code, now)
+		case !c.startFaceOnly(o, now):
 			return
 		}
-		c.startAttempt(ctx, code, now)
 	}
 	if c.lane != LaneChecking {
 		return
 	}
 	c.gather(o, now)
+	c.hintChanged()
 	if c.complete() {
 		c.finish(false)
 	}
@@ -94,38 +97,46 @@ func (c *Controller) onVerified(v verdictFor) {
 	}
 }
 
-// gather takes the subject's face and, with a fresh thermal frame, its
-// temperature from an observation.
+// gather takes the holder's face (faces.go) and, with a fresh thermal
+// frame, its temperature from an observation, and counts the faces in the
+// checking zone.
 func (c *Controller) gather(o vision.Observation, now time.Time) {
-	face, ok := o.Subject()
+	a := c.att
+	i, ok := c.bindHolder(o)
+	c.countZone(o, i, ok, now)
 	if !ok {
 		return
 	}
+	face := o.Faces[i]
 	if q := face.Quality; q.Assessed && !q.Good {
 		// Too small, blurred or turned away: wait for a better frame, and
 		// say why if none comes.
-		c.att.poorFace = true
-		c.log.Debug("face not good enough", "attempt", c.att.id, "why", q.Reasons)
+		a.poorFace = true
+		c.log.Debug("face not good enough", "attempt", a.id, "why", q.Reasons)
 		return
 	}
-	c.att.faceSeen = true
+	a.faceSeen = true
+	if len(face.Descriptor) > 0 && len(a.fa.descs) < maxDescriptors {
+		a.fa.descs = append(a.fa.descs, face.Descriptor)
+	}
 	if c.o.Thermometer == nil {
 		return
 	}
 	if c.thermalFaulty() {
 		// No frame will come (or only a stale one): the fail mode decides.
-		c.att.th.unavailable = true
+		a.th.unavailable = true
 		return
 	}
-	if c.tframe == nil {
-		return
-	}
-	// Only a thermal frame taken after the credential was seen shows the
-	// person now at the gate, not the one before.
-	if c.tframe.Time.Before(c.att.started) || now.Sub(c.tframe.Time) > c.o.ThermalMaxAge {
+	if !c.freshThermal(now) {
 		return
 	}
 	c.measure(face, o.Size)
+}
+
+// freshThermal reports whether the latest thermal frame shows the person now
+// at the gate: taken after the credential was seen, and recent.
+func (c *Controller) freshThermal(now time.Time) bool {
+	return c.tframe != nil && !c.tframe.Time.Before(c.att.started) && now.Sub(c.tframe.Time) <= c.o.ThermalMaxAge
 }
 
 // complete reports whether the attempt has everything it needs.
@@ -138,10 +149,17 @@ func (c *Controller) complete() bool {
 		return true // already denied; no need to wait
 	}
 	p := c.o.Policy
+	if a.fa.multiple && p.MultipleFaces != MultipleFacesScreenAll {
+		return true // denied: more than one person presents one credential
+	}
+	if !c.facesComplete(a) {
+		return false
+	}
 	if p.RequireFace && !a.faceSeen {
 		return false
 	}
-	if p.RequireTemperature && c.o.Thermometer != nil && a.reading == nil && !a.th.unavailable {
+	needTemp := p.RequireTemperature || a.cred.Kind == CredentialFace
+	if needTemp && c.o.Thermometer != nil && a.reading == nil && !a.th.unavailable {
 		return false
 	}
 	return true
@@ -185,6 +203,7 @@ func (c *Controller) decisionInput(a *attempt, timedOut bool) Attempt {
 		at.Reading = nil
 	}
 	a.applyThermal(&at)
+	c.applyFaces(a, &at)
 	return at
 }
 
@@ -205,6 +224,7 @@ func (c *Controller) recordEntry(a *attempt, v Verdict) (Event, bool) {
 	}
 	ev.FaceSeen = a.faceSeen
 	ev.Reading = a.reading
+	ev.Face = a.fa.match
 	admit := v.Admit
 	if err := c.record(TopicAccess, ev.ID, &ev.Seq, &ev); err != nil {
 		admit = false
@@ -221,11 +241,14 @@ func (c *Controller) recordEntry(a *attempt, v Verdict) (Event, bool) {
 		person = a.code.Text // an unverified credential still names one person
 	}
 	if v.Fever {
-		c.personalAlert(AlertFever, "warning", person, ev, feverMessage(a.reading, c.o.Policy))
+		r := c.alertReading(a, true)
+		c.personalAlert(AlertFever, "warning", person, withReading(ev, r), feverMessage(r, c.o.Policy))
 	}
 	if v.Spoof {
-		c.personalAlert(AlertSpoof, "warning", person, ev, spoofMessage(a.reading))
+		r := c.alertReading(a, false)
+		c.personalAlert(AlertSpoof, "warning", person, withReading(ev, r), spoofMessage(r))
 	}
+	c.faceAlerts(a, ev, v, person)
 	if msg, ok := passbackViolation(a.cred); ok {
 		c.personalAlert(AlertPassback, "warning", person, ev, msg)
 	}
@@ -235,12 +258,13 @@ func (c *Controller) recordEntry(a *attempt, v Verdict) (Event, bool) {
 // act opens the lane for a recorded admission, or returns it to idle.
 func (c *Controller) act(a *attempt, ev Event, admit bool) {
 	if !admit {
-		c.setLane(LaneIdle)
+		ev.Decision = "denied" // as logged, also when only the record failed
+		c.setLaneFor(LaneIdle, &ev, false)
 		return
 	}
 	if err := c.o.Turnstile.Release(); err != nil {
 		c.onHealth(deviceHealth{"relay", err})
-		c.setLane(LaneIdle)
+		c.setLaneFor(LaneIdle, &ev, false)
 		return
 	}
 	c.openedBy = ev.ID
@@ -248,7 +272,7 @@ func (c *Controller) act(a *attempt, ev Event, admit bool) {
 		c.o.Admissions.Admitted(a.cred, ev.Time)
 	}
 	c.deadline = c.o.Now().Add(c.o.PassageTimeout)
-	c.setLane(LaneOpen)
+	c.setLaneFor(LaneOpen, &ev, true)
 }
 
 func (c *Controller) logDecision(ev Event, admit bool) {

@@ -45,6 +45,9 @@ type Options struct {
 	State       StateSink   // optional
 	Verifier    Verifier    // nil: any non-empty payload is an unverified credential
 	Thermometer Thermometer // nil: no temperature is measured
+	// Faces compares the holder's face with enrolled templates; nil: no
+	// face is ever compared (as if nobody were enrolled).
+	Faces FaceMatcher
 	// Admissions, when set, is told of every admission (anti-passback).
 	Admissions AdmissionSink
 	Log        *slog.Logger
@@ -55,6 +58,10 @@ type Options struct {
 	OnLane func(lane string)
 	// Metrics counts decisions and device faults; nil counts nothing.
 	Metrics Metrics
+	// LaneObserver, when set, is told what the people at the lane should
+	// see and hear (lanesignal.go): every lane and mode change, hints while
+	// checking, and each decision as recorded. gate/lane implements it.
+	LaneObserver LaneObserver
 }
 
 // Controller owns the gate's state. Feed it with Observe, Thermal and Input;
@@ -86,6 +93,7 @@ type Controller struct {
 	faults    map[string]string // device → alert id of an open fault
 	personal  map[personKey]*personAlert
 	remote    remoteState
+	laneSeq   uint64 // of the last LaneSignal
 	// outboxHealth is the outbox's health as last reported through
 	// DeviceHealth (the outbox's only route into the gate); recordFailing
 	// is set while the gate's own Records are refused.
@@ -107,6 +115,9 @@ type attempt struct {
 	reading  *Reading
 	started  time.Time
 	th       thermalAttempt
+	// shownHint is the hint last signalled to the lane (lanesignal.go).
+	shownHint Reason
+	fa        faceAttempt
 }
 
 // verdictFor is a credential verdict for the attempt with the given id.
@@ -220,6 +231,7 @@ func putLatest[T any](ch chan T, v T) {
 // (unless a fire alarm is latched, which keeps it free).
 func (c *Controller) Run(ctx context.Context) error {
 	c.publishState()
+	c.signalLane(nil, false)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	sweepEvery := time.Hour
@@ -272,7 +284,16 @@ func (c *Controller) armTimer(t *time.Timer) {
 }
 
 func (c *Controller) setLane(l string) {
+	c.setLaneFor(l, nil, false)
+}
+
+// setLaneFor changes the lane state after a decision on entry (nil: no
+// decision) and signals the lane observer of both at once.
+func (c *Controller) setLaneFor(l string, entry *Event, admitted bool) {
 	if c.lane == l {
+		if entry != nil {
+			c.signalLane(entry, admitted)
+		}
 		return
 	}
 	c.lane = l
@@ -280,6 +301,7 @@ func (c *Controller) setLane(l string) {
 	if c.o.OnLane != nil {
 		c.o.OnLane(l)
 	}
+	c.signalLane(entry, admitted)
 }
 
 func (c *Controller) shutdown() {

@@ -119,6 +119,18 @@ type Policy struct {
 	// ThermalFailOpen admits, marked unscreened, while screening is
 	// unavailable (blackbody missing or unstable) instead of denying.
 	ThermalFailOpen bool
+	// MultipleFaces is what more than one face in the checking zone does
+	// (faces.go); the zero value denies.
+	MultipleFaces MultipleFaces
+	// ZoneMinEyePx is the least eye distance, in pixels, of a face in the
+	// checking zone (vision.InZone); 0 counts every face in the frame.
+	ZoneMinEyePx float64
+	// RequireMatch says when the presenting face must match the holder's
+	// enrolled face; the zero value is MatchEnrolled.
+	RequireMatch MatchRule
+	// FaceOnly lets an enrolled face recognised without a code start an
+	// attempt (1:N), as a credential of kind CredentialFace.
+	FaceOnly bool
 }
 
 // Attempt is what the gate gathered about one person.
@@ -126,8 +138,17 @@ type Attempt struct {
 	Mode       Mode
 	Credential *Credential // nil: no credential
 	FaceSeen   bool
-	PoorFace   bool     // faces were seen, none good enough to check
-	FaceMatch  *bool    // nil: not checked (no enrolled face or no matcher)
+	PoorFace   bool  // faces were seen, none good enough to check
+	FaceMatch  *bool // nil: not checked (no enrolled face or no matcher)
+	// HolderEnrolled is true when the credential's holder has an enrolled
+	// face (so FaceMatch must be true to admit, unless RequireMatch is off).
+	HolderEnrolled bool
+	// MultipleFaces is true when more than one face was in the checking
+	// zone at once during the attempt.
+	MultipleFaces bool
+	// Companions are the other faces in the zone, screened under
+	// MultipleFacesScreenAll.
+	Companions []Companion
 	Reading    *Reading // nil: no temperature measured
 	TimedOut   bool     // the check timeout expired before all checks were done
 	// ThermalUnavailable is set when screening was paused (no usable
@@ -152,8 +173,9 @@ type Verdict struct {
 }
 
 // Decide is the gate's pure decision: it admits only a green, verified
-// credential (or an explicitly insecure one) with a face, a plausible skin
-// temperature and no fever, never during a fire alarm, and lists every
+// credential (or an explicitly insecure one) presented by one person whose
+// face matches the holder's enrolled face (when enrolled), with a plausible
+// skin temperature and no fever, never during a fire alarm, and lists every
 // reason for a denial.
 func Decide(p Policy, a Attempt) Verdict {
 	var v Verdict
@@ -168,15 +190,18 @@ func Decide(p Policy, a Attempt) Verdict {
 	case c.Status != StatusGreen || (!c.Verified && !c.Insecure):
 		deny(ReasonCredential)
 	}
-	if a.FaceSeen {
-		if a.FaceMatch != nil && !*a.FaceMatch {
-			deny(ReasonFaceMismatch)
-		}
-	} else if p.RequireFace && a.PoorFace {
+	decideFaces(p, a, deny)
+	switch {
+	case a.FaceSeen:
+	case p.RequireFace && a.PoorFace:
 		deny(ReasonPoorFace)
-	} else if p.RequireFace {
+	case p.RequireFace:
 		deny(ReasonNoFace)
 	}
+	// A face is a credential only with living skin behind it: it always
+	// needs a reading, and screening's fail-open never applies to it.
+	faceCred := isFaceCredential(a.Credential)
+	needTemp := p.RequireTemperature || faceCred
 	r := a.Reading
 	unavailable := a.ThermalUnavailable
 	if r != nil && !finiteReading(r) {
@@ -197,11 +222,14 @@ func Decide(p Policy, a Attempt) Verdict {
 		case r.SkinC < p.ColdC:
 			deny(ReasonTooCold)
 		}
+	} else if unavailable && faceCred {
+		deny(ReasonThermalUnhealthy)
 	} else if unavailable && (a.FaceSeen || !p.RequireFace) {
 		thermalFailMode(p, &v)
-	} else if p.RequireTemperature && (a.FaceSeen || !p.RequireFace) {
+	} else if needTemp && (a.FaceSeen || !p.RequireFace) {
 		deny(noReadingReason(a))
 	}
+	decideCompanions(p, a, &v, deny)
 	if a.TimedOut && len(v.Reasons) > 0 {
 		v.Reasons = append(v.Reasons, ReasonCheckTimeout)
 	}

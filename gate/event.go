@@ -49,7 +49,11 @@ type Event struct {
 	Colour     string      `json:"colour,omitempty"`
 	FaceSeen   bool        `json:"face_seen"`
 	Reading    *Reading    `json:"temperature,omitempty"`
-	Mode       Mode        `json:"mode"`
+	// Face is the comparison of the presenting face with the holder's
+	// enrolled face (or, for a face credential, the person recognised):
+	// the person id, the distance and the threshold, never a descriptor.
+	Face *FaceMatch `json:"face,omitempty"`
+	Mode Mode       `json:"mode"`
 	// Operator and Request name the signed command behind a remote_open or
 	// mode_change event.
 	Operator string `json:"operator,omitempty"`
@@ -66,8 +70,9 @@ const (
 	AlertDeviceFault = "device_fault"
 	AlertOutbox      = "outbox"
 	AlertPassback    = "passback" // the same pass used twice in the anti-passback window
-	// AlertTailgating is a passage nobody was admitted for; rate-limited
-	// per lane with Options.AlertWindow.
+	// AlertTailgating is a passage nobody was admitted for, or more than
+	// one face in the checking zone for one credential; rate-limited per
+	// lane with Options.AlertWindow.
 	AlertTailgating = "tailgating"
 )
 
@@ -97,6 +102,8 @@ type Alert struct {
 	Holder  string   `json:"holder,omitempty"`
 	Device  string   `json:"device,omitempty"`
 	Reading *Reading `json:"temperature,omitempty"`
+	// Face is the face comparison behind a face_mismatch alert.
+	Face *FaceMatch `json:"face,omitempty"`
 	// Count is how often a per-person alert (fever, spoof, passback) or a
 	// lane's tailgating alert occurred since it was raised; see
 	// Options.AlertWindow.

@@ -142,6 +142,7 @@ func (c *Controller) onMode(m Mode) {
 		c.applyMode()
 	}
 	c.publishState()
+	c.signalLane(nil, false)
 }
 
 func (c *Controller) applyMode() {

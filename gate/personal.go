@@ -80,6 +80,9 @@ func (c *Controller) endPersonal(k personKey, pa *personAlert) {
 func (c *Controller) alertWithCount(id, typ, state, severity string, ev Event, msg string, count int) {
 	a := c.alertBase(id, typ, state, severity, msg)
 	a.Event, a.Holder, a.Reading, a.Count = ev.ID, ev.Holder, ev.Reading, count
+	if typ == AlertFaceMismatch {
+		a.Face = ev.Face
+	}
 	if err := c.record(TopicAlert, a.ID, &a.Seq, &a); err != nil {
 		c.log.Error("alert not recorded", "type", typ, "err", err)
 	}

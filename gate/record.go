@@ -29,6 +29,9 @@ func (c *Controller) alert(typ, state, severity string, ev Event, msg string) {
 func (c *Controller) alertWithID(id, typ, state, severity string, ev Event, msg string) {
 	a := c.alertBase(id, typ, state, severity, msg)
 	a.Event, a.Holder, a.Reading = ev.ID, ev.Holder, ev.Reading
+	if typ == AlertFaceMismatch {
+		a.Face = ev.Face
+	}
 	if err := c.record(TopicAlert, a.ID, &a.Seq, &a); err != nil {
 		c.log.Error("alert not recorded", "type", typ, "err", err)
 	}

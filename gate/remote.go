@@ -181,6 +181,7 @@ func (c *Controller) remoteSetMode(m Mode, r Remote) RemoteResult {
 		c.applyMode()
 	}
 	c.publishState()
+	c.signalLane(nil, false)
 	return res
 }
 

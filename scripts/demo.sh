@@ -44,6 +44,26 @@ sed "s#^\(\s*broker:\).*#\1 tcp://127.0.0.1:$port#" "$config" > "$work/gateguard
 mosquitto_sub -h 127.0.0.1 -p "$port" -q 1 -v -t 'gateguard/#' > >(sed -u 's/^/mqtt> /') & pids+=($!)
 
 status=0
-"$bin" simulate -c "$work/gateguard.yaml" "$scenario" || status=$?
+# The lane display (docs/display.md): open the printed address in a browser.
+display=${DEMO_DISPLAY:-127.0.0.1:8088}
+"$bin" simulate -c "$work/gateguard.yaml" -display "$display" -pace "${DEMO_PACE:-1s}" "$scenario" || status=$?
+
+# Face verification (configs/scenarios/faces.yaml): an enrolled person, her
+# pass shown by someone else (face_mismatch), her photo held up. It needs
+# YuNet's landmarks; the model comes with the shared test data.
+face_config=${DEMO_FACES_CONFIG:-configs/demo-faces.yaml}
+face_model=${DEMO_FACE_MODEL:-../shared/testdata/models/yunet/yunet_120x160.onnx}
+if [ "$status" = 0 ] && [ -f "$face_model" ]; then
+  echo "demo: face verification (configs/scenarios/faces.yaml)"
+  # The work copy's relative paths resolve from $work: make the models'
+  # absolute; the templates file stays in $work.
+  descriptor=$(realpath -m bin/models/faceapi-recognition.onnx)
+  sed -e "s#^\(\s*broker:\).*#\1 tcp://127.0.0.1:$port#" \
+      -e "s#^\(\s*face_model:\).*#\1 $(realpath "$face_model")#" \
+      -e "s#^\(\s*model:\).*#\1 $descriptor#" "$face_config" > "$work/faces.yaml"
+  "$bin" simulate -c "$work/faces.yaml" configs/scenarios/faces.yaml || status=$?
+elif [ "$status" = 0 ]; then
+  echo "demo: face verification skipped: no YuNet model at $face_model (set DEMO_FACE_MODEL)"
+fi
 sleep 1 # let the subscriber print the last messages before it is stopped
 exit $status

@@ -17,6 +17,8 @@ pkg-config --exists zxing 2>/dev/null || need+=(libzxing-dev) # vision/qr's seco
 [ -f /usr/include/opencv4/opencv2/face.hpp ] || need+=(libopencv-contrib-dev) # vision/facerec's LBPH
 command -v npm >/dev/null 2>&1 || need+=(npm) # fetches the face descriptor's weights
 command -v fusermount3 >/dev/null 2>&1 || need+=(fuse3)      # gate/outbox's power-cut test (FUSE)
+[ -x /usr/bin/chromium ] || need+=(chromium) # the browser tests (tests/browser, make test-display)
+fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-noto-cjk) # the lane display in Chinese
 for extra in ${GATEGUARD_EXTRA_PACKAGES:-}; do
   dpkg -s "$extra" >/dev/null 2>&1 || need+=("$extra")
 done

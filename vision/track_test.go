@@ -93,3 +93,51 @@ func FuzzAssess(f *testing.F) {
 		}
 	})
 }
+
+func TestFollowAndNearest(t *testing.T) {
+	a := Face{Box: image.Rect(100, 40, 260, 200)}
+	b := Face{Box: image.Rect(380, 40, 600, 260)}
+	if o := Overlap(a.Box, a.Box); o != 1 {
+		t.Errorf("self overlap %v", o)
+	}
+	if o := Overlap(a.Box, b.Box); o != 0 {
+		t.Errorf("disjoint overlap %v", o)
+	}
+	tests := []struct {
+		name  string
+		box   image.Rectangle
+		faces []Face
+		want  int
+	}{
+		{"moved a little", a.Box.Add(image.Pt(8, 5)), []Face{b, {Box: a.Box.Add(image.Pt(8, 5))}}, 1},
+		{"gone, another elsewhere", a.Box, []Face{b}, -1},
+		{"no faces", a.Box, nil, -1},
+		{"half overlapping is not enough", a.Box, []Face{{Box: a.Box.Add(image.Pt(120, 0))}}, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			i, ok := Follow(a.Box, tt.faces)
+			if i != tt.want || ok != (tt.want >= 0) {
+				t.Errorf("Follow = %d, %v; want %d", i, ok, tt.want)
+			}
+		})
+	}
+	code := Code{Corners: [4]image.Point{{150, 230}, {210, 230}, {210, 290}, {150, 290}}}
+	if i, ok := NearestToCode(code, []Face{b, a}); !ok || i != 1 {
+		t.Errorf("NearestToCode = %d, %v; want the face above the code", i, ok)
+	}
+	if _, ok := NearestToCode(code, nil); ok {
+		t.Error("NearestToCode found a face in none")
+	}
+	small := Face{Box: image.Rect(0, 0, 60, 60)}
+	eyes := Face{HasLandmarks: true, Landmarks: [5]image.Point{{100, 100}, {140, 100}, {120, 120}, {105, 140}, {135, 140}}}
+	for _, tt := range []struct {
+		f    Face
+		min  float64
+		want bool
+	}{{small, 30, false}, {small, 24, true}, {small, 0, true}, {eyes, 40, true}, {eyes, 41, false}} {
+		if got := InZone(tt.f, tt.min); got != tt.want {
+			t.Errorf("InZone(%v, %v) = %v", tt.f.Box, tt.min, got)
+		}
+	}
+}

@@ -90,6 +90,10 @@ type Face struct {
 	// Quality is the verdict of Assess: whether the face is good enough to
 	// measure and identify, and if not, why.
 	Quality Quality
+	// Descriptor is the face's descriptor (vision/facerec) when the pipeline
+	// computes one: only for good faces with landmarks. It is a biometric
+	// template: it stays on the device and never goes into logs or events.
+	Descriptor []float32
 }
 
 // Observation is everything found in one face-camera frame.

@@ -7,6 +7,7 @@
 //	gateguard pass keygen|issue|verify|revoke  make, check and revoke signed site passes
 //	gateguard selftest -c FILE            check every configured device, print a table
 //	gateguard relay-test -c FILE -n N     pulse the relay N times, report the passage input
+//	gateguard enroll add|import|list|remove|keygen  enrol faces from photos
 //	gateguard version                     print the version
 //	gateguard keygen -o FILE              make an operator key pair for signed commands
 //	gateguard command -key FILE ...       sign and send a command, print the result
@@ -59,10 +60,12 @@ const usage = `usage:
   gateguard command -key FILE -operator ID [-c CONFIG | -broker URL -site S -gate G]
                     [-ca F -cert F -cert-key F] [-override] NAME [MODE]
                                         sign and send a command (open, set_mode MODE,
-                                        reload, get_state) and print the gate's result
+                                        reload, get_state, enroll PERSON PHOTO...,
+                                        unenroll PERSON) and print the gate's result
   gateguard pass keygen|issue|verify|revoke   site passes (gateguard pass for help)
   gateguard selftest -c FILE            check every configured device; exit 1 on any failure
   gateguard relay-test -c FILE [-n N]   pulse the relay N times; report what the passage input saw
+  gateguard enroll add|import|list|remove|keygen   enrolled faces (gateguard enroll for help)
   gateguard snapshot list|get -c FILE [HASH]  list or extract the fever snapshots kept in
                                         the outbox (stop the daemon first)
   gateguard version                     print the version`
@@ -91,6 +94,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdSelftest(ctx, args[1:], os.Stdout)
 	case "relay-test":
 		return cmdRelayTest(ctx, args[1:], os.Stdout)
+	case "enroll":
+		return cmdEnroll(args[1:], os.Stdout, os.Stderr)
 	case "snapshot":
 		return cmdSnapshot(args[1:], os.Stdout)
 	case "synth": // hidden: synthetic event source for soak tests

@@ -174,14 +174,9 @@ func cmdCommand(ctx context.Context, args []string, out io.Writer) error {
 		return usageError{"command: want -key FILE [-c CONFIG | -broker URL -site S -gate G] NAME [MODE]"}
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
-	var args2 command.Args
-	args2.Override = f.override
-	switch {
-	case name == command.SetMode && len(rest) == 1:
-		args2.Mode = rest[0]
-	case name != command.SetMode && len(rest) == 0:
-	default:
-		return usageError{"command: set_mode takes one MODE (normal, locked, free, maintenance); other commands take none"}
+	args2, err := commandArgs(name, rest, f, out)
+	if err != nil {
+		return err
 	}
 	if f.operator == "" {
 		return usageError{"command: -operator is required"}

@@ -19,6 +19,7 @@ type remote struct {
 	cmds     *mqtt.Commands
 	disc     *mqtt.Discovery
 	verifier *command.Verifier
+	faces    *faceParts // enroll and unenroll, reload (faces.go)
 	// running is the configuration in effect, as reloads changed it. Only
 	// the commands goroutine touches it.
 	running *configs.Config
@@ -38,13 +39,13 @@ func operators(c configs.Commands) ([]command.Operator, error) {
 }
 
 // newRemote wires commands and discovery onto pub, as the config asks;
-// commands are carried out on ctrl. With no publisher (mqtt off) there is
-// no remote side, and it returns nil.
-func newRemote(c *configs.Config, log *slog.Logger, pub *mqtt.Publisher, ctrl *gate.Controller) (*remote, error) {
+// commands are carried out on ctrl, enrolment on fp. With no publisher
+// (mqtt off) there is no remote side, and it returns nil.
+func newRemote(c *configs.Config, log *slog.Logger, pub *mqtt.Publisher, ctrl *gate.Controller, fp *faceParts) (*remote, error) {
 	if pub == nil {
 		return nil, nil
 	}
-	r := &remote{ctrl: ctrl, log: log, running: c}
+	r := &remote{ctrl: ctrl, log: log, running: c, faces: fp}
 	if c.MQTT.HomeAssistant.Enabled {
 		r.disc = pub.Discovery(mqtt.DiscoveryOptions{Prefix: c.MQTT.HomeAssistant.Prefix,
 			Site: c.Site, Gate: c.Gate, Version: version, Log: log})
@@ -60,8 +61,10 @@ func newRemote(c *configs.Config, log *slog.Logger, pub *mqtt.Publisher, ctrl *g
 	if err != nil {
 		return nil, fmt.Errorf("commands.nonce_file: %w", err)
 	}
-	r.verifier, err = command.NewVerifier(command.Options{Site: c.Site, Gate: c.Gate, Operators: ops,
-		Nonces: nonces, MaxBytes: c.Commands.MaxBytes, MaxTTL: c.Commands.MaxTTL})
+	vo := command.Options{Site: c.Site, Gate: c.Gate, Operators: ops,
+		Nonces: nonces, MaxBytes: c.Commands.MaxBytes, MaxTTL: c.Commands.MaxTTL}
+	fp.commandOpts(&vo)
+	r.verifier, err = command.NewVerifier(vo)
 	if err != nil {
 		return nil, fmt.Errorf("commands: %w", err)
 	}
@@ -106,6 +109,8 @@ func (r *remote) handleCommand(ctx context.Context, b *command.Body) command.Res
 		return command.Result{Status: command.StatusOK, State: st}
 	case command.Reload:
 		return r.reload(ctx)
+	case command.Enroll, command.Unenroll:
+		return r.faces.handleEnroll(b, r.log)
 	default: // the verifier only lets known names through
 		return command.Result{Status: command.StatusRejected, Reason: string(command.ReasonUnknownCommand)}
 	}
@@ -147,6 +152,12 @@ func (r *remote) reload(ctx context.Context) command.Result {
 	if err != nil {
 		return command.Result{Status: command.StatusFailed, Reason: "invalid_config", Detail: err.Error()}
 	}
+	if fp := r.faces; fp != nil && fp.store != nil {
+		// Pick up what `gateguard enroll` changed while the gate ran.
+		if err := fp.store.Reload(); err != nil {
+			return command.Result{Status: command.StatusFailed, Reason: "invalid_templates", Detail: err.Error()}
+		}
+	}
 	running := plan.Running
 	if err := r.ctrl.Reconfigure(ctx, liveOf(running)); err != nil {
 		return stopping(err)
@@ -177,7 +188,7 @@ func liveOf(c *configs.Config) gate.LiveSettings {
 // policyOf is the decision policy a config sets. build and reload both use
 // it, so that a reload keeps every policy field it does not change.
 func policyOf(c *configs.Config) gate.Policy {
-	return gate.Policy{
+	p := gate.Policy{
 		FeverC: c.Thermal.FeverC, ColdC: c.Thermal.ColdC, MinSkinC: c.Thermal.MinSkinC,
 		FeverLogOnly:       c.Policy.FeverAction == "log",
 		RequireFace:        c.Policy.RequireFace,
@@ -185,4 +196,6 @@ func policyOf(c *configs.Config) gate.Policy {
 		BorderlineC:        c.Thermal.BorderlineC,
 		ThermalFailOpen:    c.Thermal.FailMode == "admit",
 	}
+	faceRules(c, &p)
+	return p
 }

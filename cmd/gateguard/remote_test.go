@@ -35,6 +35,8 @@ func TestReloadKeepsPolicy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The face rules' defaults (faces.go) are in every policy too.
+			tc.want.MultipleFaces, tc.want.RequireMatch, tc.want.ZoneMinEyePx = gate.MultipleFacesDeny, gate.MatchEnrolled, 15
 			if got := liveOf(cfg).Policy; got != tc.want {
 				t.Errorf("reload policy %+v, want %+v", got, tc.want)
 			}

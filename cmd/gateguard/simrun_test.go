@@ -99,6 +99,7 @@ func runScenario(t *testing.T, cfg *configs.Config, sc *scenario.Scenario, o sce
 		d.close()
 		t.Fatal(err)
 	}
+	w.faces = d.faces
 	if o.truth != nil {
 		w.truth = *o.truth
 	}

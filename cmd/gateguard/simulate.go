@@ -17,6 +17,7 @@ import (
 func cmdSimulate(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	path := fs.String("c", "configs/demo.yaml", "config file (simulated gpio, camera and thermal)")
+	lf := laneFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -34,6 +35,7 @@ func cmdSimulate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	lf.apply(cfg)
 	log := newLogger(cfg.Log)
 	events := make(chan gate.Event, 4096)
 	sims := &simHardware{}
@@ -46,12 +48,17 @@ func cmdSimulate(ctx context.Context, args []string) error {
 		d.close()
 		return err
 	}
+	w.faces = d.faces
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- d.run(runCtx, 10*time.Second) }()
 
-	r := &scenario.Runner{World: w, Events: events, Log: log}
+	if err := lf.waitBrowser(runCtx, d); err != nil {
+		stop()
+		return errors.Join(err, <-done)
+	}
+	r := &scenario.Runner{World: w, Events: events, Log: log, Pause: *lf.pace}
 	results, serr := r.Run(runCtx, sc)
 	stop()
 	derr := <-done

@@ -7,6 +7,7 @@ package main
 // outbox and the publisher; calibrate: the two cameras; check: nothing):
 //
 //	openDevices   devices.go       relay, inputs, face camera, thermal camera
+//	newLane       lane.go          lane state stream, lane display, tower light
 //	newScanner    wire_vision.go   QR decoder and face detector on the camera
 //	newMeter      meter.go         the thermometer (registration, blackbody)
 //	openOutbox    outbox.go        durable or memory event log
@@ -26,10 +27,11 @@ package main
 // only then halts the relay in its safe state.
 //
 // Plug-in points, a few lines each:
-//   - a part that watches the gate (lane display, tower light and buzzer,
-//     metrics): a func in parts.onRecord (every event and alert recorded
-//     into the outbox) and/or parts.onLane (every lane change); both are
-//     called on the decision loop's goroutine and must not block.
+//   - a part that watches the gate (metrics): a func in parts.onRecord
+//     (every event and alert recorded into the outbox) and/or parts.onLane
+//     (every lane change); both are called on the decision loop's goroutine
+//     and must not block. The lane display and the tower follow the richer
+//     gate.Options.LaneObserver through gate/lane's stream (lane.go).
 //   - a part with its own goroutine (the display's HTTP server, the tower
 //     light's pattern loop, a systemd watchdog): a service in
 //     parts.services; run starts it, cancels its context at shutdown and
@@ -74,6 +76,8 @@ type daemon struct {
 	ctrl     *gate.Controller
 	remote   *remote      // nil with mqtt off (remote.go)
 	metrics  *gateMetrics // nil without parts.metrics
+	lane     *laneParts   // lane display and tower (lane.go)
+	faces    *faceParts   // face descriptor and enrolled templates (faces.go)
 	onFrame  []func(vision.Observation)
 	services []service
 	closers  closers
@@ -123,8 +127,18 @@ func build(cfg *configs.Config, log *slog.Logger, p parts) (_ *daemon, err error
 	if d.dev, err = openDevices(cfg, log, p.sim, &d.closers); err != nil {
 		return nil, err
 	}
+	if d.lane, err = newLane(cfg, log, p.sim, &d.closers); err != nil {
+		return nil, err
+	}
+	d.services = append(d.services, d.lane.services(log)...)
 	if d.scanner, err = newScanner(cfg.Vision, d.dev.camera, log, &d.closers); err != nil {
 		return nil, err
+	}
+	if d.faces, err = openFaces(cfg, log, &d.closers); err != nil {
+		return nil, err
+	}
+	if ds := d.faces.describer(&d.closers); ds != nil {
+		d.scanner.Describer = ds
 	}
 	if d.meter, err = newMeter(cfg, d.dev.thermal, log); err != nil {
 		return nil, err
@@ -138,7 +152,8 @@ func build(cfg *configs.Config, log *slog.Logger, p parts) (_ *daemon, err error
 		}
 	}
 	ports := gate.Options{Turnstile: d.dev.relay, Recorder: observed(d.outbox, p.onRecord), Thermometer: d.meter,
-		CalibrationID: d.meter.CalibrationID(), OnLane: fanOut(p.onLane), Snapshots: snapshots(d.outbox)}
+		CalibrationID: d.meter.CalibrationID(), OnLane: fanOut(p.onLane), Snapshots: snapshots(d.outbox),
+		LaneObserver: d.lane.observer(), Faces: d.faces.matcher()}
 	if d.pub != nil {
 		ports.State = d.pub
 	}
@@ -148,7 +163,7 @@ func build(cfg *configs.Config, log *slog.Logger, p parts) (_ *daemon, err error
 	if d.ctrl, err = newController(cfg, log, ports); err != nil {
 		return nil, err
 	}
-	if d.remote, err = newRemote(cfg, log, d.pub, d.ctrl); err != nil {
+	if d.remote, err = newRemote(cfg, log, d.pub, d.ctrl, d.faces); err != nil {
 		return nil, err
 	}
 	if p.metrics != nil {

@@ -32,6 +32,8 @@ type world struct {
 	// truth is where the simulated thermal camera really sees what the
 	// simulated face camera sees: by default they share one field of view.
 	truth fusion.Homography
+	// faces are the daemon's enrolled templates, for enroll steps.
+	faces *faceParts
 }
 
 // simInput is a simulated contact wired as its config says.

@@ -44,10 +44,23 @@ const (
 	SetMode  = "set_mode"
 	Reload   = "reload"
 	GetState = "get_state"
+	// Enroll enrols a person's face templates (descriptors, never images),
+	// replacing any earlier ones; Unenroll removes them. Both need the
+	// PermEnroll permission.
+	Enroll   = "enroll"
+	Unenroll = "unenroll"
 )
 
 // Names lists every command the gate knows.
-var Names = []string{Open, SetMode, Reload, GetState}
+var Names = []string{Open, SetMode, Reload, GetState, Enroll, Unenroll}
+
+// PermEnroll is the permission that lets a key enrol and unenrol faces.
+const PermEnroll = "enroll"
+
+// MaxDescriptors is how many descriptors one enroll command may carry.
+const MaxDescriptors = 20
+
+var personPattern = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,64}$`)
 
 // PermOverride is the permission that lets a key override a fever denial or
 // a latched fire alarm.
@@ -87,13 +100,27 @@ type Body struct {
 }
 
 // Args are a command's arguments. Only set_mode takes Mode; Override is
-// accepted on open and set_mode from keys with the override permission.
+// accepted on open and set_mode from keys with the override permission;
+// Person is enroll's and unenroll's, and only enroll takes Name,
+// Department, Model and Descriptors.
 type Args struct {
 	// Mode is set_mode's new operating mode.
 	Mode string `json:"mode,omitempty"`
 	// Override asks to override a fever denial (open) or a latched fire
 	// alarm (set_mode). It is logged loudly and recorded in the event.
 	Override bool `json:"override,omitempty"`
+	// Person is the id of the person enrolled or unenrolled: the holder
+	// their credentials name.
+	Person string `json:"person,omitempty"`
+	// Name and Department describe the person for listings.
+	Name       string `json:"name,omitempty"`
+	Department string `json:"department,omitempty"`
+	// Model is the ModelID of the descriptor that computed Descriptors; it
+	// must be the gate's own.
+	Model string `json:"model,omitempty"`
+	// Descriptors are the person's face descriptors, 1–MaxDescriptors of
+	// the gate's descriptor length.
+	Descriptors [][]float32 `json:"descriptors,omitempty"`
 }
 
 // Reason says why a command was rejected.

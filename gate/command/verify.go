@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -19,6 +20,14 @@ type Options struct {
 	Nonces NonceStore
 	// MaxBytes bounds a command's size; 0 means 4096.
 	MaxBytes int
+	// MaxEnrollBytes bounds an enroll command's size, which carries
+	// descriptors; 0 means 65536.
+	MaxEnrollBytes int
+	// FaceModel and FaceDim are the gate's face descriptor's ModelID and
+	// length: an enroll command's descriptors must be of that model and
+	// length. FaceDim 0 refuses enroll (no descriptor configured).
+	FaceModel string
+	FaceDim   int
 	// MaxTTL bounds how far in the future a command may expire; 0 means 5 minutes.
 	MaxTTL time.Duration
 	// Skew is the clock difference tolerated on issued; 0 means 1 minute.
@@ -46,6 +55,9 @@ func NewVerifier(o Options) (*Verifier, error) {
 	}
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = 4096
+	}
+	if o.MaxEnrollBytes <= 0 {
+		o.MaxEnrollBytes = 65536
 	}
 	if o.MaxTTL <= 0 {
 		o.MaxTTL = 5 * time.Minute
@@ -88,8 +100,12 @@ func (v *Verifier) SetOperators(ops []Operator) error {
 // before queueing a command: junk never takes the place of an authentic
 // command. Verify calls it again.
 func (v *Verifier) Authenticate(topicName string, retained bool, payload []byte) (*Body, Operator, error) {
-	if len(payload) > v.o.MaxBytes {
-		return nil, Operator{}, reject(ReasonOversized, nil, "%d bytes, at most %d", len(payload), v.o.MaxBytes)
+	limit := v.o.MaxBytes
+	if topicName == Enroll {
+		limit = max(limit, v.o.MaxEnrollBytes)
+	}
+	if len(payload) > limit {
+		return nil, Operator{}, reject(ReasonOversized, nil, "%d bytes, at most %d", len(payload), limit)
 	}
 	env, b, err := Parse(payload)
 	if retained {
@@ -133,6 +149,9 @@ func (v *Verifier) Verify(topicName string, retained bool, payload []byte) (*Bod
 		return nil, err
 	}
 	if err := checkArgs(op, b); err != nil {
+		return nil, err
+	}
+	if err := v.checkFaceArgs(b); err != nil {
 		return nil, err
 	}
 	now := v.o.Now()
@@ -198,11 +217,60 @@ func checkArgs(op Operator, b *Body) error {
 	if a.Override && b.Name != Open && b.Name != SetMode {
 		return reject(ReasonBadArgs, b, "%s takes no args.override", b.Name)
 	}
-	if !op.May(b.Name) {
+	perm := b.Name
+	if perm == Unenroll {
+		perm = PermEnroll
+	}
+	if !op.May(perm) {
 		return reject(ReasonNotPermitted, b, "operator %q may not use %s", op.ID, b.Name)
 	}
 	if a.Override && !op.May(PermOverride) {
 		return reject(ReasonNotPermitted, b, "operator %q has no override permission", op.ID)
+	}
+	return nil
+}
+
+// checkFaceArgs checks enroll's and unenroll's arguments, and that no
+// other command carries them.
+func (v *Verifier) checkFaceArgs(b *Body) error {
+	a := b.Args
+	face := b.Name == Enroll || b.Name == Unenroll
+	if !face {
+		if a.Person != "" || a.Name != "" || a.Department != "" || a.Model != "" || a.Descriptors != nil {
+			return reject(ReasonBadArgs, b, "%s takes no person, name, department, model or descriptors", b.Name)
+		}
+		return nil
+	}
+	if !personPattern.MatchString(a.Person) {
+		return reject(ReasonBadArgs, b, "args.person %q must be 1–64 letters, digits or . _ @ : -", a.Person)
+	}
+	if b.Name == Unenroll {
+		if a.Name != "" || a.Department != "" || a.Model != "" || a.Descriptors != nil {
+			return reject(ReasonBadArgs, b, "unenroll takes only args.person")
+		}
+		return nil
+	}
+	if len(a.Name) > 128 || len(a.Department) > 128 {
+		return reject(ReasonBadArgs, b, "args.name and args.department are at most 128 bytes")
+	}
+	if v.o.FaceDim <= 0 {
+		return reject(ReasonBadArgs, b, "this gate has no face descriptor configured (faces.model)")
+	}
+	if a.Model != v.o.FaceModel {
+		return reject(ReasonBadArgs, b, "args.model %q is not this gate's descriptor %q: compute the descriptors with the gate's model", a.Model, v.o.FaceModel)
+	}
+	if len(a.Descriptors) == 0 || len(a.Descriptors) > MaxDescriptors {
+		return reject(ReasonBadArgs, b, "args.descriptors has %d descriptors, want 1–%d", len(a.Descriptors), MaxDescriptors)
+	}
+	for i, d := range a.Descriptors {
+		if len(d) != v.o.FaceDim {
+			return reject(ReasonBadArgs, b, "args.descriptors[%d] has %d values, the gate's descriptor has %d", i, len(d), v.o.FaceDim)
+		}
+		for _, x := range d {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return reject(ReasonBadArgs, b, "args.descriptors[%d] has a value that is not a finite number", i)
+			}
+		}
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 // Package gatetest holds fakes of the gate's ports for tests: a turnstile
-// that records its calls, a recorder that can be made to fail, and a
-// thermometer with a set reading.
+// that records its calls, a recorder that can be made to fail, a
+// thermometer with a set reading, and a face matcher over fixed templates.
 package gatetest
 
 import (
@@ -100,11 +100,23 @@ func (r *Recorder) Messages() []gate.Message {
 	return append([]gate.Message(nil), r.msgs...)
 }
 
-// Thermometer returns Reading (or Err) for every face.
+// Thermometer returns Reading (or Err) for every face, or the reading set
+// for a face's box with SetFor.
 type Thermometer struct {
 	mu      sync.Mutex // guards the fields below
 	reading gate.Reading
 	err     error
+	byBox   map[image.Rectangle]gate.Reading
+}
+
+// SetFor sets the reading of the face with the given box.
+func (t *Thermometer) SetFor(box image.Rectangle, r gate.Reading) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.byBox == nil {
+		t.byBox = map[image.Rectangle]gate.Reading{}
+	}
+	t.byBox[box] = r
 }
 
 // Set sets the next readings.
@@ -115,8 +127,11 @@ func (t *Thermometer) Set(r gate.Reading, err error) {
 }
 
 // Measure returns the set reading.
-func (t *Thermometer) Measure(*thermal.Frame, vision.Face, image.Point) (gate.Reading, error) {
+func (t *Thermometer) Measure(_ *thermal.Frame, f vision.Face, _ image.Point) (gate.Reading, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if r, ok := t.byBox[f.Box]; ok {
+		return r, nil
+	}
 	return t.reading, t.err
 }

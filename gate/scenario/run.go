@@ -28,6 +28,8 @@ type World interface {
 	// SetThermal changes the thermal camera's scene and returns once the
 	// gate has seen enough frames of it to settle.
 	SetThermal(ctx context.Context, t *ThermalStep) error
+	// Enroll enrols a person's face from a photo.
+	Enroll(e *Enrolment) error
 }
 
 // Result is the outcome of one step.
@@ -48,6 +50,9 @@ type Runner struct {
 	Log    *slog.Logger
 	// StepTimeout bounds the wait for each event; 30 s when zero.
 	StepTimeout time.Duration
+	// Pause waits this long after each step, so that people watching the
+	// lane display can follow it; zero goes straight on.
+	Pause time.Duration
 }
 
 // ErrMismatch reports steps whose outcome differed from their expectation.
@@ -81,6 +86,9 @@ func (r *Runner) Run(ctx context.Context, s *Scenario) ([]Result, error) {
 			log.Error("scenario step mismatch", "step", i+1, "name", st.Name, "mismatch", res.Mismatch)
 		}
 		results = append(results, res)
+		if err := r.pause(ctx); err != nil {
+			return results, fmt.Errorf("scenario: step %d (%s): %w", i+1, st.Name, err)
+		}
 	}
 	if mismatches > 0 {
 		return results, fmt.Errorf("%w: %d of %d steps", ErrMismatch, mismatches, len(s.Steps))
@@ -103,6 +111,7 @@ func (r *Runner) step(ctx context.Context, s *Scenario, st *Step) (gate.Event, e
 	case st.Arrive != nil:
 		a := *st.Arrive
 		a.QRImage = s.resolve(a.QRImage)
+		a.Face = s.resolveFace(a.Face)
 		if err := w.Arrive(&a); err != nil {
 			return gate.Event{}, err
 		}
@@ -123,6 +132,10 @@ func (r *Runner) step(ctx context.Context, s *Scenario, st *Step) (gate.Event, e
 	case st.FireAlarm:
 		w.SetFireAlarm(true)
 		return r.wait(ctx, gate.KindFireAlarm, "opened")
+	case st.Enroll != nil:
+		e := *st.Enroll
+		e.Face = s.resolveFace(e.Face)
+		return gate.Event{Kind: "enroll", Decision: "enrolled"}, w.Enroll(&e)
 	case st.Thermal != nil:
 		return gate.Event{Kind: "thermal", Decision: "applied"}, w.SetThermal(ctx, st.Thermal)
 	case st.FireReset:
@@ -172,9 +185,33 @@ func (r *Runner) wait(ctx context.Context, kind string, decisions ...string) (ga
 	}
 }
 
+// resolveFace resolves a face photo's path like resolve, leaving
+// "gocv:NAME" (the gocv module's images) to the world.
+func (s *Scenario) resolveFace(p string) string {
+	if len(p) > 5 && p[:5] == "gocv:" {
+		return p
+	}
+	return s.resolve(p)
+}
+
 func (s *Scenario) resolve(p string) string {
-	if p == "" || len(p) > 0 && p[0] == '/' {
+	if p == "" || p[0] == '/' || s.Dir == "" {
 		return p
 	}
 	return s.Dir + "/" + p
+}
+
+// pause waits r.Pause, or until ctx ends.
+func (r *Runner) pause(ctx context.Context) error {
+	if r.Pause <= 0 {
+		return nil
+	}
+	t := time.NewTimer(r.Pause)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

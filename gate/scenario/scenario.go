@@ -26,7 +26,7 @@ type Scenario struct {
 }
 
 // Step is one thing that happens at the gate. Exactly one of Arrive,
-// FireAlarm, FireReset, ExitButton and Thermal is set.
+// FireAlarm, FireReset, ExitButton, Thermal and Enroll is set.
 type Step struct {
 	// Name describes the step in logs.
 	Name       string   `yaml:"name"`
@@ -36,6 +36,9 @@ type Step struct {
 	ExitButton bool     `yaml:"exit_button"`
 	// Thermal changes the thermal camera's scene (drift, blackbody).
 	Thermal *ThermalStep `yaml:"thermal"`
+	// Enroll enrols a person's face from a photo, as `gateguard enroll add`
+	// does, before the steps that follow.
+	Enroll *Enrolment `yaml:"enroll"`
 	// Expect is the decision the step must produce: admitted or denied for
 	// an arrival; opened for the exit button and the fire alarm; reset.
 	Expect string `yaml:"expect"`
@@ -65,6 +68,16 @@ type Arrival struct {
 	// ScreenC shows the face on a uniformly warm screen at this
 	// temperature (a phone held up to the camera) instead of a body.
 	ScreenC *float64 `yaml:"screen_c"`
+}
+
+// Enrolment is a person enrolled from a face photo.
+type Enrolment struct {
+	// Person is the id their credentials name as holder.
+	Person string `yaml:"person"`
+	// Name is the person's name, for listings.
+	Name string `yaml:"name"`
+	// Face is the photo, as Arrival.Face.
+	Face string `yaml:"face"`
 }
 
 // Load reads and checks a scenario file.
@@ -103,13 +116,24 @@ func Parse(data []byte) (*Scenario, error) {
 
 func (st *Step) check() error {
 	n := 0
-	for _, set := range []bool{st.Arrive != nil, st.FireAlarm, st.FireReset, st.ExitButton, st.Thermal != nil} {
+	for _, set := range []bool{st.Arrive != nil, st.FireAlarm, st.FireReset, st.ExitButton, st.Thermal != nil, st.Enroll != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return errors.New("needs exactly one of arrive, fire_alarm, fire_reset, exit_button, thermal")
+		return errors.New("needs exactly one of arrive, fire_alarm, fire_reset, exit_button, thermal, enroll")
+	}
+	if e := st.Enroll; e != nil {
+		switch {
+		case e.Person == "":
+			return errors.New("enroll.person is required")
+		case e.Face == "":
+			return errors.New("enroll.face is required")
+		case st.Expect != "" && st.Expect != "enrolled":
+			return fmt.Errorf("expect: %q: an enroll step expects enrolled or nothing", st.Expect)
+		}
+		return nil
 	}
 	if st.Thermal != nil {
 		if st.Expect != "" {

@@ -33,6 +33,10 @@ func TestParseErrors(t *testing.T) {
 		{"drift too large", "steps:\n  - thermal: {drift_c: 20}\n", "drift_c: 20"},
 		{"canthus without skin", "steps:\n  - arrive: {qr: a, canthus_c: 37}\n", "needs skin_c"},
 		{"screen with skin", "steps:\n  - arrive: {qr: a, skin_c: 36, screen_c: 32}\n", "a screen has no skin_c"},
+		{"enroll without person", "steps:\n  - enroll: {face: gocv:face.jpg}\n", "enroll.person is required"},
+		{"enroll without face", "steps:\n  - enroll: {person: alice}\n", "enroll.face is required"},
+		{"enroll expects enrolled", "steps:\n  - {enroll: {person: a, face: f.jpg}, expect: admitted}\n", "expects enrolled or nothing"},
+		{"enroll and arrive", "steps:\n  - {enroll: {person: a, face: f.jpg}, arrive: {qr: a}}\n", "exactly one of"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,4 +63,14 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestParseShippedFaces(t *testing.T) {
+	s, err := Load("../../configs/scenarios/faces.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Steps[0].Enroll == nil || s.Steps[0].Enroll.Person == "" {
+		t.Errorf("first step %+v is not an enrolment", s.Steps[0])
+	}
 }

@@ -63,3 +63,14 @@ func checkChip(m gocv.Mat) error {
 	}
 	return nil
 }
+
+// Dim returns the length of d's descriptors, by describing a blank chip.
+func Dim(d Descriptor) (int, error) {
+	chip := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(128, 128, 128, 0), ChipSize, ChipSize, gocv.MatTypeCV8UC3)
+	defer chip.Close()
+	v, err := d.Embed(chip)
+	if err != nil {
+		return 0, fmt.Errorf("facerec: descriptor length: %w", err)
+	}
+	return len(v), nil
+}

@@ -36,12 +36,21 @@ type FaceDetector interface {
 	Detect(img gocv.Mat) ([]vision.Face, error)
 }
 
+// FaceDescriber computes a face's descriptor from the frame it was found in
+// (vision/facerec's Describer implements it).
+type FaceDescriber interface {
+	Describe(frame gocv.Mat, f vision.Face) ([]float32, error)
+}
+
 // Scanner runs the pipeline on one source.
 type Scanner struct {
 	Source Source
 	Codes  CodeDecoder  // nil: no QR decoding
 	Faces  FaceDetector // nil: no face detection
-	Log    *slog.Logger
+	// Describer, when set, fills the Descriptor of every good face with
+	// landmarks, for matching against enrolled faces.
+	Describer FaceDescriber
+	Log       *slog.Logger
 	// Retry is the wait after a failed read before the next; it doubles up to
 	// MaxRetry while reads keep failing.
 	Retry, MaxRetry time.Duration
@@ -120,6 +129,7 @@ func (s *Scanner) Process(frame gocv.Mat, seq uint64) vision.Observation {
 			s.log().Warn("face detection failed", "err", err)
 		}
 		o.Faces = faces
+		s.describe(frame, o.Faces)
 	}
 	return o
 }
@@ -129,4 +139,22 @@ func (s *Scanner) log() *slog.Logger {
 		return slog.Default()
 	}
 	return s.Log
+}
+
+// describe fills the descriptors of the good faces with landmarks.
+func (s *Scanner) describe(frame gocv.Mat, faces []vision.Face) {
+	if s.Describer == nil {
+		return
+	}
+	for i, f := range faces {
+		if !f.HasLandmarks || (f.Quality.Assessed && !f.Quality.Good) {
+			continue
+		}
+		d, err := s.Describer.Describe(frame, f)
+		if err != nil {
+			s.log().Debug("no face descriptor", "err", err)
+			continue
+		}
+		faces[i].Descriptor = d
+	}
 }

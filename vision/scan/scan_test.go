@@ -13,6 +13,7 @@ import (
 
 	"github.com/gateguard/gateguard/vision"
 	"github.com/gateguard/gateguard/vision/face"
+	"github.com/gateguard/gateguard/vision/facerec"
 	"github.com/gateguard/gateguard/vision/qr"
 )
 
@@ -184,5 +185,33 @@ func BenchmarkFrame(b *testing.B) {
 				bb.s.Process(bb.m, uint64(i))
 			}
 		})
+	}
+}
+
+// TestProcessDescribesGoodFaces: with a Describer, the good face in the
+// frame gets the descriptor of its aligned chip, the same as its photo's.
+func TestProcessDescribesGoodFaces(t *testing.T) {
+	s := newScanner(t)
+	l, err := facerec.NewLBPH()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	d := facerec.NewDescriber(l)
+	defer d.Close()
+	s.Describer = d
+	frame := gateFrame(t)
+	defer frame.Close()
+	o := s.Process(frame, 1)
+	if len(o.Faces) != 1 || len(o.Faces[0].Descriptor) == 0 {
+		t.Fatalf("faces %+v", o.Faces)
+	}
+	again := s.Process(frame, 2)
+	if dist := l.Distance(o.Faces[0].Descriptor, again.Faces[0].Descriptor); dist != 0 {
+		t.Errorf("the same frame described %v apart", dist)
+	}
+	s.Describer = nil
+	if o := s.Process(frame, 3); o.Faces[0].Descriptor != nil {
+		t.Error("a descriptor without a Describer")
 	}
 }
