@@ -36,47 +36,67 @@ func cmdRelayTest(ctx context.Context, args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	g := cfg.GPIO
-	pc := g.Input("passage")
-	if pc == nil {
-		return errors.New("relay-test: gpio.passage is not configured: nothing can see a passage")
+	rig, err := openRelayRig(cfg.GPIO)
+	if err != nil {
+		return fmt.Errorf("relay-test: %w", err)
+	}
+	defer rig.relay.Halt()
+	return rig.run(ctx, w, *n, *wait)
+}
+
+// relayRig is the relay and the passage input relay-test drives.
+type relayRig struct {
+	g       configs.GPIO
+	pc      *configs.Input
+	relay   *relay.Dev
+	rpin    gpio.PinIO
+	ppin    gpio.PinIO
+	passage *input.Dev
+}
+
+// openRelayRig claims the relay and the passage input.
+func openRelayRig(g configs.GPIO) (*relayRig, error) {
+	r := &relayRig{g: g, pc: g.Input("passage")}
+	if r.pc == nil {
+		return nil, errors.New("gpio.passage is not configured: nothing can see a passage")
 	}
 	byName, err := pinFinder(g.Driver)
 	if err != nil {
-		return fmt.Errorf("relay-test: %w", err)
+		return nil, err
 	}
-	rpin, err := byName("gpio.relay.pin", g.Relay.Pin, gpio.Low)
+	if r.rpin, err = byName("gpio.relay.pin", g.Relay.Pin, gpio.Low); err != nil {
+		return nil, err
+	}
+	if r.relay, err = relay.New(r.rpin, relayOpts(g.Relay)); err != nil {
+		return nil, fmt.Errorf("gpio.relay: %w", err)
+	}
+	if r.ppin, err = byName("gpio.passage.pin", r.pc.Pin, inputRest(r.pc)); err == nil {
+		r.passage, err = input.New(r.ppin, inputOpts(r.pc))
+	}
 	if err != nil {
-		return fmt.Errorf("relay-test: %w", err)
+		_ = r.relay.Halt()
+		return nil, fmt.Errorf("gpio.passage: %w", err)
 	}
-	r, err := relay.New(rpin, relayOpts(g.Relay))
-	if err != nil {
-		return fmt.Errorf("relay-test: gpio.relay: %w", err)
-	}
-	defer r.Halt()
-	ppin, err := byName("gpio.passage.pin", pc.Pin, inputRest(pc))
-	if err != nil {
-		return fmt.Errorf("relay-test: %w", err)
-	}
-	in, err := input.New(ppin, inputOpts(pc))
-	if err != nil {
-		return fmt.Errorf("relay-test: gpio.passage: %w", err)
-	}
+	return r, nil
+}
 
+// run watches the passage input (and, on simulated GPIO, runs the
+// simulated turnstile), pulses n times and reports.
+func (r *relayRig) run(ctx context.Context, w io.Writer, n int, wait time.Duration) error {
 	runCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer stop()
-	if sr, ok := rpin.(*sim.Pin); ok {
-		sp := ppin.(*sim.Pin)
-		sp.Set(inputRest(pc))
+	if sr, ok := r.rpin.(*sim.Pin); ok {
+		sp := r.ppin.(*sim.Pin)
+		sp.Set(inputRest(r.pc))
 		levels := make(chan gpio.Level, 16)
 		sr.Notify(levels)
-		wg.Go(func() { simTurnstile(runCtx, levels, gpio.Level(!g.Relay.ActiveLow), sp, inputRest(pc)) })
+		wg.Go(func() { simTurnstile(runCtx, levels, gpio.Level(!r.g.Relay.ActiveLow), sp, inputRest(r.pc)) })
 	}
 	changes := make(chan bool, 64)
 	wg.Go(func() {
-		in.Watch(runCtx, func(active bool) {
+		r.passage.Watch(runCtx, func(active bool) {
 			select {
 			case changes <- active:
 			case <-runCtx.Done():
@@ -86,15 +106,15 @@ func cmdRelayTest(ctx context.Context, args []string, w io.Writer) error {
 	// Watch reports the state found at start first.
 	select {
 	case a := <-changes:
-		fmt.Fprintf(w, "relay-test: relay %s, passage %s reads %s at start\n", g.Relay.Pin, pc.Pin, activeWord(a))
-	case <-time.After(time.Second + pc.Debounce):
+		fmt.Fprintf(w, "relay-test: relay %s, passage %s reads %s at start\n", r.g.Relay.Pin, r.pc.Pin, activeWord(a))
+	case <-time.After(time.Second + r.pc.Debounce):
 		return errors.New("relay-test: the passage input gave no reading")
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	seen := 0
-	for i := 1; i <= *n; i++ {
-		ok, err := pulseOnce(ctx, w, r, changes, i, *n, *wait)
+	for i := 1; i <= n; i++ {
+		ok, err := pulseOnce(ctx, w, r.relay, changes, i, n, wait)
 		if err != nil {
 			return err
 		}
@@ -102,11 +122,11 @@ func cmdRelayTest(ctx context.Context, args []string, w io.Writer) error {
 			seen++
 		}
 	}
-	fmt.Fprintf(w, "relay-test: %d pulses, passage seen after %d\n", *n, seen)
-	if seen < *n {
+	fmt.Fprintf(w, "relay-test: %d pulses, passage seen after %d\n", n, seen)
+	if seen < n {
 		return fmt.Errorf("relay-test: the passage input saw %d passages for %d pulses: check that the turnstile "+
 			"unlocks on the relay (its dry-contact input, gpio.relay.active_low, pulse length), that someone passes "+
-			"on each pulse, and the PASS output's wiring to %s and GND", seen, *n, pc.Pin)
+			"on each pulse, and the PASS output's wiring to %s and GND", seen, n, r.pc.Pin)
 	}
 	return nil
 }

@@ -115,24 +115,11 @@ func (st *selftest) checkThermal() {
 			_ = closers[i]()
 		}
 	}()
-	var s thermal.Sensor
-	if t.Sensor == "simulated" {
-		ts, err := sim.NewThermal(simThermalW, simThermalH, simThermalFPS)
-		if err != nil {
-			st.fail("thermal.frame", dev, err, "")
-			return
-		}
-		if b := t.Blackbody; b != nil {
-			ts.SetBlackbody(b.Region(), b.SetpointC)
-		}
-		s = ts
-	} else {
-		var err error
-		if s, err = openThermal(t, func(c func() error) { closers = append(closers, c) }); err != nil {
-			st.fail("thermal.frame", dev, err, thermalHint(t))
-			st.add(checkResult{name: "thermal.blackbody", device: dev, status: statusSkip, detail: "no frame"})
-			return
-		}
+	s, err := openCheckedSensor(t, func(c func() error) { closers = append(closers, c) })
+	if err != nil {
+		st.fail("thermal.frame", dev, err, thermalHint(t))
+		st.add(checkResult{name: "thermal.blackbody", device: dev, status: statusSkip, detail: "no frame"})
+		return
 	}
 	defer s.Halt()
 	var f thermal.Frame
@@ -152,14 +139,34 @@ func (st *selftest) checkThermal() {
 	lo, hi := frameRange(&f)
 	st.add(checkResult{name: "thermal.frame", device: s.String(),
 		detail: fmt.Sprintf("%d valid frames of %dx%d, %.1f–%.1f °C", frames, f.W, f.H, lo, hi)})
-	b := t.Blackbody
+	st.checkBlackbody(t.Blackbody, &f)
+}
+
+// openCheckedSensor opens the thermal camera for the checks: the simulated
+// one with the configured blackbody in view, or the hardware one.
+func openCheckedSensor(t configs.Thermal, closer func(func() error)) (thermal.Sensor, error) {
+	if t.Sensor != "simulated" {
+		return openThermal(t, closer)
+	}
+	ts, err := sim.NewThermal(simThermalW, simThermalH, simThermalFPS)
+	if err != nil {
+		return nil, err
+	}
+	if b := t.Blackbody; b != nil {
+		ts.SetBlackbody(b.Region(), b.SetpointC)
+	}
+	return ts, nil
+}
+
+// checkBlackbody finds the configured blackbody in frame f.
+func (st *selftest) checkBlackbody(b *configs.Blackbody, f *thermal.Frame) {
 	if b == nil {
 		st.add(checkResult{name: "thermal.blackbody", device: "-", status: statusSkip, detail: "no thermal.blackbody configured"})
 		return
 	}
 	rect := b.Region()
 	c, err := fusion.CheckBlackbody(fusion.BlackbodyOptions{Rect: rect, SetpointC: b.SetpointC, MaxVariationC: b.Variation(),
-		Window: b.WindowOrDefault(), MaxOffsetC: b.Offset(), MaxSpreadC: b.Spread()}, &f)
+		Window: b.WindowOrDefault(), MaxOffsetC: b.Offset(), MaxSpreadC: b.Spread()}, f)
 	name := fmt.Sprintf("region %v", []int{rect.Min.X, rect.Min.Y, rect.Max.X, rect.Max.Y})
 	if err != nil {
 		st.fail("thermal.blackbody", name, err, fmt.Sprintf("the blackbody is switched on, at its set point (%.1f °C), "+

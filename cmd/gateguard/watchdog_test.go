@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,13 +19,7 @@ import (
 // loops run, and STOPPING=1 at shutdown. (That the pings stop when a loop
 // hangs is systemd's TestWatchdogStopsWhenTheDecisionLoopHangs.)
 func TestDaemonNotifiesSystemd(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "notify")
-	sock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sock.Close()
-	t.Setenv("NOTIFY_SOCKET", path)
+	sock := fakeNotifySocket(t)
 	t.Setenv("WATCHDOG_USEC", "1000000")
 	t.Setenv("WATCHDOG_PID", "")
 
@@ -47,19 +42,9 @@ func TestDaemonNotifiesSystemd(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- d.run(ctx, 0) }()
 
-	// next reads the next message; the deadline only bounds a failure.
-	next := func() string {
-		t.Helper()
-		_ = sock.SetReadDeadline(time.Now().Add(30 * time.Second))
-		buf := make([]byte, 4096)
-		n, err := sock.Read(buf)
-		if err != nil {
-			cancel()
-			<-done
-			t.Fatalf("no notification: %v", err)
-		}
-		return string(buf[:n])
-	}
+	stop := sync.OnceValue(func() error { cancel(); return <-done })
+	defer stop() // also when a check below fails
+	next := func() string { t.Helper(); return nextNotification(t, sock) }
 	if got := next(); got != "READY=1\nSTATUS=deciding" {
 		t.Fatalf("first notification %q, want READY=1", got)
 	}
@@ -68,8 +53,7 @@ func TestDaemonNotifiesSystemd(t *testing.T) {
 			t.Fatalf("notification %q, want WATCHDOG=1", got)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	for {
@@ -81,4 +65,31 @@ func TestDaemonNotifiesSystemd(t *testing.T) {
 			t.Fatalf("notification %q at shutdown", got)
 		}
 	}
+}
+
+// fakeNotifySocket listens on a unixgram socket in a temp dir and points
+// NOTIFY_SOCKET at it.
+func fakeNotifySocket(t *testing.T) *net.UnixConn {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "notify")
+	sock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sock.Close() })
+	t.Setenv("NOTIFY_SOCKET", path)
+	return sock
+}
+
+// nextNotification reads the next message; the deadline only bounds a
+// failure.
+func nextNotification(t *testing.T, sock *net.UnixConn) string {
+	t.Helper()
+	_ = sock.SetReadDeadline(time.Now().Add(30 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := sock.Read(buf)
+	if err != nil {
+		t.Fatalf("no notification: %v", err)
+	}
+	return string(buf[:n])
 }
