@@ -53,8 +53,17 @@ test: deps facenet-model
 	$(GO) test -count=1 -tags matprofile ./vision/...
 	@$(MAKE) --no-print-directory test-display
 
-demo: build facenet-model
+# The demo: gatewatch (embedded broker, SQLite) and two simulated gates
+# (scripts/demo.sh); demo-mosquitto is the single-gate demo on Mosquitto.
+.PHONY: demo-mosquitto gatewatch
+gatewatch: deps
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/gatewatch ./cmd/gatewatch
+
+demo: build gatewatch facenet-model
 	@scripts/demo.sh
+
+demo-mosquitto: build facenet-model
+	@scripts/demo-mosquitto.sh
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -127,6 +136,21 @@ soak-mqtt: deps
 	GATEGUARD_SOAK=1 GATEGUARD_SOAK_RESULT=$(CURDIR)/$(SOAK_RESULT) \
 		$(GO) test -count=1 -timeout 30m -run '^TestSoakMQTT$$' -v ./cmd/gateguard
 	@cat $(SOAK_RESULT)
+
+# Central soak (issue 11): 50 simulated gates, each with the gate's own
+# durable outbox and publisher, 10 events/s each for 2 minutes, through a
+# 3-node NATS cluster (JetStream replicas 3) into gatewatch on PostgreSQL
+# while a NATS node and gatewatch are SIGKILLed and restarted; every event is
+# then counted in the store. STORE=sqlite: the embedded broker and SQLite.
+# The last line is the result.
+STORE ?= postgres
+SOAK_CENTRAL_RESULT := bin/soak-central.txt
+.PHONY: soak-central
+soak-central: deps
+	@mkdir -p bin && rm -f $(SOAK_CENTRAL_RESULT)
+	GATEWATCH_SOAK=1 STORE=$(STORE) GATEWATCH_SOAK_RESULT=$(CURDIR)/$(SOAK_CENTRAL_RESULT) \
+		$(GO) test -count=1 -timeout 30m -run '^TestSoakCentral$$' -v ./cmd/gatewatch
+	@cat $(SOAK_CENTRAL_RESULT)
 
 # Durable events/s and 100,000-event backlog drain, side by side with a plain
 # non-durable paho QoS 1 publish loop on the same broker.
@@ -207,3 +231,11 @@ deb-amd64: build
 
 deb-arm64 deb-armhf: deb-%: pi-build-%
 	@scripts/deb.sh $* bin/gateguard-linux-$* $(DEB_DIR) '$(VERSION)'
+
+# gatewatch (issue 11): ingest rate into SQLite and PostgreSQL, and p50/p95 of
+# a person-over-a-month and a gate-over-a-day search on a bulk-generated log
+# of BENCH_CENTRAL_ROWS events (10 million by default; needs ~10 GB of /tmp).
+BENCH_CENTRAL_ROWS ?= 10000000
+.PHONY: bench-central
+bench-central: deps
+	$(GO) run ./cmd/bench-central -rows $(BENCH_CENTRAL_ROWS)

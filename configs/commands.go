@@ -90,16 +90,16 @@ var commandPerms = []string{"open", "set_mode", "reload", "get_state", "override
 // validateSecurity checks commands, mqtt.tls and mqtt.homeassistant.
 func (c *Config) validateSecurity(v *validator) {
 	m := c.MQTT
-	tlsScheme := tlsURL(m.Broker)
+	tlsScheme := m.UsesTLS()
 	if m.Enabled && !m.TLS.IsZero() && !tlsScheme {
-		v.add("mqtt.tls", "is set but mqtt.broker %q is not a TLS URL (ssl://, tls://, mqtts:// or wss://)", m.Broker)
+		v.add("mqtt.tls", "is set but %s %q is not a TLS URL (ssl://, tls://, mqtts:// or wss://)", m.brokerKeys()[0], m.BrokerURLs()[0])
 	}
 	if m.InsecurePassword() && !m.AllowInsecurePassword {
 		key := "mqtt.password_file"
 		if m.PasswordEnv != "" {
 			key = "mqtt.password_env"
 		}
-		v.add(key, "would send the broker password in clear text to %q: use a TLS URL (ssl://, tls://, mqtts:// or wss://), or set mqtt.allow_insecure_password: true (a lab broker only)", m.Broker)
+		v.add(key, "would send the broker password in clear text to %q: use a TLS URL (ssl://, tls://, mqtts:// or wss://), or set mqtt.allow_insecure_password: true (a lab broker only)", strings.Join(m.BrokerURLs(), ", "))
 	}
 	if (m.TLS.CertFile == "") != (m.TLS.KeyFile == "") {
 		v.add("mqtt.tls.cert_file", "and mqtt.tls.key_file must be given together")

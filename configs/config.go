@@ -248,7 +248,13 @@ type MQTT struct {
 	// (outbox.path) either way; with neither, they are only logged.
 	Enabled bool `yaml:"enabled"`
 	// Broker is the broker URL: tcp://host:1883, ssl://host:8883 or ws://.
+	// It is the one broker when Brokers is empty.
 	Broker string `yaml:"broker"`
+	// Brokers lists several broker URLs (the nodes of a clustered broker):
+	// each connection attempt tries them in turn, so the gate fails over to
+	// the next when one is down. When set it replaces Broker; setting both
+	// is an error. All must be TLS URLs, or none.
+	Brokers []string `yaml:"brokers"`
 	// ClientID must be unique per gate; empty means gateguard-<site>-<gate>.
 	ClientID string `yaml:"client_id"`
 	// Username for the broker, if it asks for one.
@@ -289,6 +295,11 @@ type Outbox struct {
 	// stored snapshots, oldest first, and raises an outbox alert; when full,
 	// records are refused and the gate denies entries.
 	MaxBytes int64 `yaml:"max_bytes"`
+	// PublishSnapshots keeps the thermal picture of each fever or spoof
+	// alert in the outbox file and publishes it on snapshot/<hash> (true by
+	// default; needs outbox.path and mqtt.enabled). false keeps images off
+	// the network: the alert still carries the picture's hash.
+	PublishSnapshots bool `yaml:"publish_snapshots"`
 }
 
 // Default returns the configuration used for every key a file leaves out.
@@ -345,14 +356,14 @@ func Default() *Config {
 		Faces: defaultFaces(),
 		MQTT: MQTT{
 			Enabled:        true,
-			Broker:         "tcp://127.0.0.1:1883",
+			Broker:         DefaultBroker,
 			Prefix:         "gateguard/v1",
 			KeepAlive:      30 * time.Second,
 			ConnectTimeout: 10 * time.Second,
 			PublishTimeout: 10 * time.Second,
 			HomeAssistant:  HomeAssistant{Prefix: "homeassistant"},
 		},
-		Outbox: Outbox{MaxEvents: 100000, MaxBytes: 256 << 20},
+		Outbox: Outbox{MaxEvents: 100000, MaxBytes: 256 << 20, PublishSnapshots: true},
 
 		Commands: Commands{MaxBytes: 4096, MaxTTL: 5 * time.Minute},
 		Display:  defaultDisplay(),
@@ -403,11 +414,46 @@ func (c *Config) TopicPrefix() string {
 	return strings.TrimSuffix(c.MQTT.Prefix, "/") + "/" + c.Site + "/" + c.Gate
 }
 
+// DefaultBroker is mqtt.broker's default.
+const DefaultBroker = "tcp://127.0.0.1:1883"
+
+// BrokerURLs returns the brokers to try in turn: mqtt.brokers, or
+// mqtt.broker as a one-item list.
+func (m MQTT) BrokerURLs() []string {
+	if len(m.Brokers) > 0 {
+		return m.Brokers
+	}
+	return []string{m.Broker}
+}
+
+// brokerKeys returns the config key naming each of BrokerURLs.
+func (m MQTT) brokerKeys() []string {
+	if len(m.Brokers) == 0 {
+		return []string{"mqtt.broker"}
+	}
+	keys := make([]string, len(m.Brokers))
+	for i := range m.Brokers {
+		keys[i] = fmt.Sprintf("mqtt.brokers[%d]", i)
+	}
+	return keys
+}
+
+// UsesTLS reports whether the brokers are reached over TLS (validation
+// refuses a list that mixes TLS and plain URLs).
+func (m MQTT) UsesTLS() bool {
+	for _, b := range m.BrokerURLs() {
+		if !tlsURL(b) {
+			return false
+		}
+	}
+	return true
+}
+
 // InsecurePassword reports whether a broker password is configured for a
 // plain (non-TLS) broker URL, which validation allows only with
 // allow_insecure_password; the daemon logs a warning when it is true.
 func (m MQTT) InsecurePassword() bool {
-	return m.Enabled && (m.PasswordEnv != "" || m.PasswordFile != "") && !tlsURL(m.Broker)
+	return m.Enabled && (m.PasswordEnv != "" || m.PasswordFile != "") && !m.UsesTLS()
 }
 
 // Password returns the broker password from the environment variable or the

@@ -107,18 +107,7 @@ func (c *Config) Validate() error {
 
 	m := c.MQTT
 	if m.Enabled {
-		u, err := url.Parse(m.Broker)
-		switch {
-		case err != nil:
-			v.add("mqtt.broker", "%q is not a URL: %v", m.Broker, err)
-		case !slices.Contains([]string{"tcp", "ssl", "tls", "mqtt", "mqtts", "ws", "wss"}, u.Scheme):
-			v.add("mqtt.broker", "%q: scheme must be tcp, ssl, tls, mqtt, mqtts, ws or wss", m.Broker)
-		case u.Host == "":
-			v.add("mqtt.broker", "%q has no host", m.Broker)
-		}
-		if u != nil && u.User != nil {
-			v.add("mqtt.broker", "must not hold credentials: use mqtt.username and mqtt.password_env or mqtt.password_file")
-		}
+		v.brokers(m)
 		v.required("mqtt.prefix", m.Prefix)
 		if strings.ContainsAny(m.Prefix, "#+") {
 			v.add("mqtt.prefix", "%q must not contain MQTT wildcards", m.Prefix)
@@ -188,5 +177,38 @@ func (v *validator) intRange(key string, n, lo, hi int) {
 func (v *validator) celsius(key string, c, lo, hi float64) {
 	if math.IsNaN(c) || c < lo || c > hi {
 		v.add(key, "%v is outside %.1f–%.1f °C", c, lo, hi)
+	}
+}
+
+// brokers checks mqtt.broker or each of mqtt.brokers, naming the key of
+// every problem.
+func (v *validator) brokers(m MQTT) {
+	if len(m.Brokers) > 0 && m.Broker != "" && m.Broker != DefaultBroker {
+		v.add("mqtt.broker", "and mqtt.brokers are both set: list every broker in mqtt.brokers")
+	}
+	tlsCount := 0
+	for i, b := range m.BrokerURLs() {
+		key := m.brokerKeys()[i]
+		if tlsURL(b) {
+			tlsCount++
+		}
+		if slices.Contains(m.BrokerURLs()[:i], b) {
+			v.add(key, "%q is listed twice", b)
+		}
+		u, err := url.Parse(b)
+		switch {
+		case err != nil:
+			v.add(key, "%q is not a URL: %v", b, err)
+		case !slices.Contains([]string{"tcp", "ssl", "tls", "mqtt", "mqtts", "ws", "wss"}, u.Scheme):
+			v.add(key, "%q: scheme must be tcp, ssl, tls, mqtt, mqtts, ws or wss", b)
+		case u.Host == "":
+			v.add(key, "%q has no host", b)
+		}
+		if u != nil && u.User != nil {
+			v.add(key, "must not hold credentials: use mqtt.username and mqtt.password_env or mqtt.password_file")
+		}
+	}
+	if tlsCount > 0 && tlsCount < len(m.BrokerURLs()) {
+		v.add("mqtt.brokers", "mixes TLS and plain URLs: the gate would send its credentials in clear text to some; use TLS URLs for all")
 	}
 }

@@ -212,8 +212,8 @@ func (c *Controller) decisionInput(a *attempt, timedOut bool) Attempt {
 // acted on.
 func (c *Controller) recordEntry(a *attempt, v Verdict) (Event, bool) {
 	c.noteVerdict(v)
-	if v.Fever {
-		c.snapshot(a)
+	if v.Fever || v.Spoof {
+		c.snapshot(a) // the alert's evidence: a hot face, or a face with no body heat
 	}
 	ev := c.event(KindEntry, v)
 	ev.ID = a.id

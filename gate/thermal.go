@@ -173,7 +173,7 @@ func (a *attempt) applyThermal(at *Attempt) {
 	at.Remeasure = a.th.remeasure
 }
 
-// snapshot keeps a colourised picture of the frame behind a fever reading
+// snapshot keeps a colourised picture of the frame behind a fever or spoof reading
 // and puts its hash in the reading.
 func (c *Controller) snapshot(a *attempt) {
 	if c.o.Snapshots == nil || a.reading == nil || a.th.frame == nil {

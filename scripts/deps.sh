@@ -2,6 +2,7 @@
 # Installs what GateGuard needs to build, test and run its demo on Debian 12:
 # OpenCV 4.6 (libopencv-dev) with its model files (opencv-data), Mosquitto,
 # pkg-config, fuse3 (the outbox's power-cut test mounts a FUSE file system),
+# PostgreSQL (gatewatch's store tests start a throwaway server),
 # and the Go modules. Safe to run again: it installs only what is
 # missing.
 set -euo pipefail
@@ -19,6 +20,9 @@ command -v npm >/dev/null 2>&1 || need+=(npm) # fetches the face descriptor's we
 command -v fusermount3 >/dev/null 2>&1 || need+=(fuse3)      # gate/outbox's power-cut test (FUSE)
 [ -x /usr/bin/chromium ] || need+=(chromium) # the browser tests (tests/browser, make test-display)
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-noto-cjk) # the lane display in Chinese
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql) # gatewatch's PostgreSQL store tests (pgtest)
+command -v jq >/dev/null 2>&1 || need+=(jq) # make demo reads gatewatch's API
+command -v curl >/dev/null 2>&1 || need+=(curl) # make demo
 for extra in ${GATEGUARD_EXTRA_PACKAGES:-}; do
   dpkg -s "$extra" >/dev/null 2>&1 || need+=("$extra")
 done

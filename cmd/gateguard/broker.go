@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"slices"
 	"time"
 
 	"github.com/gateguard/gateguard/configs"
@@ -24,7 +22,7 @@ func newPublisher(c *configs.Config, log *slog.Logger, ob eventLog, calibration 
 	}
 	if c.MQTT.InsecurePassword() {
 		log.Warn("INSECURE: the broker password is sent in clear text over a plain connection (mqtt.allow_insecure_password)",
-			"broker", c.MQTT.Broker)
+			"brokers", c.MQTT.BrokerURLs())
 	}
 	tc, err := tlsConfig(c.MQTT)
 	if err != nil {
@@ -35,19 +33,15 @@ func newPublisher(c *configs.Config, log *slog.Logger, ob eventLog, calibration 
 		"config_hash": c.Hash, "calibration_id": calibration, "started": time.Now().UTC(),
 	})
 	return mqtt.New(mqtt.Options{
-		Broker: c.MQTT.Broker, ClientID: c.ClientID(), Username: c.MQTT.Username, Password: pw, TLS: tc,
+		Brokers: c.MQTT.BrokerURLs(), ClientID: c.ClientID(), Username: c.MQTT.Username, Password: pw, TLS: tc,
 		Prefix: c.TopicPrefix(), KeepAlive: c.MQTT.KeepAlive, ConnectTimeout: c.MQTT.ConnectTimeout,
-		PublishTimeout: c.MQTT.PublishTimeout, Info: info, Log: log,
+		PublishTimeout: c.MQTT.PublishTimeout, Info: info, Log: log, Snapshots: snapshotSource(c, ob),
 	}, ob), nil
 }
 
 // tlsConfig returns the broker TLS config, or nil for a plain connection.
 func tlsConfig(m configs.MQTT) (*tls.Config, error) {
-	u, err := url.Parse(m.Broker)
-	if err != nil {
-		return nil, fmt.Errorf("mqtt.broker: %w", err)
-	}
-	if m.TLS.IsZero() && !slices.Contains([]string{"ssl", "tls", "mqtts", "wss"}, u.Scheme) {
+	if m.TLS.IsZero() && !m.UsesTLS() {
 		return nil, nil
 	}
 	tc, err := mqtt.TLSConfig(mqtt.TLSFiles{CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -26,6 +27,9 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.MQTT.Broker = broker.URL
+	// A durable outbox, as on a real gate: the fever and spoof snapshots
+	// travel in it (outbox.publish_snapshots is on by default).
+	cfg.Outbox.Path = filepath.Join(t.TempDir(), "outbox.db")
 	sub := mqtttest.Subscribe(t, broker.URL, cfg.TopicPrefix()+"/#")
 	sc, err := scenario.Load("../../configs/scenarios/demo.yaml")
 	if err != nil {
@@ -59,6 +63,13 @@ func TestEndToEnd(t *testing.T) {
 	if !slices.Equal(p.alerts, wantAlerts) {
 		t.Errorf("alerts: got %v, want %v", p.alerts, wantAlerts)
 	}
+	// The fever and spoof alerts name their thermal pictures, and each was
+	// published on snapshot/<hash>.
+	for _, typ := range []string{gate.AlertFever, gate.AlertSpoof} {
+		if h := p.alertSnaps[typ]; h == "" || !p.snapshots[h] {
+			t.Errorf("%s alert snapshot %q: published %v", typ, h, p.snapshots[h])
+		}
+	}
 	for i, s := range p.seqs {
 		if s != uint64(i+1) {
 			t.Fatalf("sequence numbers not 1..N without gaps: %v", p.seqs)
@@ -87,6 +98,10 @@ type subscriberView struct {
 	alerts []string // type/state
 	seqs   []uint64 // of events and alerts, in arrival order
 	states int
+	// alertSnaps maps an alert type to the snapshot hash it names;
+	// snapshots holds the hashes published on snapshot/<hash>.
+	alertSnaps map[string]string
+	snapshots  map[string]bool
 }
 
 // collectPublished reads what the subscriber got, up to the offline
@@ -100,7 +115,7 @@ func collectPublished(t *testing.T, sub *mqtttest.Subscriber, prefix string) sub
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v subscriberView
+	v := subscriberView{alertSnaps: map[string]string{}, snapshots: map[string]bool{}}
 	timeout := time.After(2 * time.Minute)
 	for {
 		select {
@@ -137,8 +152,18 @@ func (v *subscriberView) add(t *testing.T, rel string, payload []byte) {
 		mustJSON(t, payload, &a)
 		v.alerts = append(v.alerts, a.Type+"/"+a.State)
 		v.seqs = append(v.seqs, a.Seq)
+		if a.Reading != nil && a.Reading.Snapshot != "" {
+			v.alertSnaps[a.Type] = a.Reading.Snapshot
+		}
 	case gate.TopicState:
 		v.states++
+	case gate.SnapshotTopic(strings.TrimPrefix(rel, gate.TopicSnapshot+"/")):
+		var sn gate.Snapshot
+		mustJSON(t, payload, &sn)
+		if err := sn.Check(rel); err != nil {
+			t.Error(err)
+		}
+		v.snapshots[sn.Hash] = true
 	}
 }
 

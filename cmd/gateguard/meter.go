@@ -110,13 +110,15 @@ func blackbodyFits(b *configs.Blackbody, frame image.Point) error {
 	return nil
 }
 
-// snapshots renders fever snapshots into the outbox, the one place they
-// are kept (within outbox.max_bytes, dropped oldest first before any event
-// is refused); nil when the outbox cannot keep them.
-func snapshots(outbox eventLog) gate.Snapshotter {
-	st, ok := outbox.(fusion.SnapshotStore)
+// snapshots returns where fever and spoof snapshots are kept: the outbox,
+// the one place they are kept on the gate (within outbox.max_bytes, dropped
+// oldest first before any event is refused), from which the publisher
+// sends them when outbox.publish_snapshots is on (see snapshotSink); nil
+// when the outbox cannot keep them.
+func snapshots(outbox eventLog, log *slog.Logger) gate.Snapshotter {
+	st, ok := outbox.(snapshotStore)
 	if !ok {
 		return nil
 	}
-	return &fusion.Snapshots{Store: st}
+	return &snapshotSink{render: &fusion.Snapshots{}, outbox: st, log: log.With("component", "snapshots")}
 }

@@ -245,7 +245,7 @@ func (f *commandFlags) fromConfig() error {
 		if err != nil {
 			return err
 		}
-		f.broker = or(f.broker, cfg.MQTT.Broker)
+		f.broker = or(f.broker, cfg.MQTT.BrokerURLs()[0])
 		f.site = or(f.site, cfg.Site)
 		f.gate = or(f.gate, cfg.Gate)
 		f.prefix = or(f.prefix, cfg.MQTT.Prefix)

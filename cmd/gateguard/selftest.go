@@ -240,30 +240,19 @@ func (st *selftest) checkCamera(ctx context.Context) {
 // checkBroker connects to the broker with the configured credentials and TLS.
 func (st *selftest) checkBroker(ctx context.Context) {
 	m := st.cfg.MQTT
-	if !m.Enabled {
+	urls := m.BrokerURLs()
+	if !m.Enabled || len(urls) == 0 {
 		st.add(checkResult{name: "mqtt.broker", device: "-", status: statusSkip, detail: "mqtt.enabled is false"})
 		return
 	}
 	pw, err := m.Password()
 	if err != nil {
-		st.fail("mqtt.broker", m.Broker, err, "mqtt.password_file or mqtt.password_env")
+		st.fail("mqtt.broker", urls[0], err, "mqtt.password_file or mqtt.password_env")
 		return
 	}
 	tc, err := tlsConfig(m)
 	if err != nil {
-		st.fail("mqtt.broker", m.Broker, err, "mqtt.tls: the CA, certificate and key files exist and are readable by the gateguard user")
-		return
-	}
-	timeout := m.ConnectTimeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	pctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	err = mqtt.Probe(pctx, mqtt.Options{Broker: m.Broker, ClientID: st.cfg.ClientID(), Username: m.Username,
-		Password: pw, TLS: tc, ConnectTimeout: timeout})
-	if err != nil {
-		st.fail("mqtt.broker", m.Broker, err, brokerHint(err))
+		st.fail("mqtt.broker", urls[0], err, "mqtt.tls: the CA, certificate and key files exist and are readable by the gateguard user")
 		return
 	}
 	how := "plain TCP"
@@ -273,7 +262,31 @@ func (st *selftest) checkBroker(ctx context.Context) {
 			how += ", client certificate accepted"
 		}
 	}
-	st.add(checkResult{name: "mqtt.broker", device: m.Broker, detail: "connected (" + how + ")"})
+	timeout := m.ConnectTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	// Every node of a clustered broker is tried: one down is a warning while
+	// another answers, all down a failure.
+	first, reached := len(st.results), 0
+	for _, u := range urls {
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		err := mqtt.Probe(pctx, mqtt.Options{Broker: u, ClientID: st.cfg.ClientID(), Username: m.Username,
+			Password: pw, TLS: tc, ConnectTimeout: timeout})
+		cancel()
+		if err != nil {
+			st.fail("mqtt.broker", u, err, brokerHint(err))
+			continue
+		}
+		reached++
+		st.add(checkResult{name: "mqtt.broker", device: u, detail: "connected (" + how + ")"})
+	}
+	for i := first; reached > 0 && i < len(st.results); i++ {
+		if r := &st.results[i]; r.status == statusFail {
+			r.status = statusWarn
+			r.hint += " (another broker of mqtt.brokers answered: the gate publishes through it)"
+		}
+	}
 }
 
 // brokerHint says what to check for a failed connection.

@@ -109,6 +109,10 @@ func TestSelftestMissingDevice(t *testing.T) {
 			"thermal.sensor", "AMG8833 at 0x69 on /dev/i2c-7"},
 		{"camera", func(c *configs.Config) { c.Camera.Source = "/dev/video9" }, "camera", "/dev/video9"},
 		{"broker", func(c *configs.Config) { c.MQTT.Broker = "tcp://127.0.0.1:1" }, "mqtt.broker", "tcp://127.0.0.1:1"},
+		{"every broker", func(c *configs.Config) {
+			c.MQTT.Broker, c.MQTT.Brokers = "", []string{"tcp://127.0.0.1:1", "tcp://127.0.0.1:2"}
+		},
+			"mqtt.broker", "tcp://127.0.0.1:2"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := configs.Load("../../configs/demo.yaml")
@@ -167,5 +171,24 @@ func TestRelayTestSimulated(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("missing %q\n%s", want, &out)
 		}
+	}
+}
+
+// TestSelftestOneBrokerDown: with two brokers, one down is a warning while
+// the other answers.
+func TestSelftestOneBrokerDown(t *testing.T) {
+	syncedClock(t, clockStatus{}, nil)
+	broker := mqtttest.Start(t, "")
+	cfg, err := configs.Load("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MQTT.Broker, cfg.MQTT.Brokers = "", []string{"tcp://127.0.0.1:1", broker.URL}
+	var out bytes.Buffer
+	if err := runSelftest(context.Background(), cfg, true, &out); err != nil {
+		t.Fatalf("selftest: %v\n%s", err, &out)
+	}
+	if !strings.Contains(out.String(), "tcp://127.0.0.1:1") || !strings.Contains(out.String(), "1 warnings") {
+		t.Errorf("the broker that is down is not a warning:\n%s", &out)
 	}
 }

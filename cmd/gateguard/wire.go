@@ -152,7 +152,7 @@ func build(cfg *configs.Config, log *slog.Logger, p parts) (_ *daemon, err error
 		}
 	}
 	ports := gate.Options{Turnstile: d.dev.relay, Recorder: observed(d.outbox, p.onRecord), Thermometer: d.meter,
-		CalibrationID: d.meter.CalibrationID(), OnLane: fanOut(p.onLane), Snapshots: snapshots(d.outbox),
+		CalibrationID: d.meter.CalibrationID(), OnLane: fanOut(p.onLane), Snapshots: snapshots(d.outbox, log),
 		LaneObserver: d.lane.observer(), Faces: d.faces.matcher()}
 	if d.pub != nil {
 		ports.State = d.pub

@@ -31,6 +31,7 @@ const (
 	Command       = "command.json"
 	CommandResult = "command-result.json"
 	HAConfig      = "ha-config.json"
+	Snapshot      = "snapshot.json"
 )
 
 // Set is the compiled schemas.
@@ -117,6 +118,9 @@ func ForTopic(rel string) (name string, ok bool) {
 		return EventAccess, true
 	case "event/alert":
 		return EventAlert, true
+	}
+	if h, ok := strings.CutPrefix(rel, "snapshot/"); ok && h != "" && !strings.Contains(h, "/") {
+		return Snapshot, true
 	}
 	if cmd, ok := strings.CutPrefix(rel, "cmd/"); ok {
 		switch {

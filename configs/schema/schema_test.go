@@ -94,6 +94,9 @@ func TestForTopic(t *testing.T) {
 		{"cmd/a/b/result", "", false},
 		{"cmd/open/x", "", false},
 		{"event/other", "", false},
+		{"snapshot/" + strings.Repeat("ab", 32), Snapshot, true},
+		{"snapshot/", "", false},
+		{"snapshot/a/b", "", false},
 	}
 	for _, tt := range tests {
 		got, ok := ForTopic(tt.rel)
@@ -109,6 +112,7 @@ func TestValidate(t *testing.T) {
 	s := load(t)
 	const tm = `"2026-11-27T12:00:00Z"`
 	state := `{"v":1,"site":"s","gate":"g","time":` + tm + `,"mode":"normal","lane":"idle","fire_alarm":false,"devices":{"relay":"ok"},"outbox_depth":0}`
+	snap := `{"v":1,"site":"s","gate":"g","hash":"` + strings.Repeat("a", 64) + `","kind":"thermal","content_type":"image/png","data":"iVBORw0KGgo="}`
 	tests := []struct {
 		name, rel, payload string
 		ok                 bool
@@ -128,6 +132,9 @@ func TestValidate(t *testing.T) {
 		{"command", "cmd/open", `{"v":1,"sig":"AAAA","body":{"id":"r","name":"open","site":"s","gate":"g","operator":"o","nonce":1,"issued":` + tm + `,"expires":` + tm + `,"args":{}}}`, true},
 		{"command bad sig", "cmd/open", `{"v":1,"sig":"!!","body":{"id":"r","name":"open","site":"s","gate":"g","operator":"o","nonce":1,"issued":` + tm + `,"expires":` + tm + `,"args":{}}}`, false},
 		{"command no nonce", "cmd/open", `{"v":1,"sig":"AAAA","body":{"id":"r","name":"open","site":"s","gate":"g","operator":"o","issued":` + tm + `,"expires":` + tm + `,"args":{}}}`, false},
+		{"snapshot", "snapshot/" + strings.Repeat("a", 64), snap, true},
+		{"snapshot not base64", "snapshot/" + strings.Repeat("a", 64), strings.Replace(snap, `"iVBORw0KGgo="`, `"!!"`, 1), false},
+		{"snapshot other kind", "snapshot/" + strings.Repeat("a", 64), strings.Replace(snap, `"thermal"`, `"face"`, 1), false},
 		{"outside the contract", "debug", `{}`, false},
 		{"not json", "state", `{`, false},
 	}

@@ -118,7 +118,8 @@ func TestACLConfinesEachGate(t *testing.T) {
 	// topic) is dropped; A's own event, sent last, is the first thing the
 	// central reader sees. Mosquitto keeps one publisher's order, so the
 	// dropped ones would have arrived before it.
-	for _, rel := range []string{"availability", "info", "state", "event/access", "event/alert", "cmd/open/result", "cmd/open"} {
+	snap := "snapshot/" + strings.Repeat("ab", 32)
+	for _, rel := range []string{"availability", "info", "state", "event/access", "event/alert", snap, "cmd/open/result", "cmd/open"} {
 		pub(t, gateA, root+"lane-2/"+rel, "forged")
 	}
 	pub(t, gateA, root+"lane-1/cmd/open", "forged")
@@ -126,7 +127,7 @@ func TestACLConfinesEachGate(t *testing.T) {
 	if got := next(t, seen); got != root+"lane-1/event/access own" {
 		t.Fatalf("central saw %q first: gate A published outside its subtree", got)
 	}
-	for _, rel := range []string{"availability", "info", "state", "event/alert", "cmd/open/result"} {
+	for _, rel := range []string{"availability", "info", "state", "event/alert", snap, "cmd/open/result"} {
 		pub(t, gateA, root+"lane-1/"+rel, "own")
 		if got := next(t, seen); got != root+"lane-1/"+rel+" own" {
 			t.Fatalf("central saw %q, want gate A's own %s", got, rel)

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,8 +59,24 @@ type WindowSource interface {
 	LastSeq() uint64
 }
 
+// SnapshotSource is the outbox's snapshot store as the publisher sees it;
+// outbox.Durable and outbox.Memory implement it. Storing a snapshot must signal the Source's
+// Ready.
+type SnapshotSource interface {
+	// PendingSnapshots returns the hashes of up to n stored snapshots, oldest first.
+	PendingSnapshots(n int) ([]string, error)
+	// Snapshot returns a stored snapshot; ok is false when it is gone.
+	Snapshot(hash string) (data []byte, ok bool, err error)
+	// DeleteSnapshot removes a delivered snapshot.
+	DeleteSnapshot(hash string) error
+}
+
 // Options configures a Publisher.
 type Options struct {
+	// Brokers are the broker URLs; each connection attempt tries them in
+	// turn, so the publisher fails over to the next when one is down.
+	Brokers []string
+	// Broker is a single broker URL, used when Brokers is empty.
 	Broker         string
 	ClientID       string
 	Username       string
@@ -78,6 +95,11 @@ type Options struct {
 	// RetryMin and RetryMax bound the wait between connection attempts
 	// (defaults 500ms and 30s); it doubles after each failure.
 	RetryMin, RetryMax time.Duration
+	// Snapshots, when set, is the outbox's snapshot store: the publisher
+	// sends each stored snapshot on snapshot/<hash> once the events before
+	// it are delivered, and deletes it after its PUBACK. Nil publishes no
+	// images (outbox.publish_snapshots: false); alerts still carry the hash.
+	Snapshots SnapshotSource
 	// OnConnect, when set, is called after every successful connection
 	// (Run reconnects itself, with a clean session, so subscriptions must be
 	// made again each time). It runs on paho's goroutine and must not block.
@@ -91,8 +113,10 @@ type Publisher struct {
 	win       WindowSource // src, or an adapter over a plain Source
 	log       *slog.Logger
 	client    paho.Client
-	connected chan struct{} // signalled on every connect
-	lostCh    chan struct{} // signalled on every connection loss
+	brokers   []string
+	trying    atomic.Pointer[string] // the broker of the latest connection attempt
+	connected chan struct{}          // signalled on every connect
+	lostCh    chan struct{}          // signalled on every connection loss
 	stateKick chan struct{}
 	epoch     atomic.Uint64 // counts connection losses and resets
 
@@ -110,6 +134,7 @@ type Publisher struct {
 // Stats counts what a publisher has done since New.
 type Stats struct {
 	Published uint64 // messages acknowledged by the broker and removed
+	Snapshots uint64 // snapshots acknowledged by the broker and removed
 	Replayed  uint64 // of which published with "replayed": true
 	Resent    uint64 // publishes abandoned with their connection and sent again
 	Connects  uint64 // successful connections
@@ -146,6 +171,10 @@ func New(o Options, src Source) *Publisher {
 		stateKick:  make(chan struct{}, 1),
 		stateDepth: -1,
 	}
+	p.brokers = o.Brokers
+	if len(p.brokers) == 0 {
+		p.brokers = []string{o.Broker}
+	}
 	if w, ok := src.(WindowSource); ok {
 		p.win = w
 	} else {
@@ -154,9 +183,11 @@ func New(o Options, src Source) *Publisher {
 	// Run reconnects itself (AutoReconnect off): when a connection is lost,
 	// paho then fails every publish still in flight, instead of keeping its
 	// tokens across the reconnect.
-	opts := paho.NewClientOptions().
-		AddBroker(o.Broker).
-		SetClientID(o.ClientID).
+	opts := paho.NewClientOptions()
+	for _, b := range p.brokers {
+		opts.AddBroker(b)
+	}
+	opts.SetClientID(o.ClientID).
 		SetUsername(o.Username).
 		SetPassword(o.Password).
 		SetCleanSession(true).
@@ -166,8 +197,13 @@ func New(o Options, src Source) *Publisher {
 		SetAutoReconnect(false).
 		SetConnectRetry(false).
 		SetWill(o.Prefix+"/"+gate.TopicAvailability, "offline", 1, true).
+		SetConnectionAttemptHandler(func(u *url.URL, tc *tls.Config) *tls.Config {
+			s := u.Redacted()
+			p.trying.Store(&s)
+			return tc
+		}).
 		SetOnConnectHandler(func(c paho.Client) {
-			p.log.Info("connected", "broker", o.Broker)
+			p.log.Info("connected", "broker", p.broker())
 			kick(p.connected)
 			p.runOnConnect()
 			if o.OnConnect != nil {
@@ -184,6 +220,15 @@ func New(o Options, src Source) *Publisher {
 	}
 	p.client = paho.NewClient(opts)
 	return p
+}
+
+// broker returns the broker of the latest connection attempt: the one
+// connected to, once connected.
+func (p *Publisher) broker() string {
+	if s := p.trying.Load(); s != nil {
+		return *s
+	}
+	return p.brokers[0]
 }
 
 func kick(ch chan struct{}) {
@@ -235,7 +280,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				break
 			}
-			p.log.Warn("connect failed", "broker", p.o.Broker, "err", err, "retry_in", wait)
+			p.log.Warn("connect failed", "brokers", p.brokers, "err", err, "retry_in", wait)
 			select {
 			case <-ctx.Done():
 			case <-time.After(wait):
@@ -312,6 +357,9 @@ func (p *Publisher) session(ctx context.Context) error {
 	armed := false
 	for {
 		more, err := p.drain(ctx, epoch)
+		if err == nil && !more && p.o.Snapshots != nil {
+			more, err = p.drainSnapshots(ctx, epoch)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

@@ -173,6 +173,7 @@ func (m *Memory) PutSnapshot(hash string, data []byte) error {
 		delete(m.snaps, m.snapOrder[0])
 		m.snapOrder = m.snapOrder[1:]
 	}
+	kick(m.notify) // the publisher sends snapshots too
 	return nil
 }
 
@@ -194,4 +195,25 @@ func (m *Memory) Snapshots() ([]SnapshotInfo, error) {
 		out = append(out, SnapshotInfo{Hash: h, Bytes: len(m.snaps[h])})
 	}
 	return out, nil
+}
+
+// PendingSnapshots returns the hashes of up to n kept snapshots, oldest
+// first: those the publisher has not yet delivered (DeleteSnapshot).
+func (m *Memory) PendingSnapshots(n int) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.snapOrder[:min(n, len(m.snapOrder))]), nil
+}
+
+// DeleteSnapshot removes the snapshot kept under hash, once delivered;
+// removing one that is not there (dropped meanwhile) is not an error.
+func (m *Memory) DeleteSnapshot(hash string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if d, ok := m.snaps[hash]; ok {
+		m.snapBytes -= len(d)
+		delete(m.snaps, hash)
+		m.snapOrder = slices.DeleteFunc(m.snapOrder, func(h string) bool { return h == hash })
+	}
+	return nil
 }

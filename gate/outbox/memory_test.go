@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/gateguard/gateguard/gate"
@@ -91,5 +92,37 @@ func TestMemorySnapshotsAreBounded(t *testing.T) {
 	}
 	if got, ok, _ := m.Snapshot("f"); !ok || len(got) != len(big) {
 		t.Fatalf("snapshot f: %d bytes, %v", len(got), ok)
+	}
+}
+
+// TestMemorySnapshotsForThePublisher: the memory outbox is a publisher's
+// snapshot source too: a stored snapshot signals Ready, is pending oldest
+// first until deleted, and deleting one that is gone is no error.
+func TestMemorySnapshotsForThePublisher(t *testing.T) {
+	m := NewMemory(10)
+	for _, h := range []string{"a", "b", "c"} {
+		if err := m.PutSnapshot(h, []byte("png-"+h)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-m.Ready():
+	default:
+		t.Fatal("PutSnapshot did not signal Ready")
+	}
+	if got, _ := m.PendingSnapshots(2); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("pending %v, want [a b]", got)
+	}
+	if err := m.DeleteSnapshot("a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.DeleteSnapshot("a"); err != nil {
+		t.Errorf("deleting a snapshot already gone: %v", err)
+	}
+	if got, _ := m.PendingSnapshots(10); !slices.Equal(got, []string{"b", "c"}) {
+		t.Errorf("pending after delete %v, want [b c]", got)
+	}
+	if _, ok, _ := m.Snapshot("a"); ok {
+		t.Error("a deleted snapshot is still kept")
 	}
 }

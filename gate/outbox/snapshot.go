@@ -61,6 +61,54 @@ func (d *Durable) PutSnapshot(hash string, data []byte) error {
 		return fmt.Errorf("outbox: store snapshot %s in %s: %w", hash, d.path, err)
 	}
 	d.afterWrite(before)
+	kick(d.notify) // the publisher sends snapshots too
+	return nil
+}
+
+// PendingSnapshots returns the hashes of up to n stored snapshots, oldest
+// first: those the publisher has not yet delivered (DeleteSnapshot).
+func (d *Durable) PendingSnapshots(n int) ([]string, error) {
+	var hashes []string
+	err := d.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSnapOrder).Cursor()
+		for k, h := c.First(); k != nil && len(hashes) < n; k, h = c.Next() {
+			hashes = append(hashes, string(h))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("outbox: list snapshots: %w", err)
+	}
+	return hashes, nil
+}
+
+// DeleteSnapshot removes the snapshot stored under hash, once delivered;
+// removing one that is not there (evicted meanwhile) is not an error.
+func (d *Durable) DeleteSnapshot(hash string) error {
+	d.commitMu.Lock()
+	defer d.commitMu.Unlock()
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return ErrClosed
+	}
+	before := d.healthLocked()
+	d.mu.Unlock()
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		snaps, order := tx.Bucket(bucketSnapshots), tx.Bucket(bucketSnapOrder)
+		v := snaps.Get([]byte(hash))
+		if len(v) < 8 {
+			return nil
+		}
+		if err := order.Delete(append([]byte(nil), v[:8]...)); err != nil {
+			return err
+		}
+		return snaps.Delete([]byte(hash))
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: delete snapshot %s from %s: %w", hash, d.path, err)
+	}
+	d.afterWrite(before)
 	return nil
 }
 

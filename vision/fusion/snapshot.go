@@ -81,23 +81,31 @@ func colourAt(t float64) color.RGBA {
 	return color.RGBA{mix(a.R, b.R), mix(a.G, b.G), mix(a.B, b.B), 255}
 }
 
+// PNG renders tf as a PNG and returns it with its SHA-256 in hex.
+func (s *Snapshots) PNG(tf *thermal.Frame) (data []byte, hash string, err error) {
+	img, err := s.Render(tf)
+	if err != nil {
+		return nil, "", err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, "", fmt.Errorf("fusion: snapshot: %w", err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return buf.Bytes(), hex.EncodeToString(sum[:]), nil
+}
+
 // Save renders tf, stores it as a PNG under its SHA-256 and returns the
 // hash in hex.
 func (s *Snapshots) Save(tf *thermal.Frame) (string, error) {
 	if s.Store == nil {
 		return "", errors.New("fusion: snapshot store not set")
 	}
-	img, err := s.Render(tf)
+	data, name, err := s.PNG(tf)
 	if err != nil {
 		return "", err
 	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return "", fmt.Errorf("fusion: snapshot: %w", err)
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	name := hex.EncodeToString(sum[:])
-	if err := s.Store.PutSnapshot(name, buf.Bytes()); err != nil {
+	if err := s.Store.PutSnapshot(name, data); err != nil {
 		return "", fmt.Errorf("fusion: snapshot %s: %w", name, err)
 	}
 	return name, nil
