@@ -1,7 +1,8 @@
 package facerec
 
 /*
-#cgo pkg-config: opencv4
+#cgo CPPFLAGS: -I/usr/include/opencv4
+#cgo LDFLAGS: -lopencv_face -lopencv_dnn -lopencv_imgproc -lopencv_core
 #cgo CXXFLAGS: -std=c++11
 #include <stdlib.h>
 #include "facerec.h"
