@@ -240,6 +240,22 @@ pi-build-arm64 pi-build-armhf: pi-build-%: pi-deps
 pi-smoke: pi-deps
 	@MAKE='$(MAKE)' scripts/pi-smoke.sh
 
+# Debian packages (issue 12), one per architecture, in bin/deb: the binary,
+# the systemd unit, /etc/gateguard/gateguard.yaml (a conffile), the state
+# folder and a postinst that creates the gateguard user in the device
+# groups (scripts/deb.sh, dpkg-deb). amd64 packages `make build`'s binary;
+# arm64 and armhf package the pi-build outputs.
+DEB_DIR ?= bin/deb
+.PHONY: deb deb-amd64 deb-arm64 deb-armhf
+deb: deb-amd64 deb-arm64 deb-armhf
+	@ls -l $(DEB_DIR)/*.deb
+
+deb-amd64: build
+	@scripts/deb.sh amd64 $(BIN) $(DEB_DIR) '$(VERSION)'
+
+deb-arm64 deb-armhf: deb-%: pi-build-%
+	@scripts/deb.sh $* bin/gateguard-linux-$* $(DEB_DIR) '$(VERSION)'
+
 # gatewatch (issue 11): ingest rate into SQLite and PostgreSQL, and p50/p95 of
 # a person-over-a-month and a gate-over-a-day search on a bulk-generated log
 # of BENCH_CENTRAL_ROWS events (10 million by default; needs ~10 GB of /tmp).

@@ -30,6 +30,7 @@ var pure = map[string][]forbid{
 	"./gate": append(drivers[:len(drivers):len(drivers)],
 		forbid{"go.etcd.io/bbolt", "storage is gate/outbox's, reached through the Recorder port; the core stays a pure state machine"},
 		forbid{"net/http", "nothing on the gate's path waits on the network: online checks are gate/credential's, behind the Verifier port"},
+		forbid{"github.com/prometheus", "decisions are counted through the gate.Metrics port; Prometheus is cmd's"},
 	),
 	"./gate/scenario":                        drivers,
 	"./gate/outbox":                          drivers,
@@ -53,6 +54,7 @@ var pure = map[string][]forbid{
 	"./device/thermal/amg8833":               drivers,
 	"./configs":                              drivers,
 	"./configs/schema":                       drivers,
+	"./systemd":                              drivers,
 	// The embedded broker is the NATS server alone: gatewatch's MQTT client
 	// is the ingest's, never the broker's.
 	"./gate/central/broker": drivers,

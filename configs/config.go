@@ -40,6 +40,8 @@ type Config struct {
 	Outbox Outbox `yaml:"outbox"`
 	// Commands sets the signed commands the gate accepts over MQTT.
 	Commands Commands `yaml:"commands"`
+	// Metrics is the Prometheus endpoint; off unless Listen is set.
+	Metrics Metrics `yaml:"metrics"`
 	// Display is the lane display (display.go).
 	Display Display `yaml:"display"`
 	// Tower is the lane's signal tower (display.go).
@@ -471,4 +473,13 @@ func (m MQTT) Password() (string, error) {
 		return strings.TrimRight(string(b), "\r\n"), nil
 	}
 	return "", nil
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	// Listen is the host:port the /metrics endpoint listens on (e.g.
+	// "127.0.0.1:9460", or ":9460" on every interface); empty is off, the
+	// default. The endpoint has no authentication: bind it to a management
+	// network or to loopback behind a proxy.
+	Listen string `yaml:"listen"`
 }

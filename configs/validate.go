@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -119,6 +121,13 @@ func (c *Config) Validate() error {
 	}
 	v.intRange("outbox.max_events", c.Outbox.MaxEvents, 1000, 10_000_000)
 	c.validateSecurity(v)
+	if l := c.Metrics.Listen; l != "" {
+		if _, port, err := net.SplitHostPort(l); err != nil || port == "" {
+			v.add("metrics.listen", "%q is not host:port (e.g. 127.0.0.1:9460 or :9460)", l)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			v.add("metrics.listen", "port %q is not 1–65535", port)
+		}
+	}
 	c.validateLane(v)
 	if b := c.Outbox.MaxBytes; b < 16<<20 || b > 1<<40 {
 		v.add("outbox.max_bytes", "%d is outside %d–%d (16 MiB–1 TiB)", b, int64(16<<20), int64(1<<40))

@@ -246,6 +246,11 @@ func (c *Controller) recordEntry(a *attempt, v Verdict) (Event, bool) {
 		c.log.Error("entry not recorded: denied", "attempt", a.id, "err", err)
 	}
 	c.logDecision(ev, admit)
+	if admit {
+		c.o.Metrics.Decided("admitted", ev.Reasons, ev.Reading)
+	} else {
+		c.o.Metrics.Decided("denied", ev.Reasons, ev.Reading)
+	}
 	person := a.cred.Holder
 	if person == "" {
 		person = a.code.Text // an unverified credential still names one person

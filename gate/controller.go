@@ -57,6 +57,8 @@ type Options struct {
 	// OnLane, when set, is called from the controller's goroutine on every
 	// lane change. It must not block.
 	OnLane func(lane string)
+	// Metrics counts decisions and device faults; nil counts nothing.
+	Metrics Metrics
 	// LaneObserver, when set, is told what the people at the lane should
 	// see and hear (lanesignal.go): every lane and mode change, hints while
 	// checking, and each decision as recorded. gate/lane implements it.
@@ -140,6 +142,9 @@ func New(o Options) (*Controller, error) {
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
+	}
+	if o.Metrics == nil {
+		o.Metrics = noMetrics{}
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -175,6 +175,9 @@ func (c *Controller) onHealth(h deviceHealth) {
 		return
 	}
 	c.devices[h.name] = status
+	if h.err != nil {
+		c.o.Metrics.DeviceFault(h.name)
+	}
 	id, open := c.faults[h.name]
 	typ, msg := AlertDeviceFault, "device fault: "+status
 	if h.name == DeviceOutbox {

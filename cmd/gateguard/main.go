@@ -5,6 +5,8 @@
 //	gateguard simulate -c FILE SCENARIO   run the daemon on simulated hardware through a scenario
 //	gateguard calibrate -c FILE [-o FILE] register the face camera to the thermal camera
 //	gateguard pass keygen|issue|verify|revoke  make, check and revoke signed site passes
+//	gateguard selftest -c FILE            check every configured device, print a table
+//	gateguard relay-test -c FILE -n N     pulse the relay N times, report the passage input
 //	gateguard enroll add|import|list|remove|keygen  enrol faces from photos
 //	gateguard version                     print the version
 //	gateguard keygen -o FILE              make an operator key pair for signed commands
@@ -65,6 +67,8 @@ const usage = `usage:
                                         reload, get_state, enroll PERSON PHOTO...,
                                         unenroll PERSON) and print the gate's result
   gateguard pass keygen|issue|verify|revoke   site passes (gateguard pass for help)
+  gateguard selftest -c FILE            check every configured device; exit 1 on any failure
+  gateguard relay-test -c FILE [-n N]   pulse the relay N times; report what the passage input saw
   gateguard enroll add|import|list|remove|keygen   enrolled faces (gateguard enroll for help)
   gateguard snapshot list|get -c FILE [HASH]  list or extract the fever snapshots kept in
                                         the outbox (stop the daemon first)
@@ -90,6 +94,10 @@ func run(ctx context.Context, args []string) error {
 		return cmdCalibrate(ctx, args[1:])
 	case "pass":
 		return cmdPass(ctx, args[1:], os.Stdout)
+	case "selftest":
+		return cmdSelftest(ctx, args[1:], os.Stdout)
+	case "relay-test":
+		return cmdRelayTest(ctx, args[1:], os.Stdout)
 	case "enroll":
 		return cmdEnroll(args[1:], os.Stdout, os.Stderr)
 	case "snapshot":

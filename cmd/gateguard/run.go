@@ -27,10 +27,27 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	log := newLogger(cfg.Log)
 	log.Info("starting", "version", version, "site", cfg.Site, "gate", cfg.Gate, "config", cfg.Hash[:12])
-	d, err := build(cfg, log, parts{})
+	wd, err := newWatchdog(log)
 	if err != nil {
 		return err
 	}
+	var p parts
+	if cfg.Metrics.Listen != "" {
+		p.metrics = newGateMetrics(cfg)
+	}
+	d, err := build(cfg, log, p)
+	if err != nil {
+		return err
+	}
+	if p.metrics != nil {
+		srv, err := serveMetrics(cfg.Metrics.Listen, p.metrics, log)
+		if err != nil {
+			d.close()
+			return err
+		}
+		d.services = append(d.services, srv)
+	}
+	wd.plug(d) // systemd: READY once the gate decides, watchdog while its loops live
 	// A durable outbox keeps what is not yet published across the restart;
 	// an in-memory one gets a few seconds to publish it before the process
 	// ends (the systemd unit allows 15 s to stop).
@@ -86,7 +103,11 @@ func (d *daemon) start(g *group) {
 	}
 	g.Go("camera", func(ctx context.Context) error { d.scanner.Run(ctx, d.observe); return nil })
 	g.Go("thermal", func(ctx context.Context) error {
-		thermal.Run(ctx, d.dev.thermal, thermalRunOpts(ctx, d.ctrl, d.meter), d.ctrl.Thermal)
+		sink := d.ctrl.Thermal
+		if d.metrics != nil {
+			sink = d.metrics.thermalSink(sink)
+		}
+		thermal.Run(ctx, d.dev.thermal, thermalRunOpts(ctx, d.ctrl, d.meter), sink)
 		return nil
 	})
 	for kind, in := range d.dev.inputs {

@@ -62,6 +62,8 @@ type scenarioOpts struct {
 	drain time.Duration
 	// built, when set, sees the daemon once it is built.
 	built func(*daemon)
+	// metrics, when set, instruments the daemon (parts.metrics).
+	metrics *gateMetrics
 }
 
 // runScenario builds the daemon from cfg on simulated hardware, runs sc
@@ -85,7 +87,7 @@ func runScenario(t *testing.T, cfg *configs.Config, sc *scenario.Scenario, o sce
 		}
 	}
 	sims := &simHardware{}
-	d, err := build(cfg, log, parts{sim: sims, onRecord: []func(gate.Message){record}})
+	d, err := build(cfg, log, parts{sim: sims, onRecord: []func(gate.Message){record}, metrics: o.metrics})
 	if err != nil {
 		t.Fatal(err)
 	}

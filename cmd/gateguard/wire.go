@@ -58,6 +58,7 @@ import (
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/mqtt"
+	"github.com/gateguard/gateguard/systemd"
 	"github.com/gateguard/gateguard/vision"
 	"github.com/gateguard/gateguard/vision/fusion"
 	"github.com/gateguard/gateguard/vision/scan"
@@ -73,9 +74,10 @@ type daemon struct {
 	outbox   eventLog
 	pub      *mqtt.Publisher // nil with mqtt off
 	ctrl     *gate.Controller
-	remote   *remote    // nil with mqtt off (remote.go)
-	lane     *laneParts // lane display and tower (lane.go)
-	faces    *faceParts // face descriptor and enrolled templates (faces.go)
+	remote   *remote      // nil with mqtt off (remote.go)
+	metrics  *gateMetrics // nil without parts.metrics
+	lane     *laneParts   // lane display and tower (lane.go)
+	faces    *faceParts   // face descriptor and enrolled templates (faces.go)
 	onFrame  []func(vision.Observation)
 	services []service
 	closers  closers
@@ -98,6 +100,9 @@ type parts struct {
 	onFrame []func(vision.Observation)
 	// services are goroutines the daemon runs and owns beside its own.
 	services []service
+	// metrics, when set, instruments the gate (metrics.go): the
+	// controller's decisions, the camera loops, the outbox and the broker.
+	metrics *gateMetrics
 }
 
 // service is a goroutine plugged into the daemon: run works until ctx ends.
@@ -113,7 +118,7 @@ func build(cfg *configs.Config, log *slog.Logger, p parts) (_ *daemon, err error
 	}
 	// d is not the named result: "return nil, err" would set it to nil
 	// before the deferred close runs.
-	d := &daemon{cfg: cfg, log: log, onFrame: p.onFrame, services: p.services}
+	d := &daemon{cfg: cfg, log: log, onFrame: p.onFrame, services: p.services, metrics: p.metrics}
 	defer func() {
 		if err != nil {
 			d.close()
@@ -152,11 +157,17 @@ func build(cfg *configs.Config, log *slog.Logger, p parts) (_ *daemon, err error
 	if d.pub != nil {
 		ports.State = d.pub
 	}
+	if p.metrics != nil {
+		ports.Metrics = p.metrics
+	}
 	if d.ctrl, err = newController(cfg, log, ports); err != nil {
 		return nil, err
 	}
 	if d.remote, err = newRemote(cfg, log, d.pub, d.ctrl, d.faces); err != nil {
 		return nil, err
+	}
+	if p.metrics != nil {
+		p.metrics.plug(d)
 	}
 	return d, nil
 }
@@ -238,10 +249,16 @@ func fanOut(fns []func(lane string)) func(lane string) {
 	}
 }
 
-// newLogger builds the daemon's logger from the config.
+// newLogger builds the daemon's logger from the config. Under systemd,
+// with stderr connected to the journal (JOURNAL_STREAM), records go to
+// journald natively, each attribute a field of its own (journalctl -o
+// verbose; journalctl -u gateguard GATE=lane-1).
 func newLogger(c configs.Log) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Level))
+	if systemd.StderrIsJournal() {
+		return slog.New(systemd.NewJournalHandler(systemd.JournalOptions{Identifier: "gateguard", Level: level}))
+	}
 	o := &slog.HandlerOptions{Level: level}
 	if c.Format == "json" {
 		return slog.New(slog.NewJSONHandler(os.Stderr, o))

@@ -472,3 +472,6 @@ func (p *Publisher) await(ctx context.Context, epoch uint64, t paho.Token, timer
 	}
 	return nil
 }
+
+// Connected reports whether the broker connection is open now.
+func (p *Publisher) Connected() bool { return p.client.IsConnectionOpen() }

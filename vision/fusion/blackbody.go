@@ -129,3 +129,16 @@ func (b *blackbody) current(tf *thermal.Frame) (float64, error) {
 	}
 	return c, nil
 }
+
+// CheckBlackbody reads the blackbody described by o in one frame and returns
+// its reading, or an error wrapping thermal.ErrUnavailable saying why it is
+// not in view (region outside the frame, not uniform, too far from the set
+// point). It keeps no state: stability over a window is the Meter's
+// (CheckFrame). It is for installation checks (gateguard selftest).
+func CheckBlackbody(o BlackbodyOptions, tf *thermal.Frame) (float64, error) {
+	b, err := newBlackbody(o)
+	if err != nil {
+		return 0, err
+	}
+	return b.read(tf)
+}
