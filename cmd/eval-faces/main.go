@@ -73,9 +73,9 @@ func run(ctx context.Context, args []string) error {
 	threshold := fs.Float64("threshold", 0, "largest distance of a match; 0: the descriptor's default")
 	only := fs.String("only", "", "evaluate only these identities, e.g. s1-s12 (design experiments on the tune set)")
 	near := fs.Int("near", 0, "print the N largest genuine and N smallest impostor distances")
-	fs.BoolVar(&xMirror, "x-mirror", false, "experiment: average the descriptor with its mirror's")
+	fs.BoolVar(&xMirror, "x-mirror", false, "experiment: average the descriptor with its mirror's (LBPH; the net's Embed does it already)")
 	fs.Float64Var(&xUpscale, "x-upscale", 1, "experiment: upscale each image by this factor before detection")
-	fs.BoolVar(&xMean, "x-mean", false, "experiment: score against the mean template")
+	meanFlag := fs.String("score", "", "mean (the mean template) or nearest (the nearest template); default: the gate's rule for the descriptor (mean for the net, nearest for LBPH)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,6 +87,14 @@ func run(ctx context.Context, args []string) error {
 	desc, err := newDescriptor(*useLBPH, *model, log)
 	if err != nil {
 		return err
+	}
+	switch *meanFlag {
+	case "":
+		xMean = desc.Name() == facerec.NetName // as cmd/gateguard sets faces.Options.MeanTemplate
+	case "mean", "nearest":
+		xMean = *meanFlag == "mean"
+	default:
+		return fmt.Errorf("-score %q: want mean or nearest", *meanFlag)
 	}
 	defer desc.Close()
 	det, err := face.NewYuNet(*yunet, nil)

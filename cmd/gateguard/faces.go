@@ -90,7 +90,7 @@ func openStore(c configs.Faces, desc facerec.Descriptor) (*faceParts, error) {
 	}
 	fp := &faceParts{desc: desc, dim: dim}
 	fp.store, err = faces.Open(faces.Options{Path: c.TemplatesFile, Key: key, ModelID: desc.ModelID(), Dim: dim,
-		Threshold: fp.threshold(c), Distance: desc.Distance})
+		Threshold: fp.threshold(c), Distance: desc.Distance, MeanTemplate: desc.Name() == facerec.NetName})
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,10 @@ type Options struct {
 	Threshold float64
 	// Distance compares two descriptors; nil is the euclidean distance.
 	Distance func(a, b []float32) float64
+	// MeanTemplate compares a face with the mean of a person's templates
+	// instead of the nearest one (the ResNet descriptor's rule, chosen on
+	// ORL s1–s12, docs/face-verification.md); LBPH keeps the nearest.
+	MeanTemplate bool
 }
 
 // Store holds the enrolled templates. It is safe for concurrent use: the
@@ -324,10 +328,25 @@ func (s *Store) Identify(d []float32) (gate.FaceMatch, bool) {
 
 func (s *Store) match(p Person, d []float32) gate.FaceMatch {
 	best := math.Inf(1)
-	for _, t := range p.Templates {
-		best = math.Min(best, s.o.Distance(t, d))
+	if s.o.MeanTemplate && len(p.Templates) > 0 {
+		best = s.o.Distance(meanOf(p.Templates), d)
+	} else {
+		for _, t := range p.Templates {
+			best = math.Min(best, s.o.Distance(t, d))
+		}
 	}
 	return gate.FaceMatch{Person: p.ID, Match: best <= s.o.Threshold, Distance: best, Threshold: s.o.Threshold}
+}
+
+// meanOf returns the element-wise mean of ts (all of one length).
+func meanOf(ts [][]float32) []float32 {
+	m := make([]float32, len(ts[0]))
+	for _, t := range ts {
+		for i := range m {
+			m[i] += t[i] / float32(len(ts))
+		}
+	}
+	return m
 }
 
 func maps(m map[string]Person) map[string]Person {

@@ -2,6 +2,7 @@ package faces
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -257,5 +258,31 @@ func TestReload(t *testing.T) {
 	_ = os.WriteFile(o.Path, []byte("GGFACES1 garbage garbage garbage garbage"), 0o600)
 	if err := daemon.Reload(); !errors.Is(err, ErrWrongKey) || !daemon.Enrolled(alice.ID) {
 		t.Errorf("reload of a bad file: %v, alice enrolled %v", err, daemon.Enrolled(alice.ID))
+	}
+}
+
+// TestMeanTemplate: with MeanTemplate a face is compared with the mean of
+// the person's templates, not the nearest one. Carol's templates sit either
+// side of the probe's direction: the nearest is 0.31 away, their mean 0.1.
+func TestMeanTemplate(t *testing.T) {
+	carol := Person{ID: "emp-0003", Name: "Carol", Templates: [][]float32{{1, 0.3, 0}, {1, -0.3, 0}}}
+	probe := []float32{1.1, 0, 0}
+	for _, tc := range []struct {
+		mean bool
+		want float64
+	}{{false, 0.3162}, {true, 0.1}} {
+		o := opts(t, nil)
+		o.MeanTemplate = tc.mean
+		s, err := Open(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Put(carol); err != nil {
+			t.Fatal(err)
+		}
+		m, ok := s.Verify(carol.ID, probe)
+		if !ok || math.Abs(m.Distance-tc.want) > 1e-3 || m.Match != (tc.want <= o.Threshold) {
+			t.Errorf("MeanTemplate=%v: %+v (ok %v), want distance %.4f", tc.mean, m, ok, tc.want)
+		}
 	}
 }

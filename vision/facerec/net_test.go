@@ -2,6 +2,7 @@ package facerec
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -79,7 +80,7 @@ func TestConvertedNetMatchesFaceAPI(t *testing.T) {
 	for _, name := range names {
 		want := ref.Descriptors[name]
 		chip := gocv.IMRead(refDir+name+".png", gocv.IMReadColor)
-		got, err := n.Embed(chip)
+		got, err := n.EmbedSingle(chip)
 		chip.Close()
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -100,3 +101,28 @@ func TestConvertedNetMatchesFaceAPI(t *testing.T) {
 }
 
 func writeBytes(path string, b []byte) error { return os.WriteFile(path, b, 0o644) }
+
+// TestEmbedAveragesTheMirror: Net.Embed is the mean of the network's
+// descriptors of the chip and of its mirror image.
+func TestEmbedAveragesTheMirror(t *testing.T) {
+	n := convertedNet(t)
+	chip := gocv.IMRead(refDir+"photo-face.png", gocv.IMReadColor)
+	defer chip.Close()
+	mirror := gocv.NewMat()
+	defer mirror.Close()
+	gocv.Flip(chip, &mirror, 1)
+	a, errA := n.EmbedSingle(chip)
+	b, errB := n.EmbedSingle(mirror)
+	got, err := n.Embed(chip)
+	if err := errors.Join(errA, errB, err); err != nil {
+		t.Fatal(err)
+	}
+	if Distance(a, b) < 1e-3 {
+		t.Fatalf("the mirror's descriptor equals the chip's (%g): the test cannot tell", Distance(a, b))
+	}
+	for i := range got {
+		if want := (a[i] + b[i]) / 2; math.Abs(float64(got[i]-want)) > 1e-6 {
+			t.Fatalf("Embed[%d] = %g, want the mean %g", i, got[i], want)
+		}
+	}
+}
