@@ -30,7 +30,6 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -62,89 +61,128 @@ type sample struct {
 	vec []float32
 }
 
-func run(ctx context.Context, args []string) error {
+// flags are eval-faces' command line.
+type flags struct {
+	dir, yunet, model, tune, only, score string
+	useLBPH                              bool
+	enrol, near                          int
+	threshold                            float64
+}
+
+// parseFlags reads the command line (the -x- experiment flags set the
+// package's experiment switches).
+func parseFlags(args []string) (*flags, error) {
+	f := &flags{}
 	fs := flag.NewFlagSet("eval-faces", flag.ContinueOnError)
-	dir := fs.String("faces", "../shared/testdata/faces/orl", "folder with a folder of numbered images per identity")
-	yunet := fs.String("yunet", "../shared/testdata/models/yunet/yunet_120x160.onnx", "YuNet ONNX model")
-	model := fs.String("model", "bin/models/faceapi-recognition.onnx", "converted face-api descriptor (make facenet-model)")
-	useLBPH := fs.Bool("lbph", false, "use the LBPH fallback instead of the model")
-	enrol := fs.Int("enrol", 3, "images enrolled per identity")
-	tune := fs.String("tune", "", "identities to choose the threshold on, e.g. s1-s12; the rest are held out")
-	threshold := fs.Float64("threshold", 0, "largest distance of a match; 0: the descriptor's default")
-	only := fs.String("only", "", "evaluate only these identities, e.g. s1-s12 (design experiments on the tune set)")
-	near := fs.Int("near", 0, "print the N largest genuine and N smallest impostor distances")
+	fs.StringVar(&f.dir, "faces", "../shared/testdata/faces/orl", "folder with a folder of numbered images per identity")
+	fs.StringVar(&f.yunet, "yunet", "../shared/testdata/models/yunet/yunet_120x160.onnx", "YuNet ONNX model")
+	fs.StringVar(&f.model, "model", "bin/models/faceapi-recognition.onnx", "converted face-api descriptor (make facenet-model)")
+	fs.BoolVar(&f.useLBPH, "lbph", false, "use the LBPH fallback instead of the model")
+	fs.IntVar(&f.enrol, "enrol", 3, "images enrolled per identity")
+	fs.StringVar(&f.tune, "tune", "", "identities to choose the threshold on, e.g. s1-s12; the rest are held out")
+	fs.Float64Var(&f.threshold, "threshold", 0, "largest distance of a match; 0: the descriptor's default")
+	fs.StringVar(&f.only, "only", "", "evaluate only these identities, e.g. s1-s12 (design experiments on the tune set)")
+	fs.IntVar(&f.near, "near", 0, "print the N largest genuine and N smallest impostor distances")
 	fs.BoolVar(&xMirror, "x-mirror", false, "experiment: average the descriptor with its mirror's (LBPH; the net's Embed does it already)")
 	fs.Float64Var(&xUpscale, "x-upscale", 1, "experiment: upscale each image by this factor before detection")
-	meanFlag := fs.String("score", "", "mean (the mean template) or nearest (the nearest template); default: the gate's rule for the descriptor (mean for the net, nearest for LBPH)")
+	fs.StringVar(&f.score, "score", "", "mean (the mean template) or nearest (the nearest template); default: the gate's rule for the descriptor (mean for the net, nearest for LBPH)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
-	if *enrol < 1 {
-		return fmt.Errorf("-enrol %d: want at least 1", *enrol)
+	if f.enrol < 1 {
+		return nil, fmt.Errorf("-enrol %d: want at least 1", f.enrol)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	return f, nil
+}
 
-	desc, err := newDescriptor(*useLBPH, *model, log)
-	if err != nil {
-		return err
-	}
-	switch *meanFlag {
+// setScore chooses mean-template or nearest-template scoring: by default
+// the gate's rule for the descriptor.
+func setScore(score string, desc facerec.Descriptor) error {
+	switch score {
 	case "":
 		xMean = desc.Name() == facerec.NetName // as cmd/gateguard sets faces.Options.MeanTemplate
 	case "mean", "nearest":
-		xMean = *meanFlag == "mean"
+		xMean = score == "mean"
 	default:
-		return fmt.Errorf("-score %q: want mean or nearest", *meanFlag)
+		return fmt.Errorf("-score %q: want mean or nearest", score)
+	}
+	return nil
+}
+
+// keepOnly returns the identities of ids that only names (all when empty).
+func keepOnly(ids []string, only string) ([]string, error) {
+	if only == "" {
+		return ids, nil
+	}
+	keep, err := parseIDs(only)
+	if err != nil {
+		return nil, err
+	}
+	var kept []string
+	for _, id := range ids {
+		if keep[id] {
+			kept = append(kept, id)
+		}
+	}
+	return kept, nil
+}
+
+func run(ctx context.Context, args []string) error {
+	f, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	desc, err := newDescriptor(f.useLBPH, f.model, log)
+	if err != nil {
+		return err
 	}
 	defer desc.Close()
-	det, err := face.NewYuNet(*yunet, nil)
+	if err := setScore(f.score, desc); err != nil {
+		return err
+	}
+	det, err := face.NewYuNet(f.yunet, nil)
 	if err != nil {
 		return err
 	}
 	defer det.Close()
-
-	ids, files, err := listFaces(*dir)
+	ids, files, err := listFaces(f.dir)
 	if err != nil {
 		return err
 	}
-	if *only != "" {
-		keep, err := parseIDs(*only)
-		if err != nil {
-			return err
-		}
-		var kept []string
-		for _, id := range ids {
-			if keep[id] {
-				kept = append(kept, id)
-			}
-		}
-		ids = kept
+	if ids, err = keepOnly(ids, f.only); err != nil {
+		return err
 	}
 	samples, embedTimes, missed, err := describeAll(ctx, det, desc, ids, files, log)
 	if err != nil {
 		return err
 	}
-	attempts, err := verify(samples, ids, *enrol, desc.Distance)
+	attempts, err := verify(samples, ids, f.enrol, desc.Distance)
 	if err != nil {
 		return err
 	}
+	return report(f, desc, ids, samples, attempts, embedTimes, missed)
+}
+
+// report prints the ROC table, the near misses, the tune and held-out
+// lines and the last line.
+func report(f *flags, desc facerec.Descriptor, ids []string, samples []sample, attempts []attempt, embedTimes []time.Duration, missed int) error {
 	all := map[string]bool{}
 	for _, id := range ids {
 		all[id] = true
 	}
 	full := subset(attempts, all)
-	fmt.Printf("descriptor=%s model=%s faces=%s images=%d no_face=%d\n", desc.Name(), desc.ModelID(), *dir, len(samples), missed)
+	fmt.Printf("descriptor=%s model=%s faces=%s images=%d no_face=%d\n", desc.Name(), desc.ModelID(), f.dir, len(samples), missed)
 	fmt.Printf("ROC, all identities (accept when distance <= threshold):\n%s", rocTable(full))
-
-	if *near > 0 {
-		printNear(attempts, *near)
+	if f.near > 0 {
+		printNear(attempts, f.near)
 	}
-	t := *threshold
+	t := f.threshold
 	if t == 0 {
 		t = desc.Threshold()
 	}
-	if *tune != "" {
-		if err := reportTune(attempts, ids, *tune, *dir, t); err != nil {
+	if f.tune != "" {
+		if err := reportTune(attempts, ids, f.tune, f.dir, t); err != nil {
 			return err
 		}
 	}
@@ -194,44 +232,6 @@ func describeAll(ctx context.Context, det *face.YuNet, desc facerec.Descriptor, 
 		}
 	}
 	return samples, embedTimes, missed, nil
-}
-
-// reportTune prints the threshold the rule picks on the -tune identities
-// and the rates of the tuning and held-out identities at threshold t.
-func reportTune(attempts []attempt, ids []string, tune, dir string, t float64) error {
-	tuneIDs, err := parseIDs(tune)
-	if err != nil {
-		return err
-	}
-	held := map[string]bool{}
-	known := map[string]bool{}
-	for _, id := range ids {
-		known[id] = true
-		if !tuneIDs[id] {
-			held[id] = true
-		}
-	}
-	for id := range tuneIDs {
-		if !known[id] {
-			return fmt.Errorf("-tune: no identity %q in %s", id, dir)
-		}
-	}
-	ts := subset(attempts, tuneIDs)
-	chosen, t0, t1 := ts.chooseThreshold()
-	far, frr := ts.rates(chosen)
-	fmt.Printf("tune %s: no-false-accept up to %.4f, no-false-reject from %.4f: rule picks threshold=%.4f (FAR=%.4f FRR=%.4f there)\n",
-		tune, t0, t1, chosen, far, frr)
-	if len(held) > 0 {
-		fmt.Printf("held-out %s\n", line(subset(attempts, held), t))
-	}
-	fmt.Printf("tune %s\n", line(ts, t))
-	return nil
-}
-
-func line(s scores, t float64) string {
-	far, frr := s.rates(t)
-	return fmt.Sprintf("identities=%d genuine=%d impostor=%d FAR=%.4f FRR=%.4f threshold=%.4g",
-		s.identities, len(s.genuine), len(s.impostor), far, frr, t)
 }
 
 type faceFile struct {
@@ -329,87 +329,4 @@ func describe(det *face.YuNet, desc facerec.Descriptor, path string) ([]float32,
 		return nil, 0, fmt.Errorf("faces: %s: %w", path, err)
 	}
 	return vec, d, nil
-}
-
-// verify enrols the first n samples of each identity and scores every other
-// sample against every identity.
-func verify(samples []sample, ids []string, n int, dist func(a, b []float32) float64) ([]attempt, error) {
-	templates := map[string][][]float32{}
-	var probes []sample
-	count := map[string]int{}
-	for _, s := range samples {
-		count[s.id]++
-		if count[s.id] <= n {
-			if s.vec != nil {
-				templates[s.id] = append(templates[s.id], s.vec)
-			}
-			continue
-		}
-		probes = append(probes, s)
-	}
-	for _, id := range ids {
-		if len(templates[id]) == 0 {
-			return nil, fmt.Errorf("identity %s: no face found in its first %d images, nothing enrolled", id, n)
-		}
-	}
-	var out []attempt
-	for _, p := range probes {
-		for _, id := range ids {
-			d := math.Inf(1)
-			if p.vec != nil {
-				for _, t := range templates[id] {
-					d = math.Min(d, dist(p.vec, t))
-				}
-			}
-			if xMean && p.vec != nil {
-				m := make([]float32, len(p.vec))
-				for _, t := range templates[id] {
-					for i := range m {
-						m[i] += t[i] / float32(len(templates[id]))
-					}
-				}
-				d = dist(p.vec, m)
-			}
-			out = append(out, attempt{probe: p.id, n: p.n, claimed: id, dist: d})
-		}
-	}
-	return out, nil
-}
-
-var (
-	xMirror  bool
-	xUpscale float64
-	xMean    bool
-)
-
-func printNear(as []attempt, n int) {
-	var g, im []attempt
-	for _, a := range as {
-		if a.probe == a.claimed {
-			g = append(g, a)
-		} else {
-			im = append(im, a)
-		}
-	}
-	sort.Slice(g, func(i, j int) bool { return g[i].dist > g[j].dist })
-	sort.Slice(im, func(i, j int) bool { return im[i].dist < im[j].dist })
-	for i := 0; i < n && i < len(g); i++ {
-		fmt.Printf("near genuine %s/%d %.4f\n", g[i].probe, g[i].n, g[i].dist)
-	}
-	for i := 0; i < n && i < len(im); i++ {
-		fmt.Printf("near impostor %s/%d as %s %.4f\n", im[i].probe, im[i].n, im[i].claimed, im[i].dist)
-	}
-}
-
-func median(ds []time.Duration) float64 {
-	if len(ds) == 0 {
-		return math.NaN()
-	}
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	m := s[len(s)/2]
-	if len(s)%2 == 0 {
-		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	return float64(m) / float64(time.Millisecond)
 }
