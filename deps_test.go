@@ -38,6 +38,7 @@ var pure = map[string][]forbid{
 	"./gate/credential":                      drivers,
 	"./gate/command":                         drivers,
 	"./gate/faces":                           drivers,
+	"./gate/faces/enrolfile":                 drivers,
 	"./vision":                               drivers,
 	"./vision/fusion":                        drivers,
 	"./device/thermal":                       drivers,

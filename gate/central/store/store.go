@@ -57,6 +57,20 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// CountEvents returns how many events are stored.
 	CountEvents(ctx context.Context) (int64, error)
+	// PutEnrolments stores face enrolments in one transaction, all or
+	// none, replacing any earlier enrolment of the same person.
+	PutEnrolments(ctx context.Context, es []Enrolment) error
+	// Enrolments lists every enrolment by person, without descriptors
+	// (Count says how many).
+	Enrolments(ctx context.Context) ([]Enrolment, error)
+	// Enrolment returns one person's enrolment with its descriptors;
+	// ErrNotFound when they are not enrolled.
+	Enrolment(ctx context.Context, person string) (Enrolment, error)
+	// RecordPush inserts or replaces the state of a person's enrolment on
+	// one gate.
+	RecordPush(ctx context.Context, p EnrolmentPush) error
+	// EnrolmentPushes lists the state of every push, by person, site, gate.
+	EnrolmentPushes(ctx context.Context) ([]EnrolmentPush, error)
 	// Close releases the database. It is idempotent.
 	Close() error
 }
@@ -263,4 +277,42 @@ type Retention struct {
 type PruneResult struct {
 	Events, AlertMessages, Snapshots, Quarantined int64
 	Partitions                                    []string // PostgreSQL: the partitions dropped
+}
+
+// Enrolment is one person's face enrolment as the console imported it
+// from an enrolment file: descriptors only, never an image.
+type Enrolment struct {
+	Person      string
+	Model       string // the descriptor's ModelID
+	Dim         int
+	Descriptors [][]float32 // nil in listings
+	Count       int         // len(Descriptors)
+	Enrolled    time.Time   // at the enrolment station
+	Station     string      // the station that signed the file
+	Imported    time.Time
+	ImportedBy  string // the console user
+}
+
+// Push actions and statuses of an EnrolmentPush.
+const (
+	PushEnroll   = "enroll"
+	PushUnenroll = "unenroll"
+
+	PushPending  = "pending"   // sent, no result yet
+	PushApplied  = "applied"   // the gate answered ok
+	PushRefused  = "refused"   // the gate refused or rejected it (Reason says why)
+	PushNoAnswer = "no_answer" // no result in time, or it could not be sent
+)
+
+// EnrolmentPush is the state of a person's enrolment on one gate: the last
+// enroll or unenroll command sent there and its result.
+type EnrolmentPush struct {
+	Person, Site, Gate string
+	Action             string    // PushEnroll or PushUnenroll
+	Status             string    // PushPending, PushApplied, PushRefused or PushNoAnswer
+	Reason             string    // the gate's reason and detail, or the send error
+	Request            string    // the command's request id
+	Enrolled           time.Time // the Enrolled of the enrolment pushed
+	By                 string    // the console user
+	Updated            time.Time
 }

@@ -66,7 +66,7 @@ func TestPartitions(t *testing.T) {
 	if slices.Contains(parts, old.Format("events_200601")) {
 		t.Fatalf("partition %s kept: %v", old.Format("events_200601"), parts)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 1 {
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 2 {
 		t.Fatalf("schema version %d, %v", v, err)
 	}
 }

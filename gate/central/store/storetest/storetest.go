@@ -77,6 +77,8 @@ var behaviours = []struct {
 	{"headcount per department", headcount},
 	{"retention", retention},
 	{"commit is atomic", atomic},
+	{"enrolments", enrolments},
+	{"enrolment pushes", enrolmentPushes},
 }
 
 func commit(t *testing.T, ctx context.Context, s store.Store, b *store.Batch) store.CommitResult {
