@@ -24,7 +24,9 @@ const enrollUsage = `usage:
                                       photo paths relative to the CSV) or a folder with a folder per person
   gateguard enroll list -c CONFIG     list the enrolled people
   gateguard enroll remove -c CONFIG ID...
-  gateguard enroll keygen -o FILE     make a key to encrypt the templates file (faces.key_file)`
+  gateguard enroll keygen -o FILE     make a key to encrypt the templates file (faces.key_file)
+  gateguard enroll export -c CONFIG -key FILE -station ID -o FILE [ID...]
+                                      write a signed enrolment file for gatewatch's console to push to its gates`
 
 // cmdEnroll is `gateguard enroll`: face templates from photos, kept in
 // faces.templates_file.
@@ -41,6 +43,8 @@ func cmdEnroll(args []string, out, progress io.Writer) error {
 		return enrollRemove(args[1:], out)
 	case "keygen":
 		return enrollKeygen(args[1:], out)
+	case "export":
+		return enrollExport(args[1:], out)
 	}
 	return usageError{fmt.Sprintf("enroll: unknown subcommand %q\n%s", args[0], enrollUsage)}
 }
