@@ -26,6 +26,9 @@ type GatewatchConsole struct {
 	Lanes map[string]string `yaml:"lanes"`
 	// TrendDays is how many days the return-to-work chart shows; default 28.
 	TrendDays int `yaml:"trend_days"`
+	// Enrolment lets admins import enrolment files and push them to the
+	// gates (configs/gatewatch_enrolment.go).
+	Enrolment GatewatchEnrolment `yaml:"enrolment"`
 }
 
 // GatewatchConsoleTLS names the console's certificate and key.
@@ -98,5 +101,6 @@ func (c *Gatewatch) validateConsole() []error {
 	if k.TrendDays != 0 {
 		v.intRange("console.trend_days", k.TrendDays, 1, 366)
 	}
+	v.errs = append(v.errs, validateEnrolment(k.Enrolment)...)
 	return v.errs
 }

@@ -76,3 +76,32 @@ func TestGatewatchToken(t *testing.T) {
 		t.Fatalf("unset env: %v", err)
 	}
 }
+
+// TestGatewatchEnrolment: console.enrolment's problems name the key; a
+// good one gives the stations' keys and the default length.
+func TestGatewatchEnrolment(t *testing.T) {
+	const ok = "mqtt: {brokers: [tcp://127.0.0.1:1883]}\napi: {token_env: GW_TOKEN}\n"
+	const pub = "ed25519:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	for _, c := range []struct{ yaml, want string }{
+		{"console: {enrolment: {stations: [{id: d, public_key: '" + pub + "'}]}}\n", "console.enrolment.model: is required"},
+		{"console: {enrolment: {model: m}}\n", "console.enrolment.stations: is required"},
+		{"console: {enrolment: {model: m, dim: 9000, stations: [{id: d, public_key: '" + pub + "'}]}}\n", "console.enrolment.dim"},
+		{"console: {enrolment: {model: m, stations: [{id: d, public_key: 'ed25519:AAEC'}]}}\n", "console.enrolment.stations[0].public_key: is not an Ed25519"},
+		{"console: {enrolment: {model: m, stations: [{id: d, public_key: '" + pub + "'}, {id: d, public_key: '" + pub + "'}]}}\n",
+			`console.enrolment.stations[1].id: "d" is listed twice`},
+		{"console: {enrolment: {model: m, stations: [{id: 'a b', public_key: '" + pub + "'}]}}\n", "console.enrolment.stations[0].id"},
+		{"console: {enrolment: {model: m, stations: [{id: d, pubkey: x}]}}\n", `unknown key "console.enrolment.stations[0].pubkey"`},
+	} {
+		_, err := ParseGatewatch([]byte(ok+c.yaml), "gw.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.yaml, err, c.want)
+		}
+	}
+	g, err := ParseGatewatch([]byte(ok+"console: {enrolment: {model: m, stations: [{id: desk-1, public_key: '"+pub+"'}]}}\n"), "gw.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := g.Console.Enrolment; e.EnrolmentDim() != 128 || len(e.StationKeys()["desk-1"]) != 32 || e.StationKeys()["desk-1"][31] != 31 {
+		t.Errorf("enrolment %+v keys %v", e, e.StationKeys())
+	}
+}

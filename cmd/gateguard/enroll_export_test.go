@@ -63,11 +63,18 @@ func TestEnrollExport(t *testing.T) {
 		}
 	}
 
+	checkExportChoices(t, dir, cfg, key, checks)
+}
+
+// checkExportChoices: one named person only; an unknown person, a missing
+// key or flag are errors and write nothing.
+func checkExportChoices(t *testing.T, dir, cfg, key string, checks enrolfile.Checks) {
+	t.Helper()
 	one := filepath.Join(dir, "one.enrol")
 	if _, err := enroll(t, "export", "-c", cfg, "-key", key, "-station", "desk-1", "-o", one, "emp-2"); err != nil {
 		t.Fatal(err)
 	}
-	data, _ = os.ReadFile(one)
+	data, _ := os.ReadFile(one)
 	if b, err := enrolfile.Read(data, checks); err != nil || len(b.People) != 1 || b.People[0].ID != "emp-2" {
 		t.Errorf("one person: %+v %v", b, err)
 	}

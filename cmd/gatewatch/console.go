@@ -80,6 +80,12 @@ func startConsole(ctx context.Context, c *configs.Gatewatch, st store.Store, api
 	o := console.Options{Store: st, DB: db, Lanes: c.Console.Lanes, SessionTTL: c.ConsoleSessionTTL(),
 		Secure: c.Console.TLS.CertFile != "", Language: c.ConsoleLanguage(), Location: time.Local,
 		TrendDays: c.ConsoleTrendDays(), Log: log.With("part", "console")}
+	if e := c.Console.Enrolment; e.Model != "" {
+		o.Enrolment = console.EnrolmentOptions{Model: e.Model, Dim: e.EnrolmentDim(), Stations: map[string]ed25519.PublicKey{}}
+		for id, k := range e.StationKeys() {
+			o.Enrolment.Stations[id] = k
+		}
+	}
 	stop = func() {}
 	if c.Console.CommandKeyFile != "" {
 		key, err := readOperatorKey(c.Console.CommandKeyFile)

@@ -156,7 +156,7 @@ func TestTemplatesRenderInBothLanguages(t *testing.T) {
 			case "muster":
 				data = musterData{}
 			case "people":
-				data = peopleData{People: []store.Person{{ID: "1", Name: "n", Department: "d"}}}
+				data = peoplePageData()
 			case "access":
 				data = accessData{Users: []User{{Username: "u", Role: "admin", Language: "en"}}, Roles: Roles, Languages: Languages}
 			}

@@ -53,6 +53,9 @@ type Options struct {
 	// it is told to reload (64 if zero).
 	LivePoll   time.Duration
 	LiveBuffer int
+	// Enrolment turns on importing and pushing face enrolments on the
+	// People page (enrolments.go); zero is off.
+	Enrolment EnrolmentOptions
 }
 
 // Console is the console's handler and its live hub.
@@ -94,6 +97,9 @@ func New(o Options) (*Console, error) {
 	}
 	if o.LiveBuffer <= 0 {
 		o.LiveBuffer = 64
+	}
+	if o.Enrolment.Model != "" && o.Enrolment.Dim <= 0 {
+		o.Enrolment.Dim = 128
 	}
 	log := o.Log
 	if log == nil {
@@ -159,6 +165,8 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /onsite/muster", c.need(RoleViewer, c.musterPage))
 	m.HandleFunc("GET /people", c.need(RoleViewer, c.peoplePage))
 	m.HandleFunc("POST /people/import", c.need(RoleAdmin, c.importPeople))
+	m.HandleFunc("POST /people/enrolments", c.need(RoleAdmin, c.importEnrolments))
+	m.HandleFunc("POST /people/push", c.need(RoleAdmin, c.pushEnrolments))
 	m.HandleFunc("GET /access", c.need(RoleAdmin, c.accessPage))
 	m.HandleFunc("POST /access/users", c.need(RoleAdmin, c.addUser))
 	m.HandleFunc("POST /access/users/{name}/remove", c.need(RoleAdmin, c.removeUser))
