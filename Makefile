@@ -268,6 +268,7 @@ bench-central: deps
 # npm ci, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1: never a browser download)
 # against gatewatch (SQLite, a Mosquitto on a free port) and simulated gates
 # (cmd/gatewatch-sim); screenshots of each page go to bin/ui-screens/.
+# people.test.js: face enrolment import and push from the People page.
 # soak-ui: 20 simulated gates x 10 events/s into an open live page for
 # SOAK_UI_SECONDS (120); the last line is the numbers.
 SOAK_UI_SECONDS ?= 120
@@ -278,6 +279,7 @@ console-bins: gatewatch
 test-ui: console-bins
 	@scripts/browser-deps.sh
 	node tests/browser/console/console.test.js
+	node tests/browser/console/people.test.js
 
 soak-ui: console-bins
 	@scripts/browser-deps.sh

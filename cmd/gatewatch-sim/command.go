@@ -22,6 +22,8 @@ func (s *sim) onCommand(_ paho.Client, m paho.Message) {
 		b, err := s.ver.Verify(name, m.Retained(), m.Payload())
 		if err != nil {
 			res = command.Rejected(name, s.o.site, s.name, time.Now(), err)
+		} else if r, ok := s.faceCommand(b); ok {
+			res = r
 		} else {
 			res.ID, res.Operator, res.Status = b.ID, b.Operator, command.StatusOK
 			switch name {

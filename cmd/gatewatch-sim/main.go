@@ -53,6 +53,11 @@ type options struct {
 	duration                                           time.Duration
 	slowStream, cookie                                 string
 	slowPause                                          time.Duration
+	// faceModel and faceDim are the gates' face descriptor (enroll
+	// commands are checked against it); refuseEnroll names gates whose
+	// templates file cannot be written.
+	faceModel, refuseEnroll string
+	faceDim                 int
 }
 
 func main() {
@@ -68,6 +73,9 @@ func main() {
 	flag.StringVar(&o.roster, "roster", "", "roster CSV whose ids the background entries use")
 	flag.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until stdin closes or a signal)")
 	flag.IntVar(&o.alertEvery, "alert-every", 0, "make every Nth background event a fever denial with its alert and snapshot")
+	flag.StringVar(&o.faceModel, "face-model", "", "the gates' face descriptor model id (enroll commands must carry it)")
+	flag.IntVar(&o.faceDim, "face-dim", 0, "the gates' face descriptor length (0: no faces, enroll refused)")
+	flag.StringVar(&o.refuseEnroll, "refuse-enroll", "", "comma-separated gates that fail enroll commands (templates file unwritable)")
 	flag.StringVar(&o.slowStream, "slow-stream", "", "instead of gates: open this live stream URL as a browser that stops reading")
 	flag.StringVar(&o.cookie, "cookie", "", "-slow-stream: the session cookie (name=value)")
 	flag.DurationVar(&o.slowPause, "slow-pause", time.Minute, "-slow-stream: how long to stop reading")
@@ -187,7 +195,8 @@ func startSims(o *options, names []string, ops []command.Operator, published, co
 	for _, n := range names {
 		s := &sim{name: n, o: o, mode: gate.ModeNormal, published: published, commands: commands}
 		if len(ops) > 0 {
-			v, err := command.NewVerifier(command.Options{Site: o.site, Gate: n, Operators: ops, Nonces: &command.MemoryNonces{}})
+			v, err := command.NewVerifier(command.Options{Site: o.site, Gate: n, Operators: ops, Nonces: &command.MemoryNonces{},
+				FaceModel: o.faceModel, FaceDim: o.faceDim})
 			if err != nil {
 				return nil, disconnect, err
 			}

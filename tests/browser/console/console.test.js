@@ -196,7 +196,7 @@ async function main() {
     // 9. People (roster, enrolment honestly not available).
     await page.goto(w.url + '/people');
     checks.ok((await page.locator('table.people tbody tr').count()) === roster.length, 'people: the roster');
-    checks.ok((await page.innerText('table.people')).includes(en['people.enrolment.na']), 'enrolment status says not available');
+    checks.ok((await page.innerText('main')).includes(en['enrol.off']), 'without console.enrolment the page says face enrolment is off and how to turn it on');
     await screenshot(page, screens, 'people');
 
     // 10. Admin: the access page with the audit log of each action.
