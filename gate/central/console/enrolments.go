@@ -115,7 +115,9 @@ type pushTarget struct{ site, gate string }
 // each chosen person's stored enrolment to each chosen gate as a signed
 // enroll command, unenroll removes it; each result is stored and audited.
 // Commands to one gate go one after another (the gate takes an operator's
-// nonces in order), gates in parallel.
+// nonces in order), gates in parallel; once a gate leaves a command
+// unanswered, the rest for that gate are not sent (each would wait out the
+// timeout) and are recorded as not answered.
 func (c *Console) pushEnrolments(w http.ResponseWriter, r *http.Request, u User) {
 	lang := u.Language
 	bad := func(status int, key string, args ...any) {
@@ -156,8 +158,14 @@ func (c *Console) pushEnrolments(w http.ResponseWriter, r *http.Request, u User)
 	var wg sync.WaitGroup
 	for _, t := range targets {
 		wg.Go(func() {
+			silent := "" // the person whose command the gate did not answer
 			for i, p := range people {
-				st := c.pushOne(ctx, r, u, action, p, args[i], t)
+				var st string
+				if silent != "" {
+					st = c.skipPush(ctx, r, u, action, p, t, silent)
+				} else if st = c.pushOne(ctx, r, u, action, p, args[i], t); st == store.PushNoAnswer {
+					silent = p.Person
+				}
 				mu.Lock()
 				counts[st]++
 				mu.Unlock()
@@ -239,6 +247,18 @@ func (c *Console) pushOne(ctx context.Context, r *http.Request, u User, action s
 	}
 	c.audit(r.WithContext(ctx), u.Username, "enrol_"+action, t.site+"/"+t.gate,
 		fmt.Sprintf("person=%s request=%s descriptors=%d result=%s %s", e.Person, id, len(e.Descriptors), p.Status, p.Reason))
+	return p.Status
+}
+
+// skipPush records and audits a command not sent to a gate that left the
+// command for person silent unanswered.
+func (c *Console) skipPush(ctx context.Context, r *http.Request, u User, action string, e store.Enrolment, t pushTarget, silent string) string {
+	p := store.EnrolmentPush{Person: e.Person, Site: t.site, Gate: t.gate, Action: action, Status: store.PushNoAnswer,
+		Reason: "not sent: the gate did not answer the command for " + silent, Enrolled: e.Enrolled, By: u.Username, Updated: c.o.Now()}
+	if err := c.o.Store.RecordPush(ctx, p); err != nil {
+		c.log.Error("console: record push", "person", e.Person, "gate", t.gate, "err", err)
+	}
+	c.audit(r.WithContext(ctx), u.Username, "enrol_"+action, t.site+"/"+t.gate, fmt.Sprintf("person=%s result=%s %s", e.Person, p.Status, p.Reason))
 	return p.Status
 }
 

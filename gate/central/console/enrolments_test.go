@@ -232,6 +232,39 @@ func TestEnrolImportAndPush(t *testing.T) {
 	}
 }
 
+// TestEnrolPushStopsAtSilentGate: once a gate leaves a command
+// unanswered, the rest for it are recorded as not answered without being
+// sent (each would wait out the timeout); the other gates get them all.
+func TestEnrolPushStopsAtSilentGate(t *testing.T) {
+	f := newEnrolFixture(t)
+	ac := f.mustLogin("ada")
+	if st, _ := upload(t, ac, f.srv.URL+"/people/enrolments", "enrolments", f.file(f.priv, nil), nil); st != http.StatusSeeOther {
+		t.Fatal("import refused")
+	}
+	resp := post(t, ac, f.srv.URL+"/people/push", url.Values{"action": {"enroll"}, "person": {"emp-1", "emp-2"},
+		"gate": {"plant/lane-1", "plant/lane-3"}}, nil)
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "no_answer=2") {
+		t.Fatalf("push: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	perGate := map[string]int{}
+	for _, b := range f.cmd.bodies() {
+		perGate[b.Gate]++
+	}
+	if perGate["lane-1"] != 2 || perGate["lane-3"] != 1 {
+		t.Fatalf("commands per gate %v, want lane-1 2, lane-3 1", perGate)
+	}
+	pushes, _ := f.st.EnrolmentPushes(context.Background())
+	var skipped *store.EnrolmentPush
+	for i, p := range pushes {
+		if p.Gate == "lane-3" && p.Request == "" {
+			skipped = &pushes[i]
+		}
+	}
+	if skipped == nil || skipped.Status != store.PushNoAnswer || !strings.Contains(skipped.Reason, "not sent: the gate did not answer the command for emp-") {
+		t.Fatalf("pushes %+v", pushes)
+	}
+}
+
 // TestEnrolImportRefused: each bad file is refused with a 400 naming what
 // is wrong, audited, and nothing of it is stored (one bad person refuses
 // the whole file).
