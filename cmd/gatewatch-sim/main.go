@@ -46,6 +46,12 @@ import (
 )
 
 type options struct {
+	// faceModel and faceDim are the gates' face descriptor (enroll
+	// commands are checked against it); refuseEnroll names gates whose
+	// templates file cannot be written.
+	faceModel, refuseEnroll string
+	faceDim                 int
+
 	broker, prefix, site, operator, pub, roster, names string
 	gates                                              int
 	rate                                               float64
@@ -53,11 +59,6 @@ type options struct {
 	duration                                           time.Duration
 	slowStream, cookie                                 string
 	slowPause                                          time.Duration
-	// faceModel and faceDim are the gates' face descriptor (enroll
-	// commands are checked against it); refuseEnroll names gates whose
-	// templates file cannot be written.
-	faceModel, refuseEnroll string
-	faceDim                 int
 }
 
 func main() {
