@@ -40,9 +40,9 @@ func TestEnrolmentPushEndToEnd(t *testing.T) {
 	if model == "" {
 		t.Skip("no face-api weights installed: LBPH descriptors do not fit an enroll command (make test sets GATEGUARD_REQUIRE_FACENET, which fails instead)")
 	}
-	broker := mqtttest.Start(t, "")
 	dir := t.TempDir()
 	file, stationPub, enrolled := enrolAtStation(t, dir, model)
+	broker := mqtttest.Start(t, "")
 	cfg, consoleKey := enrolGateConfig(t, dir, broker.URL, model)
 	d, err := build(cfg, testLog(), parts{})
 	if err != nil {
