@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -70,6 +71,20 @@ func TestConsoleSetModeEndToEnd(t *testing.T) {
 	if strings.Count(log, "console ada.") != 2 {
 		t.Errorf("the log shows %d mode changes by console/ada, want 2:\n%s", strings.Count(log, "console ada."), log)
 	}
+	checkOverrideReason(ctx, t, cw, cfg)
+}
+
+// checkOverrideReason: the admin's override reason goes in the signed
+// command; the gate records it in its remote_open event (operator_reason),
+// which the ingest stores (the schema admits it) and the Log shows.
+func checkOverrideReason(ctx context.Context, t *testing.T, cw *testConsole, cfg *configs.Config) {
+	t.Helper()
+	why := "ambulance crew: patient rechecked 36.9 °C"
+	page := cw.post(t, "/gates/"+cfg.Site+"/"+cfg.Gate+"/open", url.Values{"override": {"1"}, "reason": {why}})
+	if !strings.Contains(page, `class="result ok"`) {
+		t.Fatalf("open with an override: the page shows %q", page)
+	}
+	cw.waitPage(ctx, t, "/log?kind=remote_open", `<q class="why">`+html.EscapeString(why)+`</q>`)
 }
 
 // addConsoleOperator adds gatewatch's operator key, console (open,
@@ -195,9 +210,11 @@ func (c *testConsole) do(t *testing.T, req *http.Request) string {
 
 // waitPage gets path until its page contains want (the ingest stores what
 // the gate published in batches, after the command's result came back)
-// and returns the page; it fails t when ctx ends first.
+// and returns the page; it fails t after 20 s or when ctx ends first.
 func (c *testConsole) waitPage(ctx context.Context, t *testing.T, path, want string) string {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {

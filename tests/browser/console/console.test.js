@@ -131,7 +131,7 @@ async function main() {
     const csv = parseCSV(fs.readFileSync(await dl.path(), 'utf8'));
     const head = csv[0];
     const rows = csv.slice(1);
-    checks.ok(head.join(',') === 'time,site,gate,kind,decision,reasons,holder,name,temperature_c,operator,seq,id', 'CSV header');
+    checks.ok(head.join(',') === 'time,site,gate,kind,decision,reasons,holder,name,temperature_c,operator,operator_reason,seq,id', 'CSV header');
     const idCol = head.indexOf('id');
     checks.ok(rows.length === shown.length && rows.every((r, i) => r[idCol] === shown[i]), `CSV rows are the shown rows, in order (${rows.length})`);
     checks.ok(rows.every((r) => r[2] === 'lane-1' && r[4] === 'denied' && r[5] === 'fever'), 'every CSV row matches the filter');
@@ -246,6 +246,27 @@ async function main() {
     const auditText = await admin.innerText('#audit');
     checks.ok(modeRequests.length === 2 && modeRequests.every((id) => auditText.includes(id)), `audit log has both set_mode commands (${modeRequests.join(', ')})`);
     await admin.screenshot({ path: path.join(screens, 'access.png'), fullPage: true });
+
+    // 10b. An admin's override from the Gates page: its reason goes in the
+    // signed command, the gate records it in its event (operator_reason)
+    // and the Log shows it beside the operator.
+    const why = 'Ambulance crew at lane 1: patient rechecked 36.9 °C';
+    await admin.goto(w.url + '/gates');
+    await admin.click('#gate-lane-1 form[action$="/open"] details.override summary');
+    await admin.check('#gate-lane-1 form[action$="/open"] input[name=override]');
+    await admin.fill('#reason-lane-1-open', why);
+    admin.once('dialog', (d) => d.accept());
+    await admin.click('#gate-lane-1 button.open');
+    await admin.waitForFunction(() => /ada\.[0-9a-f]+/.test(document.querySelector('#command-result').innerText), null, { timeout: 8000 }).catch(() => {});
+    checks.ok(/ada\.[0-9a-f]+/.test(await admin.innerText('#command-result')), `override: the gate carried it out (${await admin.innerText('#command-result')})`);
+    let whyShown = false;
+    for (let i = 0; i < 20 && !whyShown; i++) {
+      await admin.goto(w.url + '/log?kind=remote_open');
+      whyShown = (await admin.innerText('table.log').catch(() => '')).includes(why);
+      if (!whyShown) await admin.waitForTimeout(250);
+    }
+    checks.ok(whyShown, 'override: the log shows the reason the gate recorded');
+    await screenshot(admin, screens, 'log-override-reason');
 
     // A credential holder mismatch (an entry denied for face_mismatch) is a live item too.
     await page.goto(w.url + '/live');
