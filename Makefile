@@ -273,8 +273,13 @@ bench-central: deps
 # against gatewatch (SQLite, a Mosquitto on a free port) and simulated gates
 # (cmd/gatewatch-sim); screenshots of each page go to bin/ui-screens/.
 # soak-ui: 20 simulated gates x 10 events/s into an open live page for
-# SOAK_UI_SECONDS (120); the last line is the numbers.
+# SOAK_UI_SECONDS (120); the last line is the numbers. SOAK_STORE=postgres
+# (a throwaway PostgreSQL server) and SOAK_BROKER=nats (gatewatch's embedded
+# broker, each gate with its own credentials) run it on the large-site
+# stack instead of SQLite and Mosquitto.
 SOAK_UI_SECONDS ?= 120
+SOAK_STORE ?= sqlite
+SOAK_BROKER ?= mosquitto
 .PHONY: console-bins test-ui soak-ui vendor-htmx
 console-bins: gatewatch
 	$(GO) build -o bin/gatewatch-sim ./cmd/gatewatch-sim
@@ -285,7 +290,7 @@ test-ui: console-bins
 
 soak-ui: console-bins
 	@scripts/browser-deps.sh
-	SOAK_UI_SECONDS=$(SOAK_UI_SECONDS) node tests/browser/console/soak.js
+	SOAK_UI_SECONDS=$(SOAK_UI_SECONDS) SOAK_STORE=$(SOAK_STORE) SOAK_BROKER=$(SOAK_BROKER) node tests/browser/console/soak.js
 
 # Re-vendors htmx (pinned in scripts/vendor-htmx.sh) and checks its sha256.
 vendor-htmx:
