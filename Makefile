@@ -19,19 +19,23 @@ FACENET_MODEL   ?= bin/models/faceapi-recognition.onnx
 # `pkg-config opencv4` (all 56 modules); Debian's gcc links --as-needed, so
 # the binary keeps the 12 whose symbols gocv's C++ wrappers reference, highgui
 # (Qt) among them. `make build` uses gocv's customenv tag instead, with the
-# flags below: only the modules GateGuard uses (gocv's core, imgproc,
-# imgcodecs, videoio, objdetect; vision/qr's wechat_qrcode; FaceDetectorYN
-# in objdetect needs dnn; vision/facerec's LBPH is cv::face, its descriptor
-# dnn), per-function sections and --gc-sections, so that
-# gocv's unused wrappers (highgui, calib3d, features2d, video, photo) are
-# dropped. GNU ld decides --as-needed before it collects sections (and
-# refuses the dropped wrappers' symbols), so the link uses gold, which does
-# not. The build then loads the binary with LD_BIND_NOW=1, which fails on any
-# symbol left unresolved. The cross builds use the same flags. Every cgo
+# flags below: only the modules the daemon calls (gocv's core, imgproc,
+# objdetect; vision/qr's wechat_qrcode; FaceDetectorYN in objdetect needs
+# dnn; vision/facerec's LBPH is cv::face, its descriptor dnn), per-function
+# sections and --gc-sections, so that gocv's unused wrappers (highgui,
+# imgcodecs, videoio, calib3d, features2d, video, photo) are dropped. GNU ld
+# decides --as-needed before it collects sections (and refuses the dropped
+# wrappers' symbols), so the link uses gold, which does not. Not linked on
+# purpose: videoio (vision/videoio loads it with dlopen when a real camera is
+# opened) and imgcodecs (vision/imagefile decodes files in Go): on Debian the
+# two bring ~220 libraries, ~50 MB resident. scripts/check-link.sh then
+# checks the binary: it loads with LD_BIND_NOW=1 (no symbol left
+# unresolved), needs neither library, and opens a recorded camera through
+# the lazily loaded videoio. The cross builds use the same flags. Every cgo
 # package of ours names its modules too (no `pkg-config opencv4`, which would
 # bring all 56 back: vision/facerec's did, and so loaded highgui and Qt).
-OPENCV_LIBS := -lopencv_wechat_qrcode -lopencv_face -lopencv_objdetect -lopencv_dnn -lopencv_videoio \
-	-lopencv_imgcodecs -lopencv_imgproc -lopencv_core
+OPENCV_LIBS := -lopencv_wechat_qrcode -lopencv_face -lopencv_objdetect -lopencv_dnn \
+	-lopencv_imgproc -lopencv_core
 CV_CPPFLAGS := -I/usr/include/opencv4
 CV_CFLAGS   := -O2 -g -ffunction-sections -fdata-sections
 CV_CXXFLAGS := -O2 -g -ffunction-sections -fdata-sections
@@ -46,7 +50,7 @@ deps:
 
 build: deps
 	$(CVENV) $(GO) build $(CVTAGS) -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gateguard
-	@LD_BIND_NOW=1 $(BIN) version >/dev/null || { echo "build: $(BIN) does not load (unresolved symbols?)" >&2; exit 1; }
+	@scripts/check-link.sh $(BIN)
 
 test: deps facenet-model
 	$(GO) vet ./...
@@ -270,8 +274,13 @@ bench-central: deps
 # (cmd/gatewatch-sim); screenshots of each page go to bin/ui-screens/.
 # people.test.js: face enrolment import and push from the People page.
 # soak-ui: 20 simulated gates x 10 events/s into an open live page for
-# SOAK_UI_SECONDS (120); the last line is the numbers.
+# SOAK_UI_SECONDS (120); the last line is the numbers. SOAK_STORE=postgres
+# (a throwaway PostgreSQL server) and SOAK_BROKER=nats (gatewatch's embedded
+# broker, each gate with its own credentials) run it on the large-site
+# stack instead of SQLite and Mosquitto.
 SOAK_UI_SECONDS ?= 120
+SOAK_STORE ?= sqlite
+SOAK_BROKER ?= mosquitto
 .PHONY: console-bins test-ui soak-ui vendor-htmx
 console-bins: gatewatch
 	$(GO) build -o bin/gatewatch-sim ./cmd/gatewatch-sim
@@ -283,7 +292,7 @@ test-ui: console-bins
 
 soak-ui: console-bins
 	@scripts/browser-deps.sh
-	SOAK_UI_SECONDS=$(SOAK_UI_SECONDS) node tests/browser/console/soak.js
+	SOAK_UI_SECONDS=$(SOAK_UI_SECONDS) SOAK_STORE=$(SOAK_STORE) SOAK_BROKER=$(SOAK_BROKER) node tests/browser/console/soak.js
 
 # Re-vendors htmx (pinned in scripts/vendor-htmx.sh) and checks its sha256.
 vendor-htmx:

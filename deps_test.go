@@ -2,6 +2,9 @@ package gateguard_test
 
 import (
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,6 +152,65 @@ func TestPurePackagesCheckLeaks(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s has tests but no TestMain calling goleak.VerifyTestMain (add main_test.go)", pkg)
+		}
+	}
+}
+
+// onDemand are gocv's functions and types that need libopencv_videoio or
+// libopencv_imgcodecs, which the daemon must not link (issue 12: on Debian the
+// two bring ~220 libraries, ~50 MB resident; scripts/check-link.sh checks the
+// built binary too). Cameras go through vision/videoio, which loads videoio
+// when one opens; image files through vision/imagefile.
+var onDemand = map[string]string{
+	"IMRead": "vision/imagefile.Read", "IMReadMulti": "vision/imagefile.Read", "IMDecode": "vision/imagefile.Decode",
+	"IMWrite": "image/png", "IMWriteWithParams": "image/png", "IMEncode": "image/png", "IMEncodeWithParams": "image/png",
+	"VideoCapture": "vision/videoio", "OpenVideoCapture": "vision/videoio", "OpenVideoCaptureWithAPI": "vision/videoio",
+	"VideoCaptureFile": "vision/videoio", "VideoCaptureDevice": "vision/videoio", "VideoWriter": "vision/videoio",
+	"VideoWriterFile": "vision/videoio",
+}
+
+// TestDaemonLinksNoCodecs parses every non-test file of every package the
+// daemon (cmd/gateguard) is built from and fails on a use of onDemand.
+func TestDaemonLinksNoCodecs(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if .Module}}{{if .Module.Main}}{{.Dir}}{{end}}{{end}}", "./cmd/gateguard").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	fset := token.NewFileSet()
+	for _, dir := range strings.Fields(string(out)) {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, name := range files {
+			if strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+			if err != nil {
+				t.Fatal(err)
+			}
+			local := ""
+			for _, imp := range f.Imports {
+				if imp.Path.Value == `"gocv.io/x/gocv"` {
+					local = "gocv"
+					if imp.Name != nil {
+						local = imp.Name.Name
+					}
+				}
+			}
+			if local == "" {
+				continue
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				sel, ok := n.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == local {
+					if use, bad := onDemand[sel.Sel.Name]; bad {
+						t.Errorf("%s: gocv.%s links OpenCV's videoio or imgcodecs into the daemon; use %s", fset.Position(sel.Pos()), sel.Sel.Name, use)
+					}
+				}
+				return true
+			})
 		}
 	}
 }

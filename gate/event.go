@@ -58,6 +58,9 @@ type Event struct {
 	// mode_change event.
 	Operator string `json:"operator,omitempty"`
 	Request  string `json:"request,omitempty"`
+	// OperatorReason is the free-text reason the operator signed into the
+	// command (args.reason; always there for an override).
+	OperatorReason string `json:"operator_reason,omitempty"`
 	// Replayed is set by the publisher on events sent after a reconnect.
 	Replayed bool `json:"replayed"`
 }

@@ -36,6 +36,10 @@ type Remote struct {
 	// Override is the signed override flag (the caller checked the key's
 	// permission).
 	Override bool
+	// Reason is the operator's signed free-text reason (required with
+	// Override; the caller checked it): recorded in the event as
+	// operator_reason.
+	Reason string
 }
 
 // RemoteResult says what a remote action did.
@@ -99,7 +103,7 @@ func (c *Controller) RemoteOpen(ctx context.Context, r Remote) (RemoteResult, er
 }
 
 func (c *Controller) remoteOpen(r Remote) RemoteResult {
-	log := c.log.With("operator", r.Operator, "request", r.Request)
+	log := c.log.With("operator", r.Operator, "request", r.Request, "reason", r.Reason)
 	switch {
 	case c.fireAlert != "" || c.mode == ModeFree:
 		return RemoteResult{Refused: RefusedAlreadyOpen, Detail: "the lane is held open (" + c.lane + ", mode " + string(c.mode) + ")"}
@@ -121,7 +125,7 @@ func (c *Controller) remoteOpen(r Remote) RemoteResult {
 	}
 	ev := c.event(KindRemoteOpen, Verdict{Admit: true, Reasons: reasons})
 	ev.Decision = "opened"
-	ev.Operator, ev.Request = r.Operator, r.Request
+	ev.Operator, ev.Request, ev.OperatorReason = r.Operator, r.Request, r.Reason
 	if err := c.record(TopicAccess, ev.ID, &ev.Seq, &ev); err != nil {
 		log.Error("remote open refused: not recorded", "err", err)
 		return RemoteResult{Refused: RefusedUnlogged, Detail: err.Error()}
@@ -150,7 +154,7 @@ func (c *Controller) RemoteSetMode(ctx context.Context, m Mode, r Remote) (Remot
 }
 
 func (c *Controller) remoteSetMode(m Mode, r Remote) RemoteResult {
-	log := c.log.With("operator", r.Operator, "request", r.Request)
+	log := c.log.With("operator", r.Operator, "request", r.Request, "reason", r.Reason)
 	fire := c.fireAlert != ""
 	if m == c.mode && !(fire && r.Override) {
 		return RemoteResult{Detail: "already in mode " + string(m)}
@@ -158,7 +162,7 @@ func (c *Controller) remoteSetMode(m Mode, r Remote) RemoteResult {
 	ev := c.event(KindModeChange, Verdict{})
 	ev.Decision = string(m)
 	ev.Mode = m
-	ev.Operator, ev.Request = r.Operator, r.Request
+	ev.Operator, ev.Request, ev.OperatorReason = r.Operator, r.Request, r.Reason
 	if fire && r.Override {
 		ev.Reasons = []Reason{ReasonFireAlarm, ReasonOverride}
 	}

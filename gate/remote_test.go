@@ -59,12 +59,13 @@ func TestRemoteOpenRefusals(t *testing.T) {
 			t.Fatalf("after a fever denial: %+v", res)
 		}
 		h.wantCalls()
-		res := h.remoteOpen(gate.Remote{Operator: "admin", Request: "r2", Override: true})
+		why := "clinic rechecked with a thermometer: 36.9 °C"
+		res := h.remoteOpen(gate.Remote{Operator: "admin", Request: "r2", Override: true, Reason: why})
 		if res.Refused != "" {
 			t.Fatalf("override refused: %+v", res)
 		}
-		if ev := h.lastEvent(); len(ev.Reasons) != 2 || ev.Reasons[1] != gate.ReasonOverride {
-			t.Errorf("override not recorded: %+v", ev)
+		if ev := h.lastEvent(); len(ev.Reasons) != 2 || ev.Reasons[1] != gate.ReasonOverride || ev.OperatorReason != why {
+			t.Errorf("override or its reason not recorded: %+v", ev)
 		}
 		// The lane is open now: busy.
 		if res := h.remoteOpen(gate.Remote{Operator: "desk", Request: "r3"}); res.Refused != gate.RefusedBusy {
@@ -124,13 +125,14 @@ func TestRemoteSetModeAndFireAlarmOverride(t *testing.T) {
 		}
 		h.wantCalls("free", "free")
 		// Only an override does, and the alarm stays latched.
-		res, _ = h.ctrl.RemoteSetMode(ctx, gate.ModeLocked, gate.Remote{Operator: "admin", Request: "m3", Override: true})
+		why := "false alarm confirmed by the fire brigade"
+		res, _ = h.ctrl.RemoteSetMode(ctx, gate.ModeLocked, gate.Remote{Operator: "admin", Request: "m3", Override: true, Reason: why})
 		if res.Refused != "" || res.Event == "" {
 			t.Errorf("override: %+v", res)
 		}
 		h.wantCalls("free", "free", "secure")
 		ev := h.lastEvent()
-		if len(ev.Reasons) != 2 || ev.Reasons[1] != gate.ReasonOverride || ev.Request != "m3" {
+		if len(ev.Reasons) != 2 || ev.Reasons[1] != gate.ReasonOverride || ev.Request != "m3" || ev.OperatorReason != why {
 			t.Errorf("override event %+v", ev)
 		}
 		var st gate.State

@@ -47,7 +47,9 @@ depends() {
       *) echo "deb: no bookworm package known for $so (NEEDED by $bin)" >&2; return 1 ;;
     esac
   done
-  pkgs+=(adduser opencv-data)
+  # libopencv_videoio is not NEEDED: vision/videoio loads it with dlopen
+  # when a real camera is opened (it brings imgcodecs with it).
+  pkgs+=(adduser opencv-data libopencv-videoio406)
   printf '%s\n' "${pkgs[@]}" | sort -u | paste -sd, | sed 's/,/, /g'
 }
 deps=$(depends)

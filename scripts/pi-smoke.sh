@@ -47,6 +47,7 @@ smoke() {
   echo "pi-smoke: $arch: gateguard version (LD_BIND_NOW=1)"
   out=$("$qemu" -E LD_BIND_NOW=1 -L "$sysroot" "$bin" version 2>&1) || { echo "$out"; echo "pi-smoke: $arch: version failed" >&2; rm -f "$wrap"; return 1; }
   echo "  $out"
+  CHECK_LINK_RUN=$wrap scripts/check-link.sh "$bin" | sed "s/^/pi-smoke: $arch: /" || { rm -f "$wrap"; return 1; }
 
   if "$wrap" help 2>/dev/null | grep -qw selftest; then
     echo "pi-smoke: $arch: gateguard selftest -c configs/demo.yaml"

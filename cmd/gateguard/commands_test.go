@@ -134,7 +134,7 @@ func TestCommandsEndToEnd(t *testing.T) {
 	expectResult(t, command.StatusOK, "")(send("desk", "set_mode", "normal"))
 	opened := expectResult(t, command.StatusOK, "")(send("desk", "open"))
 	expectResult(t, command.StatusRejected, string(command.ReasonNotPermitted))(send("desk", "reload"))
-	expectResult(t, command.StatusRejected, string(command.ReasonNotPermitted))(send("desk", "-override", "open"))
+	expectResult(t, command.StatusRejected, string(command.ReasonNotPermitted))(send("desk", "-override", "-reason", "clinic rechecked: 36.9 °C", "open"))
 	checkReload(t, g, send)
 	r.stop(t)
 	checkRemoteOpenPublished(t, sub, prefix, opened)

@@ -62,7 +62,7 @@ const usage = `usage:
   gateguard calibrate -c FILE [-o FILE] register the cameras with a heated target; write the calibration
   gateguard keygen -o FILE              make an operator key pair for signed commands
   gateguard command -key FILE -operator ID [-c CONFIG | -broker URL -site S -gate G]
-                    [-ca F -cert F -cert-key F] [-override] NAME [MODE]
+                    [-ca F -cert F -cert-key F] [-override -reason TEXT] NAME [MODE]
                                         sign and send a command (open, set_mode MODE,
                                         reload, get_state, enroll PERSON PHOTO...,
                                         unenroll PERSON) and print the gate's result

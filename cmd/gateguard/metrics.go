@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"gocv.io/x/gocv"
 
@@ -49,6 +50,9 @@ var _ gate.Metrics = (*gateMetrics)(nil)
 // newGateMetrics registers the collectors for cfg's gate.
 func newGateMetrics(cfg *configs.Config) *gateMetrics {
 	reg := prometheus.NewRegistry()
+	// The process (resident memory, open files, CPU) and the Go runtime:
+	// what an unattended daemon is watched for over months.
+	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
 	f := factory{reg}
 	m := &gateMetrics{
 		reg: reg,

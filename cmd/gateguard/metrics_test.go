@@ -82,6 +82,12 @@ func TestMetricsOnDemoScenario(t *testing.T) {
 			t.Errorf("%s = %v, want > 0", key, after[key])
 		}
 	}
+	// The process and runtime collectors: memory is what a Pi runs out of.
+	for _, key := range []string{"process_resident_memory_bytes", "go_goroutines"} {
+		if after[key] <= 0 {
+			t.Errorf("%s = %v, want > 0", key, after[key])
+		}
+	}
 	if c := after["gateguard_blackbody_celsius"]; c < 34 || c > 36 {
 		t.Errorf("blackbody %v °C, want about 35", c)
 	}

@@ -160,6 +160,7 @@ type commandFlags struct {
 	username, passwordEnv, passwordFile string
 	timeout, ttl                        time.Duration
 	override                            bool
+	reason                              string
 }
 
 // cmdCommand signs a command, sends it and prints the gate's result.
@@ -225,6 +226,7 @@ func (f *commandFlags) define(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", 15*time.Second, "how long to wait for the result")
 	fs.DurationVar(&f.ttl, "ttl", time.Minute, "how long the command stays valid")
 	fs.BoolVar(&f.override, "override", false, "override a fever denial (open) or a fire alarm (set_mode); needs the override permission")
+	fs.StringVar(&f.reason, "reason", "", "why, in your words (open, set_mode; required with -override): signed, and recorded in the gate's event")
 }
 
 // printIndented prints the JSON raw indented.

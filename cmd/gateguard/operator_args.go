@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate/command"
@@ -17,7 +18,10 @@ import (
 // with the gate's config's faces.model and vision.face_model, so that only
 // descriptors, never photos, go to the gate); unenroll PERSON.
 func commandArgs(name string, rest []string, f commandFlags, progress io.Writer) (command.Args, error) {
-	a := command.Args{Override: f.override}
+	if err := checkReasonFlag(name, f); err != nil {
+		return command.Args{}, err
+	}
+	a := command.Args{Override: f.override, Reason: f.reason}
 	switch {
 	case name == command.SetMode && len(rest) == 1:
 		a.Mode = rest[0]
@@ -30,6 +34,22 @@ func commandArgs(name string, rest []string, f commandFlags, progress io.Writer)
 		return a, usageError{"command: set_mode takes one MODE (normal, locked, free, maintenance), enroll PERSON PHOTO|FOLDER..., unenroll PERSON; other commands take none"}
 	}
 	return a, nil
+}
+
+// checkReasonFlag refuses, before anything is signed, what the gate would
+// reject: -reason on a command other than open and set_mode, a reason the
+// gate refuses (command.CheckReason), and -override without -reason.
+func checkReasonFlag(name string, f commandFlags) error {
+	if f.reason != "" && name != command.Open && name != command.SetMode {
+		return usageError{"command: -reason goes with open and set_mode only"}
+	}
+	if err := command.CheckReason(f.reason); err != nil {
+		return usageError{"command: -reason: " + err.Error()}
+	}
+	if f.override && strings.TrimSpace(f.reason) == "" {
+		return usageError{"command: -override needs -reason TEXT: say why (it is signed and recorded in the gate's event)"}
+	}
+	return nil
 }
 
 // enrollArgs describes person's photos with the descriptor the gate's

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -38,6 +40,37 @@ func TestCommandArgs(t *testing.T) {
 	if _, err := commandArgs(command.Enroll, []string{"emp-9", orl + "s1/1.pgm"}, commandFlags{}, &prog); err == nil ||
 		!strings.Contains(err.Error(), "-c CONFIG is required") {
 		t.Errorf("enroll without a config: %v", err)
+	}
+}
+
+// TestCommandReasonFlag: -reason goes into the signed args; -override
+// needs it; a reason the gate would reject, or on a command that takes
+// none, is a usage error naming -reason before anything is signed.
+func TestCommandReasonFlag(t *testing.T) {
+	why := "clinic rechecked: 36.9 °C (王伟 asked)"
+	a, err := commandArgs(command.Open, nil, commandFlags{override: true, reason: why}, io.Discard)
+	if err != nil || !a.Override || a.Reason != why {
+		t.Fatalf("open -override -reason: %+v %v", a, err)
+	}
+	if a, err := commandArgs(command.SetMode, []string{"maintenance"}, commandFlags{reason: "cleaning"}, io.Discard); err != nil || a.Reason != "cleaning" {
+		t.Errorf("set_mode -reason: %+v %v", a, err)
+	}
+	for _, tt := range []struct {
+		name string
+		f    commandFlags
+		want string
+	}{
+		{command.Open, commandFlags{override: true}, "-override needs -reason"},
+		{command.Open, commandFlags{override: true, reason: " "}, "-override needs -reason"},
+		{command.Open, commandFlags{reason: strings.Repeat("x", command.MaxReason+1)}, "-reason: args.reason is 201 characters"},
+		{command.Open, commandFlags{reason: "two\nlines"}, "-reason: args.reason holds a control character"},
+		{command.GetState, commandFlags{reason: "why not"}, "-reason goes with open and set_mode only"},
+	} {
+		_, err := commandArgs(tt.name, nil, tt.f, io.Discard)
+		var u usageError
+		if !errors.As(err, &u) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s %+v: err = %v, want a usage error containing %q", tt.name, tt.f, err, tt.want)
+		}
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/skip2/go-qrcode"
-	"gocv.io/x/gocv"
 
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/credential"
@@ -244,19 +243,18 @@ func passVerify(ctx context.Context, args []string, out io.Writer) error {
 
 // readQRPicture decodes a pass from a picture through the gate's QR path.
 func readQRPicture(name string) (string, error) {
-	img := gocv.IMRead(name, gocv.IMReadColor)
-	if img.Empty() {
-		return "", fmt.Errorf("pass verify: cannot read picture %s", name)
+	buf, err := os.ReadFile(name)
+	if err != nil {
+		return "", fmt.Errorf("pass verify: %w", err)
 	}
-	defer img.Close()
 	dec, err := qr.New()
 	if err != nil {
 		return "", err
 	}
 	defer dec.Close()
-	codes, err := dec.Decode(img)
+	codes, err := qr.DecodeBytes(dec, buf)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("pass verify: picture %s: %w", name, err)
 	}
 	for _, c := range codes {
 		if strings.HasPrefix(c.Text, credential.PassPrefix) {

@@ -91,7 +91,7 @@ func (r *remote) start(g *group) {
 
 // handleCommand carries out an authenticated command.
 func (r *remote) handleCommand(ctx context.Context, b *command.Body) command.Result {
-	rq := gate.Remote{Operator: b.Operator, Request: b.ID, Override: b.Args.Override}
+	rq := gate.Remote{Operator: b.Operator, Request: b.ID, Override: b.Args.Override, Reason: b.Args.Reason}
 	var (
 		res gate.RemoteResult
 		err error

@@ -32,7 +32,7 @@ func (s *sim) onCommand(_ paho.Client, m paho.Message) {
 				if b.Args.Override {
 					e.Reasons = append(e.Reasons, "override")
 				}
-				e.Operator, e.Request = b.Operator, b.ID
+				e.Operator, e.Request, e.OperatorReason = b.Operator, b.ID, b.Args.Reason
 				if err := s.publishEvent(e); err != nil {
 					res.Status, res.Detail = command.StatusFailed, err.Error()
 				}
@@ -43,7 +43,7 @@ func (s *sim) onCommand(_ paho.Client, m paho.Message) {
 				s.mode = gate.Mode(b.Args.Mode)
 				s.mu.Unlock()
 				e := s.event(gate.KindModeChange, b.Args.Mode, []gate.Reason{}, "")
-				e.Operator, e.Request = b.Operator, b.ID
+				e.Operator, e.Request, e.OperatorReason = b.Operator, b.ID, b.Args.Reason
 				_ = s.publishEvent(e)
 				st, _ := json.Marshal(s.state())
 				_ = s.pub("state", true, st)

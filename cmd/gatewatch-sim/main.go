@@ -22,6 +22,11 @@
 //	                          today), a rising share of the roster each day
 //	stats                     prints "stats published=N commands=N seqs=N" (seqs: events and alerts)
 //	pause                     stops the background entries
+//
+// With -password-dir each gate logs in to gatewatch's embedded broker with
+// its own credentials (gatewatch gate add -o DIR/GATE.password). With
+// -postgres it runs nothing but a throwaway PostgreSQL server
+// (gate/central/store/pgtest) for the soak on the large-site stack.
 package main
 
 import (
@@ -59,6 +64,8 @@ type options struct {
 	duration                                           time.Duration
 	slowStream, cookie                                 string
 	slowPause                                          time.Duration
+	passwordDir                                        string
+	postgres                                           bool
 }
 
 func main() {
@@ -80,9 +87,18 @@ func main() {
 	flag.StringVar(&o.slowStream, "slow-stream", "", "instead of gates: open this live stream URL as a browser that stops reading")
 	flag.StringVar(&o.cookie, "cookie", "", "-slow-stream: the session cookie (name=value)")
 	flag.DurationVar(&o.slowPause, "slow-pause", time.Minute, "-slow-stream: how long to stop reading")
+	flag.StringVar(&o.passwordDir, "password-dir", "", "log each gate in as SITE/GATE with the password in DIR/GATE.password (gatewatch gate add -o: the embedded broker)")
+	flag.BoolVar(&o.postgres, "postgres", false, "instead of gates: run a throwaway PostgreSQL, print \"pg: ready DSN\", stop it when stdin closes")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.postgres {
+		if err := runPostgres(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "gatewatch-sim:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if o.slowStream != "" {
 		if err := slowStream(ctx, o); err != nil {
 			fmt.Fprintln(os.Stderr, "gatewatch-sim:", err)

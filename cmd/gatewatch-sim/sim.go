@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,6 +45,13 @@ func (s *sim) topic(rel string) string { return s.o.prefix + "/" + s.o.site + "/
 func (s *sim) connect() error {
 	opts := paho.NewClientOptions().AddBroker(s.o.broker).SetClientID("gatewatch-sim-"+s.o.site+"-"+s.name).
 		SetCleanSession(true).SetAutoReconnect(true).SetWill(s.topic("availability"), "offline", 1, true)
+	if s.o.passwordDir != "" {
+		pw, err := os.ReadFile(filepath.Join(s.o.passwordDir, s.name+".password"))
+		if err != nil {
+			return fmt.Errorf("%s: -password-dir: %w", s.name, err)
+		}
+		opts.SetUsername(s.o.site + "/" + s.name).SetPassword(strings.TrimSpace(string(pw)))
+	}
 	opts.SetOnConnectHandler(func(c paho.Client) {
 		if s.ver != nil {
 			c.Subscribe(s.topic("cmd/+"), 1, s.onCommand)

@@ -113,6 +113,10 @@ func TestValidate(t *testing.T) {
 	const tm = `"2026-11-27T12:00:00Z"`
 	state := `{"v":1,"site":"s","gate":"g","time":` + tm + `,"mode":"normal","lane":"idle","fire_alarm":false,"devices":{"relay":"ok"},"outbox_depth":0}`
 	snap := `{"v":1,"site":"s","gate":"g","hash":"` + strings.Repeat("a", 64) + `","kind":"thermal","content_type":"image/png","data":"iVBORw0KGgo="}`
+	cmd := `{"v":1,"sig":"AAAA","body":{"id":"r","name":"open","site":"s","gate":"g","operator":"o","nonce":1,"issued":` + tm + `,"expires":` + tm + `,"args":{}}}`
+	remote := `{"v":1,"id":"e1","seq":3,"site":"s","gate":"g","time":` + tm + `,"kind":"remote_open","decision":"opened",` +
+		`"reasons":["remote_open","override"],"face_seen":false,"mode":"normal","operator":"console","request":"ada.1",` +
+		`"operator_reason":"clinic checked","replayed":false}`
 	tests := []struct {
 		name, rel, payload string
 		ok                 bool
@@ -132,6 +136,11 @@ func TestValidate(t *testing.T) {
 		{"command", "cmd/open", `{"v":1,"sig":"AAAA","body":{"id":"r","name":"open","site":"s","gate":"g","operator":"o","nonce":1,"issued":` + tm + `,"expires":` + tm + `,"args":{}}}`, true},
 		{"command bad sig", "cmd/open", `{"v":1,"sig":"!!","body":{"id":"r","name":"open","site":"s","gate":"g","operator":"o","nonce":1,"issued":` + tm + `,"expires":` + tm + `,"args":{}}}`, false},
 		{"command no nonce", "cmd/open", `{"v":1,"sig":"AAAA","body":{"id":"r","name":"open","site":"s","gate":"g","operator":"o","issued":` + tm + `,"expires":` + tm + `,"args":{}}}`, false},
+		{"command with a reason", "cmd/open", strings.Replace(cmd, `"args":{}`, `"args":{"override":true,"reason":"复检 36.9 °C, clinic agreed"}`, 1), true},
+		{"command reason too long", "cmd/open", strings.Replace(cmd, `"args":{}`, `"args":{"reason":"`+strings.Repeat("a", 201)+`"}`, 1), false},
+		{"command reason with a newline", "cmd/open", strings.Replace(cmd, `"args":{}`, `"args":{"reason":"a\nb"}`, 1), false},
+		{"remote open with its reason", "event/access", remote, true},
+		{"remote open reason with a control character", "event/access", strings.Replace(remote, `checked"`, `checked\u001b[2J"`, 1), false},
 		{"snapshot", "snapshot/" + strings.Repeat("a", 64), snap, true},
 		{"snapshot not base64", "snapshot/" + strings.Repeat("a", 64), strings.Replace(snap, `"iVBORw0KGgo="`, `"!!"`, 1), false},
 		{"snapshot other kind", "snapshot/" + strings.Repeat("a", 64), strings.Replace(snap, `"thermal"`, `"face"`, 1), false},

@@ -29,6 +29,8 @@ import (
 	"regexp"
 	"slices"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Version is the version of the command and result payloads.
@@ -66,6 +68,28 @@ var personPattern = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,64}$`)
 // a latched fire alarm.
 const PermOverride = "override"
 
+// MaxReason is the most characters (Unicode code points) args.reason may hold.
+const MaxReason = 200
+
+// CheckReason reports what is wrong with s as a command's args.reason: not
+// UTF-8, longer than MaxReason characters, or holding a control character
+// (C0, DEL, C1, or a bidirectional override or isolate, which could make
+// the log read otherwise than it is). The error names args.reason.
+func CheckReason(s string) error {
+	if !utf8.ValidString(s) {
+		return errors.New("args.reason is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(s); n > MaxReason {
+		return fmt.Errorf("args.reason is %d characters, at most %d", n, MaxReason)
+	}
+	for i, r := range []rune(s) {
+		if unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) {
+			return fmt.Errorf("args.reason holds a control character (U+%04X) at character %d: write it on one line, as plain text", r, i+1)
+		}
+	}
+	return nil
+}
+
 // Modes are the values set_mode accepts.
 var Modes = []string{"normal", "locked", "free", "maintenance"}
 
@@ -100,15 +124,23 @@ type Body struct {
 }
 
 // Args are a command's arguments. Only set_mode takes Mode; Override is
-// accepted on open and set_mode from keys with the override permission;
-// Person is enroll's and unenroll's, and only enroll takes Name,
-// Department, Model and Descriptors.
+// accepted on open and set_mode from keys with the override permission,
+// with a Reason; Reason is accepted on open and set_mode; Person is
+// enroll's and unenroll's, and only enroll takes Name, Department, Model
+// and Descriptors.
 type Args struct {
 	// Mode is set_mode's new operating mode.
 	Mode string `json:"mode,omitempty"`
 	// Override asks to override a fever denial (open) or a latched fire
-	// alarm (set_mode). It is logged loudly and recorded in the event.
+	// alarm (set_mode). It is logged loudly and recorded in the event, and
+	// needs a Reason.
 	Override bool `json:"override,omitempty"`
+	// Reason is the operator's free text saying why (who asked, what was
+	// checked): at most MaxReason characters, no control characters
+	// (CheckReason). Required with Override; the gate records it in the
+	// remote_open or mode_change event, so it is covered by the signature
+	// and reaches the central log.
+	Reason string `json:"reason,omitempty"`
 	// Person is the id of the person enrolled or unenrolled: the holder
 	// their credentials name.
 	Person string `json:"person,omitempty"`

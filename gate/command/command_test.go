@@ -125,7 +125,15 @@ func TestRejections(t *testing.T) {
 		{"bad mode", SetMode, false, mut(SetMode, func(b *Body) { b.Args.Mode = "party" }), ReasonBadArgs, "req-1"},
 		{"mode on open", Open, false, mut(Open, func(b *Body) { b.Args.Mode = "free" }), ReasonBadArgs, "req-1"},
 		{"override on reload", Reload, false, mut(Reload, func(b *Body) { b.Args.Override = true }), ReasonBadArgs, "req-1"},
-		{"override without permission", Open, false, mut(Open, func(b *Body) { b.Args.Override = true }), ReasonNotPermitted, "req-1"},
+		{"override without permission", Open, false, mut(Open, func(b *Body) { b.Args.Override, b.Args.Reason = true, "clinic confirmed 36.9" }), ReasonNotPermitted, "req-1"},
+		{"override without reason", Open, false, mut(Open, func(b *Body) { b.Args.Override = true }), ReasonBadArgs, "req-1"},
+		{"override with a blank reason", Open, false, mut(Open, func(b *Body) { b.Args.Override, b.Args.Reason = true, "   " }), ReasonBadArgs, "req-1"},
+		{"reason too long", Open, false, mut(Open, func(b *Body) { b.Args.Reason = strings.Repeat("因", MaxReason+1) }), ReasonBadArgs, "req-1"},
+		{"reason with a newline", Open, false, mut(Open, func(b *Body) { b.Args.Reason = "ok\nFORGED LOG LINE" }), ReasonBadArgs, "req-1"},
+		{"reason with a bidi override", Open, false, mut(Open, func(b *Body) { b.Args.Reason = "ok \u202edesrever" }), ReasonBadArgs, "req-1"},
+		{"reason on reload", Reload, false, mut(Reload, func(b *Body) { b.Args.Reason = "why not" }), ReasonBadArgs, "req-1"},
+		{"reason altered after signing", Open, false, []byte(strings.Replace(string(mut(Open, func(b *Body) { b.Args.Reason = "asked by the shift lead" })),
+			"shift lead", "fire chief", 1)), ReasonBadSignature, "req-1"},
 		{"expired", Open, false, mut(Open, func(b *Body) { b.Issued, b.Expires = t0.Add(-time.Hour), t0 }), ReasonExpired, "req-1"},
 		{"issued in the future", Open, false, mut(Open, func(b *Body) {
 			b.Issued, b.Expires = t0.Add(10*time.Minute), t0.Add(11*time.Minute)
@@ -206,9 +214,13 @@ func TestEmptyAllowPermitsNothing(t *testing.T) {
 func TestOverridePermission(t *testing.T) {
 	v := newVerifier(t, Open, PermOverride)
 	b := body(Open)
-	b.Args.Override = true
-	if _, err := v.Verify(Open, false, sign(t, b, aliceSK)); err != nil {
+	b.Args.Override, b.Args.Reason = true, "clinic rechecked: 36.9 °C"
+	got, err := v.Verify(Open, false, sign(t, b, aliceSK))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if got.Args.Reason != "clinic rechecked: 36.9 °C" {
+		t.Errorf("the verified body's reason is %q", got.Args.Reason)
 	}
 	b = body(SetMode)
 	b.Nonce = 11
@@ -496,5 +508,36 @@ func TestDuplicateAndCaseFoldedKeys(t *testing.T) {
 	sig := base64.StdEncoding.EncodeToString(ed25519.Sign(aliceSK, []byte("gateguard/v1 command\n"+body)))
 	if _, err := newVerifier(t).Verify(SetMode, false, []byte(`{"v":1,"body":`+body+`,"sig":"`+sig+`"}`)); err != nil {
 		t.Fatalf("well-formed hand-built command: %v", err)
+	}
+}
+
+// TestCheckReason: what args.reason may hold, and errors that name it.
+func TestCheckReason(t *testing.T) {
+	tests := []struct {
+		name, reason, wantErr string
+	}{
+		{"empty", "", ""},
+		{"plain", "fire brigade on site: lanes held by order of the chief", ""},
+		{"Chinese, at the limit", strings.Repeat("复", MaxReason), ""},
+		{"one over the limit", strings.Repeat("a", MaxReason+1), "args.reason is 201 characters, at most 200"},
+		{"tab", "a\tb", "args.reason holds a control character (U+0009) at character 2"},
+		{"DEL", "a\x7f", "U+007F"},
+		{"C1", "a\u0085", "U+0085"},
+		{"bidi isolate", "\u2066x", "U+2066"},
+		{"not UTF-8", "a\xff", "args.reason is not valid UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckReason(tt.reason)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("CheckReason: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("CheckReason = %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
 	}
 }

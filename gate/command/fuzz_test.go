@@ -27,7 +27,7 @@ const handOpen = `{"id":"req-1","name":"open","site":"plant-1","gate":"lane-1","
 	`"issued":"2026-11-27T12:00:00Z","expires":"2026-11-27T12:01:00Z","args":{}}`
 
 const handSetMode = `{"id":"req-2","name":"set_mode","site":"plant-1","gate":"lane-1","operator":"alice","nonce":11,` +
-	`"issued":"2026-11-27T12:00:00Z","expires":"2026-11-27T12:01:00Z","args":{"mode":"free","override":true}}`
+	`"issued":"2026-11-27T12:00:00Z","expires":"2026-11-27T12:01:00Z","args":{"mode":"free","override":true,"reason":"fire brigade on site: lane held open by order of the chief"}}`
 
 // TestHandSignedAccepted: commands signed by hand, independently of Sign,
 // verify; so the fuzzer's seeds are valid commands.
@@ -53,6 +53,8 @@ func FuzzVerify(f *testing.F) {
 	f.Add(handSigned(aliceSK, handSetMode), SetMode, false)
 	f.Add(handSigned(aliceSK, strings.Replace(handSetMode, `"mode":"free"`, `"mode":"free","mode":"locked"`, 1)), SetMode, false)
 	f.Add(handSigned(malSK, handOpen), Open, false)
+	f.Add(handSigned(aliceSK, strings.Replace(handSetMode, `"reason":"fire`, `"reason":"\nfire`, 1)), SetMode, false)
+	f.Add(handSigned(aliceSK, strings.Replace(handSetMode, `,"reason":"fire brigade on site: lane held open by order of the chief"`, ``, 1)), SetMode, false)
 	f.Add([]byte(`{"v":1,"body":{},"sig":""}`), Open, false)
 	f.Add([]byte(`{"v":1,"body":{"id":"x","nonce":1e99},"sig":"AA=="}`), Open, true)
 	f.Add([]byte(`null`), Reload, false)
@@ -87,6 +89,11 @@ func FuzzVerify(f *testing.F) {
 		sig, err := base64.StdEncoding.DecodeString(env.Sig)
 		if err != nil || !ed25519.Verify(pub, append([]byte("gateguard/v1 command\n"), env.Body...), sig) {
 			t.Fatalf("accepted a payload whose signature does not verify: %q", payload)
+		}
+		// The reason the gate records is one line of at most MaxReason
+		// characters, and an override always has one.
+		if err := CheckReason(got.Args.Reason); err != nil || (got.Args.Override && strings.TrimSpace(got.Args.Reason) == "") {
+			t.Fatalf("accepted args.reason %q (override %v): %v", got.Args.Reason, got.Args.Override, err)
 		}
 		// A key given twice reads differently to different decoders:
 		// never accepted.

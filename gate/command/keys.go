@@ -13,7 +13,7 @@ import (
 type shape map[string]shape
 
 var (
-	argsShape     = shape{"mode": nil, "override": nil, "person": nil, "name": nil, "department": nil, "model": nil, "descriptors": nil}
+	argsShape     = shape{"mode": nil, "override": nil, "reason": nil, "person": nil, "name": nil, "department": nil, "model": nil, "descriptors": nil}
 	bodyShape     = shape{"id": nil, "name": nil, "site": nil, "gate": nil, "operator": nil, "nonce": nil, "issued": nil, "expires": nil, "args": argsShape}
 	envelopeShape = shape{"v": nil, "body": bodyShape, "sig": nil}
 )

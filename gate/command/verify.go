@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -216,6 +217,15 @@ func checkArgs(op Operator, b *Body) error {
 	}
 	if a.Override && b.Name != Open && b.Name != SetMode {
 		return reject(ReasonBadArgs, b, "%s takes no args.override", b.Name)
+	}
+	if a.Reason != "" && b.Name != Open && b.Name != SetMode {
+		return reject(ReasonBadArgs, b, "%s takes no args.reason", b.Name)
+	}
+	if err := CheckReason(a.Reason); err != nil {
+		return reject(ReasonBadArgs, b, "%v", err)
+	}
+	if a.Override && strings.TrimSpace(a.Reason) == "" {
+		return reject(ReasonBadArgs, b, "args.override needs args.reason: say why the override is needed")
 	}
 	perm := b.Name
 	if perm == Unenroll {

@@ -1,4 +1,5 @@
-// Package camera opens the face camera through OpenCV's VideoCapture: a V4L2
+// Package camera opens the face camera through OpenCV's VideoCapture (loaded
+// on first use, see vision/videoio): a V4L2
 // device (an index or /dev/videoN; size, rate and MJPG requested), an RTSP URL
 // (FFmpeg over TCP), a video file or an image sequence (a printf pattern such
 // as frames/%04d.png, for replay). Live wraps a source in a capture goroutine
@@ -17,18 +18,20 @@ import (
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"github.com/gateguard/gateguard/vision/videoio"
 )
 
 // Capture is an open VideoCapture source.
 type Capture struct {
 	name string
-	vc   *gocv.VideoCapture
+	vc   *videoio.Capture
 }
 
 // Open opens source, requesting the size and rate for a device.
 func Open(source string, width, height, fps int) (*Capture, error) {
 	var (
-		vc  *gocv.VideoCapture
+		vc  *videoio.Capture
 		err error
 	)
 	switch {
@@ -36,16 +39,16 @@ func Open(source string, width, height, fps int) (*Capture, error) {
 		if os.Getenv("OPENCV_FFMPEG_CAPTURE_OPTIONS") == "" {
 			os.Setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
 		}
-		vc, err = gocv.OpenVideoCaptureWithAPI(source, gocv.VideoCaptureFFmpeg)
+		vc, err = videoio.OpenFile(source, gocv.VideoCaptureFFmpeg)
 	case isDevice(source):
 		id := source
 		if n, ok := strings.CutPrefix(source, "/dev/video"); ok {
 			id = n
 		}
 		idx, _ := strconv.Atoi(id)
-		vc, err = gocv.OpenVideoCaptureWithAPI(idx, gocv.VideoCaptureV4L2)
+		vc, err = videoio.OpenDevice(idx, gocv.VideoCaptureV4L2)
 		if err == nil {
-			vc.Set(gocv.VideoCaptureFOURCC, vc.ToCodec("MJPG"))
+			vc.Set(gocv.VideoCaptureFOURCC, videoio.FourCC("MJPG"))
 			vc.Set(gocv.VideoCaptureFrameWidth, float64(width))
 			vc.Set(gocv.VideoCaptureFrameHeight, float64(height))
 			vc.Set(gocv.VideoCaptureFPS, float64(fps))
@@ -54,7 +57,7 @@ func Open(source string, width, height, fps int) (*Capture, error) {
 		if _, serr := os.Stat(source); serr != nil && !strings.Contains(source, "%") {
 			return nil, fmt.Errorf("camera: %s: %w", source, serr)
 		}
-		vc, err = gocv.OpenVideoCapture(source)
+		vc, err = videoio.OpenFile(source, gocv.VideoCaptureAny)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("camera: open %s: %w", source, err)

@@ -9,6 +9,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/gateguard/gateguard/vision"
+	"github.com/gateguard/gateguard/vision/imagefile"
 )
 
 // Detector finds faces with landmarks in an image (vision/face's YuNet).
@@ -74,11 +75,11 @@ func (e *Enroller) Photo(path string) ([]float32, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, &PhotoError{path, PhotoUnreadable, err.Error()}
 	}
-	img := gocv.IMRead(path, gocv.IMReadColor)
-	defer img.Close()
-	if img.Empty() {
-		return nil, &PhotoError{path, PhotoUnreadable, "not an image OpenCV can read (JPEG, PNG, PGM, …)"}
+	img, err := imagefile.Read(path)
+	if err != nil {
+		return nil, &PhotoError{path, PhotoUnreadable, "not a readable image (JPEG, PNG, WebP, BMP, TIFF, PGM…): " + err.Error()}
 	}
+	defer img.Close()
 	faces, err := e.Detector.Detect(img)
 	if err != nil {
 		return nil, fmt.Errorf("facerec: photo %s: detect: %w", path, err)

@@ -9,13 +9,12 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/jpeg" // face photos
-	_ "image/png"
-	"os"
 	"sync"
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"github.com/gateguard/gateguard/vision/imagefile"
 )
 
 // Camera renders the current scene. Show and Clear change the scene; Read
@@ -144,34 +143,12 @@ func paste(dst *gocv.Mat, src gocv.Mat, r image.Rectangle) error {
 	return nil
 }
 
-// readFace decodes a face photo (JPEG or PNG) with Go's decoders into a BGR
-// Mat; other formats through gocv.IMRead. Not IMRead for all: OpenCV's first imread or imdecode builds imgcodecs'
-// decoder list, and Debian's build includes GDAL's decoder, whose constructor
-// registers every GDAL driver (GDALAllRegister): about 8.5 MB of GDAL's code
-// paged into the daemon for nothing (issue 12: memory).
+// readFace decodes a face photo into a BGR Mat with Go's decoders (see
+// vision/imagefile: the daemon does not link OpenCV's imgcodecs).
 func readFace(path string) (gocv.Mat, error) {
-	f, err := os.Open(path)
+	m, err := imagefile.Read(path)
 	if err != nil {
 		return gocv.Mat{}, fmt.Errorf("sim: face image: %w", err)
-	}
-	defer f.Close()
-	im, _, err := image.Decode(f)
-	if errors.Is(err, image.ErrFormat) {
-		// Formats Go does not decode (PGM, as the ORL faces, BMP, WebP…) go
-		// through OpenCV after all.
-		m := gocv.IMRead(path, gocv.IMReadColor)
-		if m.Empty() {
-			m.Close()
-			return gocv.Mat{}, fmt.Errorf("sim: face image %q: neither Go nor OpenCV decodes it", path)
-		}
-		return m, nil
-	}
-	if err != nil {
-		return gocv.Mat{}, fmt.Errorf("sim: face image %q: %w", path, err)
-	}
-	m, err := gocv.ImageToMatRGB(im)
-	if err != nil {
-		return gocv.Mat{}, fmt.Errorf("sim: face image %q: %w", path, err)
 	}
 	return m, nil
 }

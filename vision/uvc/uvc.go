@@ -1,6 +1,6 @@
 // Package uvc reads radiometric USB (UVC) thermal cameras that stream Y16, such
 // as the GroupGets PureThermal boards carrying a FLIR Lepton 3.5, through
-// OpenCV's VideoCapture. Each 16-bit pixel is a temperature in centikelvin
+// OpenCV's VideoCapture (loaded on first use, see vision/videoio). Each 16-bit pixel is a temperature in centikelvin
 // (the camera's radiometric TLinear output): °C = raw/100 − 273.15.
 //
 // A device is opened with the V4L2 backend, then CAP_PROP_FOURCC is set to
@@ -26,6 +26,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/gateguard/gateguard/device/thermal"
+	"github.com/gateguard/gateguard/vision/videoio"
 )
 
 // Opts configures a Dev.
@@ -64,7 +65,7 @@ type Dev struct {
 	o    Opts
 
 	mu      sync.Mutex // guards vc and halted
-	vc      *gocv.VideoCapture
+	vc      *videoio.Capture
 	halted  bool
 	mat     gocv.Mat
 	last    []byte
@@ -97,15 +98,15 @@ func Open(source string, opts *Opts) (*Dev, error) {
 		o = *opts
 	}
 	var (
-		vc  *gocv.VideoCapture
+		vc  *videoio.Capture
 		err error
 	)
 	if idx, ok := deviceIndex(source); ok {
-		vc, err = gocv.OpenVideoCaptureWithAPI(idx, gocv.VideoCaptureV4L2)
+		vc, err = videoio.OpenDevice(idx, gocv.VideoCaptureV4L2)
 		if err == nil {
 			// Y16 first, then no conversion: in the other order OpenCV
 			// would keep converting to 8-bit BGR.
-			vc.Set(gocv.VideoCaptureFOURCC, vc.ToCodec("Y16 "))
+			vc.Set(gocv.VideoCaptureFOURCC, videoio.FourCC("Y16 "))
 			vc.Set(gocv.VideoCaptureConvertRGB, 0)
 			if o.Width > 0 && o.Height > 0 {
 				vc.Set(gocv.VideoCaptureFrameWidth, float64(o.Width))
@@ -113,7 +114,7 @@ func Open(source string, opts *Opts) (*Dev, error) {
 			}
 		}
 	} else {
-		vc, err = gocv.OpenVideoCaptureWithAPI(source, gocv.VideoCaptureImages)
+		vc, err = videoio.OpenFile(source, gocv.VideoCaptureImages)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("uvc: open %s: %w", source, err)

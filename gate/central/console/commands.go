@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
@@ -229,6 +230,13 @@ func (c *Console) command(w http.ResponseWriter, r *http.Request, u User) {
 		}
 		args.Override = true
 	}
+	if key, args := reasonProblem(reason); key != "" {
+		res(http.StatusBadRequest, commandResult{Key: key, Args: args})
+		return
+	}
+	// The reason travels in the signed command: the gate records it in
+	// its event (operator_reason), so the central log shows it.
+	args.Reason = reason
 	id := requestID(u.Username)
 	detail := fmt.Sprintf("%s request=%s mode=%s override=%t reason=%q", name, id, args.Mode, args.Override, reason)
 	result, err := c.o.Commander.Send(r.Context(), site, gateName, name, args, id)
@@ -263,6 +271,19 @@ func (c *Console) command(w http.ResponseWriter, r *http.Request, u User) {
 		cr.Args = append(cr.Args, result.Detail)
 	}
 	res(http.StatusOK, cr)
+}
+
+// reasonProblem is the message key (and its arguments) saying why the
+// gate would reject reason as args.reason (command.CheckReason); empty
+// when it would not.
+func reasonProblem(reason string) (string, []any) {
+	if n := utf8.RuneCountInString(reason); n > command.MaxReason {
+		return "gates.reason.too_long", []any{n, command.MaxReason}
+	}
+	if command.CheckReason(reason) != nil {
+		return "gates.reason.control", nil
+	}
+	return "", nil
 }
 
 func (c *Console) commandTimeout() string {

@@ -67,6 +67,9 @@ type eventView struct {
 	Name        string
 	Temperature string
 	Operator    string
+	// OperatorReason is the reason signed into the command behind a
+	// remote_open or mode_change (the event's operator_reason).
+	OperatorReason string
 }
 
 type logData struct {
@@ -95,7 +98,7 @@ func eventDetails(e store.EventRow, names map[string]string) eventView {
 		if ev.Reading != nil && ev.Reading.CoreC > 0 {
 			v.Temperature = strconv.FormatFloat(ev.Reading.CoreC, 'f', 1, 64)
 		}
-		v.Operator = ev.Operator
+		v.Operator, v.OperatorReason = ev.Operator, ev.OperatorReason
 		if ev.Request != "" {
 			v.Operator = strings.TrimSpace(ev.Operator + " " + ev.Request)
 		}
@@ -164,14 +167,14 @@ func (c *Console) logCSV(w http.ResponseWriter, r *http.Request, u User) {
 	w.Header().Set("Content-Disposition", `attachment; filename="gatewatch-log-`+c.o.Now().In(c.o.Location).Format("20060102-150405")+`.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"time", "site", "gate", "kind", "decision", "reasons", "holder", "name", "temperature_c", "operator", "seq", "id"})
+	_ = cw.Write([]string{"time", "site", "gate", "kind", "decision", "reasons", "holder", "name", "temperature_c", "operator", "operator_reason", "seq", "id"})
 	n := 0
 	err = c.o.Store.EachEvent(r.Context(), f, func(e store.EventRow) error {
 		v := eventDetails(e, names)
 		n++
 		return cw.Write([]string{e.Time.In(c.o.Location).Format(time.RFC3339), csvSafe(e.Site), csvSafe(e.Gate), e.Kind, e.Decision,
 			csvSafe(strings.Join(e.Reasons, ";")), csvSafe(e.Holder), csvSafe(v.Name), v.Temperature, csvSafe(v.Operator),
-			strconv.FormatUint(e.Seq, 10), e.ID})
+			csvSafe(v.OperatorReason), strconv.FormatUint(e.Seq, 10), e.ID})
 	})
 	cw.Flush()
 	if err != nil {

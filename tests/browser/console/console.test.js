@@ -5,7 +5,8 @@
 // refused an admin page as a guard; searches the log and checks the CSV
 // export row by row; checks the headcount against the roster and its
 // chart; prints the fire-alarm muster list; opens a gate remotely and
-// finds the gate's remote_open event in the log; and shows the live page
+// finds the gate's remote_open event in the log; sets a gate to
+// maintenance and back from the Gates page (mode column, log, audit log); and shows the live page
 // in Chinese. A screenshot of each page goes under bin/ui-screens/.
 // Exits non-zero on any failure.
 'use strict';
@@ -130,7 +131,7 @@ async function main() {
     const csv = parseCSV(fs.readFileSync(await dl.path(), 'utf8'));
     const head = csv[0];
     const rows = csv.slice(1);
-    checks.ok(head.join(',') === 'time,site,gate,kind,decision,reasons,holder,name,temperature_c,operator,seq,id', 'CSV header');
+    checks.ok(head.join(',') === 'time,site,gate,kind,decision,reasons,holder,name,temperature_c,operator,operator_reason,seq,id', 'CSV header');
     const idCol = head.indexOf('id');
     checks.ok(rows.length === shown.length && rows.every((r, i) => r[idCol] === shown[i]), `CSV rows are the shown rows, in order (${rows.length})`);
     checks.ok(rows.every((r) => r[2] === 'lane-1' && r[4] === 'denied' && r[5] === 'fever'), 'every CSV row matches the filter');
@@ -193,6 +194,44 @@ async function main() {
     checks.ok(found, 'the remote_open event is in the log with the operator and request');
     await screenshot(page, screens, 'log-remote-open');
 
+    // 8b. Set mode: lane-2 to maintenance from the Gates page and back. The
+    // gate (the simulator, with the gate's verifier) gets the signed command
+    // carrying the guard, the page shows its answer, the mode column
+    // changes once the gate's retained state is stored, and the mode_change
+    // event is in the log; the admin's audit log has both commands (below).
+    const modeRequests = [];
+    for (const mode of ['maintenance', 'normal']) {
+      await page.goto(w.url + '/gates');
+      const from = w.sim.out.stdout.length;
+      await page.selectOption('#mode-lane-2', mode);
+      await page.click('#gate-lane-2 form[action$="/set_mode"] button[type=submit]');
+      const re = new RegExp(`cmd set_mode lane-2 ${mode} (gus\\.[0-9a-f]+)`);
+      let sm = null;
+      for (let i = 0; i < 80 && !sm; i++) { sm = w.sim.out.stdout.slice(from).match(re); if (!sm) await page.waitForTimeout(100); }
+      checks.ok(!!sm, `set_mode ${mode}: the gate received and verified the signed command carrying the guard`);
+      if (!sm) continue;
+      modeRequests.push(sm[1]);
+      await page.waitForFunction((id) => document.querySelector('#command-result').innerText.includes(id), sm[1], { timeout: 8000 }).catch(() => {});
+      const said = await page.innerText('#command-result');
+      checks.ok(said.includes(sm[1]) && said.includes(en['mode.' + mode]), `set_mode ${mode}: the page shows the gate's answer: ${said}`);
+      let shownMode = '';
+      for (let i = 0; i < 40 && shownMode !== en['mode.' + mode]; i++) {
+        await page.goto(w.url + '/gates');
+        shownMode = (await page.innerText('#gate-lane-2 dd.mode')).trim();
+        if (shownMode !== en['mode.' + mode]) await page.waitForTimeout(100);
+      }
+      checks.ok(shownMode === en['mode.' + mode], `set_mode ${mode}: the mode column shows "${shownMode}"`);
+      if (mode === 'maintenance') await screenshot(page, screens, 'gates-maintenance');
+      let logged = false;
+      for (let i = 0; i < 20 && !logged; i++) {
+        await page.goto(w.url + '/log?kind=mode_change&gate=lane-2');
+        logged = (await page.innerText('table.log').catch(() => '')).includes(sm[1]);
+        if (!logged) await page.waitForTimeout(250);
+      }
+      checks.ok(logged, `set_mode ${mode}: the mode_change event is in the log with the operator and request`);
+      if (mode === 'maintenance') await screenshot(page, screens, 'log-mode-change');
+    }
+
     // 9. People (roster, enrolment honestly not available).
     await page.goto(w.url + '/people');
     checks.ok((await page.locator('table.people tbody tr').count()) === roster.length, 'people: the roster');
@@ -204,7 +243,30 @@ async function main() {
     await admin.goto(w.url + '/access');
     const actions = await admin.$$eval('#audit tbody tr', (rs) => rs.map((r) => r.dataset.action));
     for (const a of ['login', 'acknowledge', 'export', 'command', 'denied']) checks.ok(actions.includes(a), `audit log has ${a}`);
+    const auditText = await admin.innerText('#audit');
+    checks.ok(modeRequests.length === 2 && modeRequests.every((id) => auditText.includes(id)), `audit log has both set_mode commands (${modeRequests.join(', ')})`);
     await admin.screenshot({ path: path.join(screens, 'access.png'), fullPage: true });
+
+    // 10b. An admin's override from the Gates page: its reason goes in the
+    // signed command, the gate records it in its event (operator_reason)
+    // and the Log shows it beside the operator.
+    const why = 'Ambulance crew at lane 1: patient rechecked 36.9 °C';
+    await admin.goto(w.url + '/gates');
+    await admin.click('#gate-lane-1 form[action$="/open"] details.override summary');
+    await admin.check('#gate-lane-1 form[action$="/open"] input[name=override]');
+    await admin.fill('#reason-lane-1-open', why);
+    admin.once('dialog', (d) => d.accept());
+    await admin.click('#gate-lane-1 button.open');
+    await admin.waitForFunction(() => /ada\.[0-9a-f]+/.test(document.querySelector('#command-result').innerText), null, { timeout: 8000 }).catch(() => {});
+    checks.ok(/ada\.[0-9a-f]+/.test(await admin.innerText('#command-result')), `override: the gate carried it out (${await admin.innerText('#command-result')})`);
+    let whyShown = false;
+    for (let i = 0; i < 20 && !whyShown; i++) {
+      await admin.goto(w.url + '/log?kind=remote_open');
+      whyShown = (await admin.innerText('table.log').catch(() => '')).includes(why);
+      if (!whyShown) await admin.waitForTimeout(250);
+    }
+    checks.ok(whyShown, 'override: the log shows the reason the gate recorded');
+    await screenshot(admin, screens, 'log-override-reason');
 
     // A credential holder mismatch (an entry denied for face_mismatch) is a live item too.
     await page.goto(w.url + '/live');

@@ -46,7 +46,11 @@ const roster = [
 
 // world starts everything; close() stops it. opts.gates names the gates
 // (lane-1 entry, lane-2 exit by default); opts.rate runs background
-// entries; opts.extraConsole adds console config lines.
+// entries; opts.extraConsole adds console config lines. opts.store
+// 'postgres' puts gatewatch on a throwaway PostgreSQL server instead of
+// SQLite; opts.broker 'nats' uses gatewatch's embedded broker (the NATS
+// server's MQTT listener) instead of a Mosquitto, each gate with its own
+// credentials from `gatewatch gate add`.
 async function world(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-console-'));
   const procs = [];
@@ -59,13 +63,26 @@ async function world(opts = {}) {
     }
     if (!process.env.KEEP_WORLD) fs.rmSync(dir, { recursive: true, force: true });
   };
+  const storeKind = opts.store || 'sqlite';
+  const brokerKind = opts.broker || 'mosquitto';
+  if (!['sqlite', 'postgres'].includes(storeKind)) throw new Error(`store ${storeKind}: want sqlite or postgres`);
+  if (!['mosquitto', 'nats'].includes(brokerKind)) throw new Error(`broker ${brokerKind}: want mosquitto or nats`);
   try {
     const mport = await freePort();
-    fs.writeFileSync(path.join(dir, 'mosquitto.conf'),
-      `listener ${mport} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_packet_size 262144\nmax_queued_messages 100000\nlog_dest file ${dir}/mosquitto.log\n`);
-    const mq = spawn('/usr/sbin/mosquitto', ['-c', path.join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
-    procs.push(mq);
-    await waitPort(mport);
+    if (brokerKind === 'mosquitto') {
+      fs.writeFileSync(path.join(dir, 'mosquitto.conf'),
+        `listener ${mport} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_packet_size 262144\nmax_queued_messages 100000\nlog_dest file ${dir}/mosquitto.log\n`);
+      const mq = spawn('/usr/sbin/mosquitto', ['-c', path.join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+      procs.push(mq);
+      await waitPort(mport);
+    }
+    let dsn = '';
+    if (storeKind === 'postgres') { // a throwaway server (gate/central/store/pgtest), stopped with the world
+      const pg = startPiped(bin('gatewatch-sim'), ['-postgres'], /pg: ready \S+/, 120000);
+      procs.unshift(pg.proc); // stopped last, after gatewatch
+      await pg.ready;
+      dsn = pg.out.stdout.match(/pg: ready (\S+)/)[1];
+    }
 
     const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519');
     fs.writeFileSync(path.join(dir, 'operator.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
@@ -78,7 +95,10 @@ async function world(opts = {}) {
     const lanes = opts.lanes || { 'lane-2': 'exit' };
     const config = [
       'site: p1', `data_dir: ${dir}/data`, `log: {level: ${opts.logLevel || 'warn'}, format: text}`,
-      'mqtt:', `  brokers: [tcp://127.0.0.1:${mport}]`, '  client_id: gatewatch-console-test',
+      ...(brokerKind === 'nats'
+        ? [`broker: {enabled: true, listen: '127.0.0.1:${mport}'}`, 'mqtt:', '  client_id: gatewatch-console-test']
+        : ['mqtt:', `  brokers: [tcp://127.0.0.1:${mport}]`, '  client_id: gatewatch-console-test']),
+      ...(storeKind === 'postgres' ? ['store:', '  driver: postgres', `  dsn: '${dsn}'`] : []),
       'api:', '  listen: 127.0.0.1:0', '  token_file: api-token',
       'console:', '  operator_id: console', '  command_key_file: operator.pem', '  trend_days: 21', '  command_timeout: 5s',
       ...(Object.keys(lanes).length ? ['  lanes:', ...Object.entries(lanes).map(([g, d]) => `    ${g}: ${d}`)] : []),
@@ -87,6 +107,14 @@ async function world(opts = {}) {
     const cfg = path.join(dir, 'gatewatch.yaml');
     fs.writeFileSync(cfg, config);
     const gw = bin('gatewatch');
+    const creds = path.join(dir, 'gate-passwords');
+    if (brokerKind === 'nats') { // each gate its own broker credentials, as `gatewatch gate add` makes them
+      fs.mkdirSync(creds, { mode: 0o700 });
+      for (const gname of gates) {
+        const r = spawnSync(gw, ['gate', 'add', '-c', cfg, '-site', 'p1', '-o', path.join(creds, gname + '.password'), gname], { encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`gatewatch gate add ${gname}: ${r.stderr}`);
+      }
+    }
     for (const [name, role, lang] of [['ada', 'admin', 'en'], ['gus', 'guard', 'en'], ['vic', 'viewer', 'en'], ['li', 'guard', 'zh']]) {
       const r = spawnSync(gw, ['user', 'add', '-c', cfg, '-role', role, '-language', lang, name], { input: password + '\n', encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`gatewatch user add ${name}: ${r.stderr}`);
@@ -99,12 +127,13 @@ async function world(opts = {}) {
     const [, url] = await g.ready;
     const simArgs = ['-broker', `tcp://127.0.0.1:${mport}`, '-site', 'p1', '-names', gates.join(','), '-operator', 'console',
       '-pub', path.join(dir, 'operator.pub'), '-roster', path.join(dir, 'roster.csv')];
+    if (brokerKind === 'nats') simArgs.push('-password-dir', creds);
     if (opts.rate) simArgs.push('-rate', String(opts.rate));
     if (opts.simArgs) simArgs.push(...opts.simArgs);
     const sim = startPiped(bin('gatewatch-sim'), simArgs, /sim: ready/);
     procs.push(sim.proc);
     await sim.ready;
-    return { dir, url: url.replace(/\/$/, ''), token, cfg, gatewatch: g, sim, close, roster, password, send: simSender(sim) };
+    return { dir, url: url.replace(/\/$/, ''), token, cfg, gatewatch: g, sim, close, roster, password, send: simSender(sim), store: storeKind, broker: brokerKind };
   } catch (e) {
     await close();
     throw e;

@@ -9,7 +9,10 @@
 // It checks that every event was stored (the ingest never waited for a
 // browser), that the stalled stream was dropped with a reload marker instead
 // of holding anything up, and that the page stayed responsive. The last line
-// is the numbers. Exits non-zero on a failure.
+// is the numbers. Exits non-zero on a failure. SOAK_STORE=postgres runs
+// gatewatch on a throwaway PostgreSQL server, SOAK_BROKER=nats on its
+// embedded broker (the large-site stack's store and broker) instead of
+// SQLite and Mosquitto.
 'use strict';
 const path = require('node:path');
 const { repo, launch, screenshot, Checks } = require('../lib/harness');
@@ -46,7 +49,8 @@ async function cookieFor(w, user) {
 
 async function main() {
   const checks = new Checks();
-  const w = await world({ gates, lanes: {}, rate: 10, simArgs: ['-alert-every', '10'], logLevel: 'info' });
+  const w = await world({ gates, lanes: {}, rate: 10, simArgs: ['-alert-every', '10'], logLevel: 'info',
+    store: process.env.SOAK_STORE || 'sqlite', broker: process.env.SOAK_BROKER || 'mosquitto' });
   const browser = await launch();
   try {
     const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
@@ -135,7 +139,7 @@ async function main() {
     void hub;
     await w.close();
     const m = w.gatewatch.out.stderr.match(/live hub stopped.*polls=(\d+) sent=(\d+) dropped=(\d+) poll_max_ms=(\d+)/);
-    console.log(`gates=${gates.length} events_per_s_per_gate=10 seconds=${seconds} seqs=${final.seqs} stored=${got} ` +
+    console.log(`store=${w.store} broker=${w.broker} gates=${gates.length} events_per_s_per_gate=10 seconds=${seconds} seqs=${final.seqs} stored=${got} ` +
       `ingest_lag_max=${Math.max(...lag)} ingest_lag_p95=${pct(lag, 0.95)} drain_ms=${drainMs} ` +
       `page_updates=${pageStats.received} page_items=${pageStats.items} page_reloads=${pageStats.reloads} ` +
       `click_p50_ms=${pct(click, 0.5)} click_p95_ms=${pct(click, 0.95)} click_max_ms=${Math.max(...click)} ` +

@@ -1,0 +1,12 @@
+//go:build matprofile
+
+package videoio
+
+import (
+	"testing"
+
+	"github.com/gateguard/gateguard/vision/mattest"
+)
+
+// TestMain fails the package when a test leaves a gocv Mat open.
+func TestMain(m *testing.M) { mattest.Main(m, "videoio") }
