@@ -86,6 +86,21 @@ func TestCommandUsage(t *testing.T) {
 			t.Errorf("%v: the error shows the password: %v", args, err)
 		}
 	}
+	// A password over a plain URL is refused before anything is sent, as the
+	// daemon's config check refuses it; -allow-insecure-password lets it
+	// through to the connection (which then fails: nothing listens).
+	t.Setenv("GG_TEST_BROKER_PW", "s3cret")
+	plain := []string{"-key", key, "-operator", "o", "-broker", "tcp://127.0.0.1:1", "-site", "s", "-gate", "g",
+		"-username", "u", "-password-env", "GG_TEST_BROKER_PW", "-timeout", "2s"}
+	err := cmdCommand(context.Background(), append(plain[:len(plain):len(plain)], "open"), io.Discard)
+	var u usageError
+	if !errors.As(err, &u) || !strings.Contains(err.Error(), "clear text") {
+		t.Errorf("password over tcp://: err = %v, want a usage error saying clear text", err)
+	}
+	err = cmdCommand(context.Background(), append(plain[:len(plain):len(plain)], "-allow-insecure-password", "open"), io.Discard)
+	if err == nil || strings.Contains(err.Error(), "clear text") {
+		t.Errorf("with -allow-insecure-password: err = %v, want a connection error", err)
+	}
 	for _, args := range [][]string{{}, {"-o"}, {"-o", key, "extra"}} {
 		var u usageError
 		if err := cmdKeygen(args, io.Discard); !errors.As(err, &u) {

@@ -159,7 +159,7 @@ type commandFlags struct {
 	ca, cert, certKey, serverName       string
 	username, passwordEnv, passwordFile string
 	timeout, ttl                        time.Duration
-	override                            bool
+	override, allowInsecurePassword     bool
 	reason                              string
 }
 
@@ -223,6 +223,7 @@ func (f *commandFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.username, "username", "", "broker username")
 	fs.StringVar(&f.passwordEnv, "password-env", "", "environment variable holding the broker password")
 	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the broker password")
+	fs.BoolVar(&f.allowInsecurePassword, "allow-insecure-password", false, "send the password over a plain tcp:// broker URL (a lab broker only; the config's mqtt.allow_insecure_password does too)")
 	fs.DurationVar(&f.timeout, "timeout", 15*time.Second, "how long to wait for the result")
 	fs.DurationVar(&f.ttl, "ttl", time.Minute, "how long the command stays valid")
 	fs.BoolVar(&f.override, "override", false, "override a fever denial (open) or a fire alarm (set_mode); needs the override permission")
@@ -253,6 +254,7 @@ func (f *commandFlags) fromConfig() error {
 		f.prefix = or(f.prefix, cfg.MQTT.Prefix)
 		f.ca = or(f.ca, cfg.MQTT.TLS.CAFile)
 		f.serverName = or(f.serverName, cfg.MQTT.TLS.ServerName)
+		f.allowInsecurePassword = f.allowInsecurePassword || cfg.MQTT.AllowInsecurePassword
 	}
 	f.prefix = strings.TrimSuffix(or(f.prefix, "gateguard/v1"), "/")
 	if f.broker == "" || f.site == "" || f.gate == "" {
@@ -275,8 +277,13 @@ func or(a, b string) string {
 // send connects, subscribes to the result topic, publishes the command and
 // waits for the result that echoes its id.
 func (f *commandFlags) send(ctx context.Context, b command.Body, payload []byte) (*command.Result, []byte, error) {
-	m := configs.MQTT{Broker: f.broker, PasswordEnv: f.passwordEnv, PasswordFile: f.passwordFile,
+	m := configs.MQTT{Enabled: true, Broker: f.broker, PasswordEnv: f.passwordEnv, PasswordFile: f.passwordFile,
 		TLS: configs.TLS{CAFile: f.ca, CertFile: f.cert, KeyFile: f.certKey, ServerName: f.serverName}}
+	// The daemon's config check refuses this; the guard's tool must too.
+	if m.InsecurePassword() && !f.allowInsecurePassword {
+		return nil, nil, usageError{"command: the broker password would go in clear text to " + f.broker +
+			": use a TLS URL (ssl://, tls://, mqtts:// or wss://), or -allow-insecure-password (a lab broker only)"}
+	}
 	tc, err := tlsConfig(m)
 	if err != nil {
 		return nil, nil, err
