@@ -133,8 +133,20 @@ func (b *Broker) Stop() {
 	if b.cmd == nil {
 		return
 	}
-	_ = b.cmd.Process.Signal(os.Interrupt)
-	_ = b.cmd.Wait()
+	// SIGTERM, and SIGCONT in case a test paused it: Mosquitto stops on
+	// either SIGINT or SIGTERM once its handlers are in, but a SIGINT sent
+	// in its first moments was seen ignored, and the test then waited for
+	// its own timeout. SIGKILL after 5 s whatever happened.
+	_ = b.cmd.Process.Signal(syscall.SIGTERM)
+	_ = b.cmd.Process.Signal(syscall.SIGCONT)
+	done := make(chan struct{})
+	go func() { _ = b.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = b.cmd.Process.Kill()
+		<-done
+	}
 	b.cmd = nil
 }
 
