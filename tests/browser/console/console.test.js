@@ -232,7 +232,8 @@ async function main() {
       if (mode === 'maintenance') await screenshot(page, screens, 'log-mode-change');
     }
 
-    // 9. People (roster, enrolment honestly not available).
+    // 9. People: the roster; this gatewatch has no console.enrolment, so the
+    // page says enrolment is off (people.test.js runs one that has it).
     await page.goto(w.url + '/people');
     checks.ok((await page.locator('table.people tbody tr').count()) === roster.length, 'people: the roster');
     checks.ok((await page.innerText('main')).includes(en['enrol.off']), 'without console.enrolment the page says face enrolment is off and how to turn it on');
