@@ -12,6 +12,7 @@
 #include <vector>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/core/hal/intrin.hpp>
 
 namespace {
 
@@ -309,10 +310,29 @@ int GGQR_Darkest(void *bgr, void *grey, char **err) {
 		for (int y = 0; y < rows; y++) {
 			const uint8_t *__restrict s = src->ptr<uint8_t>(y);
 			uint8_t *__restrict d = dst->ptr<uint8_t>(y);
+			int x = 0;
+#if CV_SIMD128
+			// The compiler leaves the strided loop below scalar (~1 ns a
+			// pixel, three times cv::cvtColor's luminance): deinterleave
+			// 16 pixels at a time instead.
+			const int n = cv::v_uint8x16::nlanes;
 			if (ch == 3)
-				for (int x = 0; x < cols; x++) d[x] = std::min(std::min(s[3 * x], s[3 * x + 1]), s[3 * x + 2]);
+				for (; x + n <= cols; x += n) {
+					cv::v_uint8x16 b, g, r;
+					cv::v_load_deinterleave(s + 3 * x, b, g, r);
+					cv::v_store(d + x, cv::v_min(cv::v_min(b, g), r));
+				}
 			else
-				for (int x = 0; x < cols; x++) d[x] = std::min(std::min(s[4 * x], s[4 * x + 1]), s[4 * x + 2]);
+				for (; x + n <= cols; x += n) {
+					cv::v_uint8x16 b, g, r, a;
+					cv::v_load_deinterleave(s + 4 * x, b, g, r, a);
+					cv::v_store(d + x, cv::v_min(cv::v_min(b, g), r));
+				}
+#endif
+			if (ch == 3)
+				for (; x < cols; x++) d[x] = std::min(std::min(s[3 * x], s[3 * x + 1]), s[3 * x + 2]);
+			else
+				for (; x < cols; x++) d[x] = std::min(std::min(s[4 * x], s[4 * x + 1]), s[4 * x + 2]);
 		}
 		return 0;
 	} catch (const std::exception &e) {

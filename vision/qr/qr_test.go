@@ -248,3 +248,50 @@ func TestWeChatOnLocatedCodes(t *testing.T) {
 		t.Errorf("qrcode-3/22.png: %+v", got)
 	}
 }
+
+// TestDarkest: each grey pixel is the darkest of its pixel's three colour
+// channels (never alpha), at widths with and without a tail shorter than the
+// SIMD step, for BGR and BGRA.
+func TestDarkest(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		typ  gocv.MatType
+		ch   int
+		w    int
+	}{
+		{"bgr 640", gocv.MatTypeCV8UC3, 3, 640},
+		{"bgr 37", gocv.MatTypeCV8UC3, 3, 37},
+		{"bgra 645", gocv.MatTypeCV8UC4, 4, 645},
+		{"bgra 15", gocv.MatTypeCV8UC4, 4, 15},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const h = 3
+			buf := make([]byte, h*tc.w*tc.ch)
+			for i := range buf {
+				buf[i] = byte(i*131 + i/7*17 + i%5*3)
+			}
+			if tc.ch == 4 {
+				for i := 3; i < len(buf); i += 4 {
+					buf[i] = 0 // alpha darker than every channel: must be ignored
+				}
+			}
+			img, err := gocv.NewMatFromBytes(h, tc.w, tc.typ, buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer img.Close()
+			grey, err := darkest(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer grey.Close()
+			got := grey.ToBytes()
+			for p := range h * tc.w {
+				px := buf[p*tc.ch : p*tc.ch+3]
+				if want := min(px[0], px[1], px[2]); got[p] != want {
+					t.Fatalf("pixel %d (%d,%d): %d, want %d (channels %v)", p, p%tc.w, p/tc.w, got[p], want, px)
+				}
+			}
+		})
+	}
+}
