@@ -59,8 +59,8 @@ func (f *frame) close() {
 	}
 }
 
-// target is where a frame's slow strategies look: the box around
-// everything code-like.
+// target is where a frame's slow strategies look: the box around the
+// strongest code-like evidence (see aim).
 type target struct {
 	box    image.Rectangle
 	strong bool // three finders placed like a code's, or a symbol zxing-cpp located
@@ -172,18 +172,32 @@ func quadBox(q quad) image.Rectangle {
 
 // aim builds a frame's target from the finder search's regions and the
 // quick pass's undecoded quads; ok is false when there is nothing
-// code-like.
+// code-like. Where there is strong evidence (three finders placed like a
+// code's, or a symbol zxing-cpp located), the target is around it alone: a
+// pair of finders elsewhere (most often texture) would widen every slow
+// strategy's crop to both, and the enlarged pass's cost grows with the
+// crop's area. Only without strong evidence do the pairs get the slow
+// strategies.
 func aim(f *frame, rs []region, cands []quad) (t target, ok bool) {
-	var boxes []image.Rectangle
+	var strong, weak []image.Rectangle
+	var module float64 // the pairs' largest module size
 	for _, r := range rs {
-		boxes = append(boxes, r.box)
-		t.strong = t.strong || r.triple
+		if r.triple {
+			strong = append(strong, r.box)
+		} else {
+			weak = append(weak, r.box)
+			module = max(module, r.module)
+		}
 	}
 	for _, q := range cands {
-		boxes = append(boxes, quadBox(q))
-		t.strong = true
+		strong = append(strong, quadBox(q))
 	}
-	t.box = union(boxes, f.grey.Cols(), f.grey.Rows())
+	w, h := f.grey.Cols(), f.grey.Rows()
+	if t.strong = len(strong) > 0; t.strong {
+		t.box = union(strong, -1, w, h)
+	} else {
+		t.box = union(weak, int(4*module+0.5), w, h)
+	}
 	return t, !t.box.Empty()
 }
 
@@ -198,10 +212,12 @@ func codeLike(f *frame) ([]region, error) {
 	return append(rs, lr...), err
 }
 
-// union is the box around rs, widened by a quarter of its size on each
-// side (zxing-cpp's binariser wants light around a code, and a finder
-// search's box can be short of the code's far side), inside a w×h frame.
-func union(rs []image.Rectangle, w, h int) image.Rectangle {
+// union is the box around rs, widened on each side by pad pixels and 8
+// more, inside a w×h frame; a pad below 0 means a quarter of the box's size
+// (zxing-cpp's binariser wants light around a code, and a triple's box can
+// be short of the code's far side under perspective; a pair's box holds
+// both places its code can be, so it needs only a quiet zone).
+func union(rs []image.Rectangle, pad, w, h int) image.Rectangle {
 	var u image.Rectangle
 	for _, r := range rs {
 		u = u.Union(r)
@@ -209,7 +225,10 @@ func union(rs []image.Rectangle, w, h int) image.Rectangle {
 	if u.Empty() {
 		return u
 	}
-	u = u.Inset(-max(u.Dx(), u.Dy())/4 - 8)
+	if pad < 0 {
+		pad = max(u.Dx(), u.Dy()) / 4
+	}
+	u = u.Inset(-pad - 8)
 	// On a grid of 16 pixels: zxing-cpp binarises by blocks of 8 from the
 	// image's corner, so a crop on that grid (also when enlarged 2×) sees
 	// the code binarised as the whole frame would.

@@ -264,15 +264,23 @@ int GGQR_Finders(void *grey, float *rois, int maxRois, char **err) {
 					explained[i] = explained[j] = explained[k] = 1;
 				}
 			}
-		// Pairs not part of such a triple (a finder lost to glare): the
-		// code's other side is unknown, so reach the pair's distance all
-		// round.
+		// Pairs not part of such a triple (a finder lost to glare): two
+		// finders of a code are the ends of one of its sides or of its
+		// diagonal, so the code lies in one of the two squares on the
+		// segment between them, one each side; the region is the box
+		// around both squares (A±p, B±p, p the segment turned a right
+		// angle), plus the finders' half width. (Reaching the pair's
+		// distance all round, as before, took three times the area for a
+		// level pair.)
 		for (int i = 0; i < n; i++)
 			for (int j = i + 1; j < n; j++) {
 				if (!pair[i * n + j] || (explained[i] && explained[j])) continue;
-				float e = dist(i, j) + 6 * (ps[i].m + ps[j].m) / 2;
-				boxes.push_back({std::min(ps[i].x, ps[j].x) - e, std::min(ps[i].y, ps[j].y) - e,
-				                 std::max(ps[i].x, ps[j].x) + e, std::max(ps[i].y, ps[j].y) + e,
+				float e = 6 * (ps[i].m + ps[j].m) / 2;
+				float px = -(ps[j].y - ps[i].y), py = ps[j].x - ps[i].x;
+				float xs[4] = {ps[i].x + px, ps[i].x - px, ps[j].x + px, ps[j].x - px};
+				float ys[4] = {ps[i].y + py, ps[i].y - py, ps[j].y + py, ps[j].y - py};
+				boxes.push_back({*std::min_element(xs, xs + 4) - e, *std::min_element(ys, ys + 4) - e,
+				                 *std::max_element(xs, xs + 4) + e, *std::max_element(ys, ys + 4) + e,
 				                 (ps[i].m + ps[j].m) / 2, 0, {0, 0, 0, 0, 0, 0}});
 			}
 		int nr = 0;
@@ -280,6 +288,21 @@ int GGQR_Finders(void *grey, float *rois, int maxRois, char **err) {
 			float x0 = std::max(0.f, bx.x0), y0 = std::max(0.f, bx.y0);
 			float x1 = std::min((float)g->cols, bx.x1), y1 = std::min((float)g->rows, bx.y1);
 			if (x1 - x0 < 21 || y1 - y0 < 21) continue;
+			// The same code's finders, found again (on both scales, or as
+			// several patterns of one finder): widen the region already
+			// kept rather than spend one of maxRois on it.
+			bool same = false;
+			for (int k = 0; k < nr && !same; k++) {
+				float *o = rois + GG_FINDER_FLOATS * k;
+				if (o[5] != (float)bx.triple) continue;
+				float iw = std::min(x1, o[2]) - std::max(x0, o[0]), ih = std::min(y1, o[3]) - std::max(y0, o[1]);
+				if (iw <= 0 || ih <= 0) continue;
+				float in = iw * ih, un = (x1 - x0) * (y1 - y0) + (o[2] - o[0]) * (o[3] - o[1]) - in;
+				if (in < 0.8f * un) continue;
+				o[0] = std::min(o[0], x0), o[1] = std::min(o[1], y0), o[2] = std::max(o[2], x1), o[3] = std::max(o[3], y1);
+				same = true;
+			}
+			if (same) continue;
 			if (nr == maxRois) break;
 			float *o = rois + GG_FINDER_FLOATS * nr;
 			o[0] = x0, o[1] = y0, o[2] = x1, o[3] = y1, o[4] = bx.m, o[5] = (float)bx.triple;
