@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"sync"
 	"unicode/utf8"
 	"unsafe"
@@ -190,6 +191,13 @@ func (d *Decoder) decodeQuads(grey gocv.Mat, quads []C.float) ([]vision.Code, er
 	var cerr *C.char
 	n := int(C.GGWeChat_DecodeQuads(d.d, unsafe.Pointer(grey.Ptr()), &quads[0], C.int(len(quads)/8), &codes, &cerr))
 	return collect(codes, n, cerr, MethodLocated, 1)
+}
+
+// wechatCrop is the side of the crop GGWeChat_DecodeQuads rectifies a
+// located code of longest edge side to.
+func wechatCrop(side float64) int {
+	s := float64(C.GGWeChat_CodeSide(C.float(side)))
+	return int(math.Ceil(s + 2*(s/6)))
 }
 
 // quad is a located symbol's corners, x then y, clockwise from top left,

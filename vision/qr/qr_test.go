@@ -295,3 +295,21 @@ func TestDarkest(t *testing.T) {
 		})
 	}
 }
+
+// TestWeChatCrop: a located code is rectified into a crop of at least 320
+// pixels a side (below that wechat_qrcode also reads it enlarged 2×, four
+// times the pixels on every failure), keeping larger codes' own size up to
+// the cap.
+func TestWeChatCrop(t *testing.T) {
+	for _, tc := range []struct {
+		side     float64
+		min, max int
+	}{
+		{10, 320, 321}, {84, 320, 321}, {150, 320, 321}, {239, 320, 321},
+		{300, 400, 401}, {600, 800, 801}, {5000, 1067, 1067},
+	} {
+		if got := wechatCrop(tc.side); got < tc.min || got > tc.max {
+			t.Errorf("code side %.0f: crop %d, want %d to %d", tc.side, got, tc.min, tc.max)
+		}
+	}
+}
