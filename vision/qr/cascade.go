@@ -35,8 +35,8 @@ const probeEvery = 4
 // decoder's presentation (its turn of slow strategies starts over).
 const liveGap = 2
 
-// frame is one call's images; lum (luminance, for colour frames) is made
-// when first needed.
+// frame is one call's images; lum (luminance, for colour frames; a buffer
+// the decoder keeps) is filled when first needed.
 type frame struct {
 	img, grey gocv.Mat
 	lum       gocv.Mat
@@ -48,17 +48,10 @@ func (f *frame) colour() bool { return f.img.Channels() == 3 }
 // luminance returns the frame's luminance (colour frames only).
 func (f *frame) luminance() gocv.Mat {
 	if !f.hasLum {
-		f.lum = gocv.NewMat()
 		gocv.CvtColor(f.img, &f.lum, gocv.ColorBGRToGray)
 		f.hasLum = true
 	}
 	return f.lum
-}
-
-func (f *frame) close() {
-	if f.hasLum {
-		f.lum.Close()
-	}
 }
 
 // target is where a frame's slow strategies look: the box around the

@@ -313,3 +313,54 @@ func TestWeChatCrop(t *testing.T) {
 		}
 	}
 }
+
+// TestDecoderReusesFrameBuffers: frames of one size are converted into the
+// same grey buffer call after call (no fresh 300 KB image per frame), and a
+// frame of another size, grey or colour, in between is read as well as it
+// is alone (the buffer follows the frame's size and type).
+func TestDecoderReusesFrameBuffers(t *testing.T) {
+	d := newDecoder(t)
+	phone := shared + "qr-phone/2.jpg"
+	want, err := os.ReadFile(shared + "qr-phone/2.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := shared + "qr-zxing/qrcode-1/1.png"
+	wantSmall, err := os.ReadFile(shared + "qr-zxing/qrcode-1/1.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := func(file string, want []byte, grey bool) {
+		t.Helper()
+		flag := gocv.IMReadColor
+		if grey {
+			flag = gocv.IMReadGrayScale
+		}
+		img := gocv.IMRead(file, flag)
+		defer img.Close()
+		codes, err := d.Decode(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(codes, func(c vision.Code) bool { return c.Text == string(want) }) {
+			t.Errorf("%s (grey %v): codes %+v, want %q", file, grey, codes, want)
+		}
+	}
+	data := func() *uint8 {
+		b, err := d.grey.DataPtrUint8()
+		if err != nil || len(b) == 0 {
+			t.Fatalf("grey buffer: %v", err)
+		}
+		return &b[0]
+	}
+	reads(phone, want, false)
+	first := data()
+	reads(phone, want, false)
+	if data() != first {
+		t.Error("a second frame of the same size got a new grey buffer")
+	}
+	reads(small, wantSmall, false)
+	reads(small, wantSmall, true)
+	reads(phone, want, true)
+	reads(phone, want, false)
+}
