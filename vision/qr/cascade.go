@@ -171,8 +171,9 @@ func quadBox(q quad) image.Rectangle {
 // code's, or a symbol zxing-cpp located), the target is around it alone: a
 // pair of finders elsewhere (most often texture) would widen every slow
 // strategy's crop to both, and the enlarged pass's cost grows with the
-// crop's area. Only without strong evidence do the pairs get the slow
-// strategies.
+// crop's area. Without strong evidence the target is around the pairs; a
+// picture's pairs away from strong evidence get the slow strategies last,
+// on their own crop (see aside), a live frame's not at all.
 func aim(f *frame, rs []region, cands []quad) (t target, ok bool) {
 	var strong, weak []image.Rectangle
 	var module float64 // the pairs' largest module size
@@ -253,16 +254,47 @@ func (d *Decoder) picture(f *frame) ([]vision.Code, error) {
 		t = target{box: image.Rect(0, 0, f.grey.Cols(), f.grey.Rows())}
 		return d.runSlow(slows[0], f, &t)
 	}
+	codes, err = d.allSlow(f, &t)
+	if err != nil || len(codes) > 0 || !t.strong {
+		return codes, err
+	}
+	// Last, the pairs away from the strong evidence (a code with a finder
+	// lost to glare beside something else code-like).
+	if t, ok = aside(f, rs, t.box); ok {
+		return d.allSlow(f, &t)
+	}
+	return nil, nil
+}
+
+// allSlow runs the slow strategies that apply to t in turn until one reads
+// a code.
+func (d *Decoder) allSlow(f *frame, t *target) ([]vision.Code, error) {
 	for _, s := range slows {
-		if !s.for_(f, &t) {
+		if !s.for_(f, t) {
 			continue
 		}
-		codes, err := d.runSlow(s, f, &t)
+		codes, err := d.runSlow(s, f, t)
 		if err != nil || len(codes) > 0 {
 			return codes, err
 		}
 	}
 	return nil, nil
+}
+
+// aside is the target around the pairs of rs that lie outside box (the
+// strong evidence's target), as aim makes it for pairs; ok is false when
+// there are none.
+func aside(f *frame, rs []region, box image.Rectangle) (target, bool) {
+	var away []region
+	for _, r := range rs {
+		if !r.triple && !r.box.Overlaps(box) {
+			away = append(away, r)
+		}
+	}
+	if len(away) == 0 {
+		return target{}, false
+	}
+	return aim(f, away, nil)
 }
 
 // presentation is a live decoder's state across frames.
