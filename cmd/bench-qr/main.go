@@ -59,24 +59,9 @@ func main() {
 }
 
 func run(w io.Writer, dirs []string, runs int) error {
-	if len(dirs) == 0 {
-		return errors.New("no folders given")
-	}
-	dirs, err := expand(dirs)
+	dirs, sets, all, err := load(dirs)
 	if err != nil {
 		return err
-	}
-	sets := make([][]sample, len(dirs))
-	var all []string
-	for i, d := range dirs {
-		s, err := samples(d)
-		if err != nil {
-			return err
-		}
-		sets[i] = s
-		for _, x := range s {
-			all = append(all, x.image)
-		}
 	}
 	zx, zxTook, err := zxingBatch(all)
 	if err != nil {
@@ -149,6 +134,26 @@ func gateguard(dec *qr.Decoder, s sample, runs int) result {
 		r.note = "wrong text"
 	}
 	return r
+}
+
+// load lists the samples of each folder (see expand) and all their images.
+func load(given []string) (dirs []string, sets [][]sample, all []string, err error) {
+	if len(given) == 0 {
+		return nil, nil, nil, errors.New("no folders given")
+	}
+	if dirs, err = expand(given); err != nil {
+		return nil, nil, nil, err
+	}
+	sets = make([][]sample, len(dirs))
+	for i, d := range dirs {
+		if sets[i], err = samples(d); err != nil {
+			return nil, nil, nil, err
+		}
+		for _, x := range sets[i] {
+			all = append(all, x.image)
+		}
+	}
+	return dirs, sets, all, nil
 }
 
 // expand replaces each folder that holds no sample itself by its
