@@ -59,20 +59,9 @@ func main() {
 }
 
 func run(w io.Writer, dirs []string, runs int) error {
-	if len(dirs) == 0 {
-		return errors.New("no folders given")
-	}
-	sets := make([][]sample, len(dirs))
-	var all []string
-	for i, d := range dirs {
-		s, err := samples(d)
-		if err != nil {
-			return err
-		}
-		sets[i] = s
-		for _, x := range s {
-			all = append(all, x.image)
-		}
+	dirs, sets, all, err := load(dirs)
+	if err != nil {
+		return err
 	}
 	zx, zxTook, err := zxingBatch(all)
 	if err != nil {
@@ -147,6 +136,58 @@ func gateguard(dec *qr.Decoder, s sample, runs int) result {
 	return r
 }
 
+// load lists the samples of each folder (see expand) and all their images.
+func load(given []string) (dirs []string, sets [][]sample, all []string, err error) {
+	if len(given) == 0 {
+		return nil, nil, nil, errors.New("no folders given")
+	}
+	if dirs, err = expand(given); err != nil {
+		return nil, nil, nil, err
+	}
+	sets = make([][]sample, len(dirs))
+	for i, d := range dirs {
+		if sets[i], err = samples(d); err != nil {
+			return nil, nil, nil, err
+		}
+		for _, x := range sets[i] {
+			all = append(all, x.image)
+		}
+	}
+	return dirs, sets, all, nil
+}
+
+// expand replaces each folder that holds no sample itself by its
+// subfolders that do, in numeric order (a set such as ZXing's qrcode-1,
+// qrcode-2, … can be given by its parent).
+func expand(dirs []string) ([]string, error) {
+	var out []string
+	for _, d := range dirs {
+		if _, err := samples(d); err == nil {
+			out = append(out, d)
+			continue
+		}
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			return nil, err
+		}
+		var subs []string
+		for _, e := range entries {
+			sub := filepath.Join(d, e.Name())
+			if e.IsDir() {
+				if _, err := samples(sub); err == nil {
+					subs = append(subs, sub)
+				}
+			}
+		}
+		if len(subs) == 0 {
+			return nil, fmt.Errorf("%s: no image N.ext with its expected text in N.txt, nor a subfolder with some", d)
+		}
+		slices.SortFunc(subs, func(a, b string) int { return cmp.Compare(dirKey(a), dirKey(b)) })
+		out = append(out, subs...)
+	}
+	return out, nil
+}
+
 // samples lists the images of dir that have an expected text, in numeric
 // order.
 func samples(dir string) ([]sample, error) {
@@ -178,6 +219,20 @@ func numKey(path string) string {
 	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	if n, err := strconv.Atoi(base); err == nil {
 		return fmt.Sprintf("%012d", n)
+	}
+	return base
+}
+
+// dirKey orders folder names by their trailing number (qrcode-2 before
+// qrcode-10).
+func dirKey(path string) string {
+	base := filepath.Base(path)
+	i := len(base)
+	for i > 0 && base[i-1] >= '0' && base[i-1] <= '9' {
+		i--
+	}
+	if n, err := strconv.Atoi(base[i:]); err == nil {
+		return fmt.Sprintf("%s%012d", base[:i], n)
 	}
 	return base
 }

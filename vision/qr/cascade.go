@@ -16,10 +16,12 @@ import (
 
 // The cascade. Costs below are CPU time on a 640×480 frame on the bench
 // machine (see cmd/bench-qr and BenchmarkFrame in vision/scan): the darkest
-// channel ~0.3 ms, the finder search ~0.2 ms, zxing-cpp's quick pass
+// channel ~0.08 ms, the finder search ~0.25 ms, zxing-cpp's quick pass
 // ~0.75 ms; the slow strategies, on the whole frame, ~1 ms (harder pass,
 // luminance, CLAHE), ~7 ms (enlarged 2×) and ~15 ms (locate and wechat), and
-// a fraction of that on the region around a code that they are cropped to.
+// a fraction of that on the region around a code that they are cropped to
+// (except cv::QRCodeDetector's locate, which enlarges any crop to 512 pixels
+// a side: ~7 ms however small the crop; and wechat, ~5-45 ms a code).
 
 // maxScaled is the largest side of a region that the enlarged pass takes.
 const maxScaled = 800
@@ -33,8 +35,8 @@ const probeEvery = 4
 // decoder's presentation (its turn of slow strategies starts over).
 const liveGap = 2
 
-// frame is one call's images; lum (luminance, for colour frames) is made
-// when first needed.
+// frame is one call's images; lum (luminance, for colour frames; a buffer
+// the decoder keeps) is filled when first needed.
 type frame struct {
 	img, grey gocv.Mat
 	lum       gocv.Mat
@@ -46,21 +48,14 @@ func (f *frame) colour() bool { return f.img.Channels() == 3 }
 // luminance returns the frame's luminance (colour frames only).
 func (f *frame) luminance() gocv.Mat {
 	if !f.hasLum {
-		f.lum = gocv.NewMat()
 		gocv.CvtColor(f.img, &f.lum, gocv.ColorBGRToGray)
 		f.hasLum = true
 	}
 	return f.lum
 }
 
-func (f *frame) close() {
-	if f.hasLum {
-		f.lum.Close()
-	}
-}
-
-// target is where a frame's slow strategies look: the box around
-// everything code-like.
+// target is where a frame's slow strategies look: the box around the
+// strongest code-like evidence (see aim).
 type target struct {
 	box    image.Rectangle
 	strong bool // three finders placed like a code's, or a symbol zxing-cpp located
@@ -172,18 +167,33 @@ func quadBox(q quad) image.Rectangle {
 
 // aim builds a frame's target from the finder search's regions and the
 // quick pass's undecoded quads; ok is false when there is nothing
-// code-like.
+// code-like. Where there is strong evidence (three finders placed like a
+// code's, or a symbol zxing-cpp located), the target is around it alone: a
+// pair of finders elsewhere (most often texture) would widen every slow
+// strategy's crop to both, and the enlarged pass's cost grows with the
+// crop's area. Without strong evidence the target is around the pairs; a
+// picture's pairs away from strong evidence get the slow strategies last,
+// on their own crop (see aside), a live frame's not at all.
 func aim(f *frame, rs []region, cands []quad) (t target, ok bool) {
-	var boxes []image.Rectangle
+	var strong, weak []image.Rectangle
+	var module float64 // the pairs' largest module size
 	for _, r := range rs {
-		boxes = append(boxes, r.box)
-		t.strong = t.strong || r.triple
+		if r.triple {
+			strong = append(strong, r.box)
+		} else {
+			weak = append(weak, r.box)
+			module = max(module, r.module)
+		}
 	}
 	for _, q := range cands {
-		boxes = append(boxes, quadBox(q))
-		t.strong = true
+		strong = append(strong, quadBox(q))
 	}
-	t.box = union(boxes, f.grey.Cols(), f.grey.Rows())
+	w, h := f.grey.Cols(), f.grey.Rows()
+	if t.strong = len(strong) > 0; t.strong {
+		t.box = union(strong, -1, w, h)
+	} else {
+		t.box = union(weak, int(4*module+0.5), w, h)
+	}
 	return t, !t.box.Empty()
 }
 
@@ -198,10 +208,12 @@ func codeLike(f *frame) ([]region, error) {
 	return append(rs, lr...), err
 }
 
-// union is the box around rs, widened by a quarter of its size on each
-// side (zxing-cpp's binariser wants light around a code, and a finder
-// search's box can be short of the code's far side), inside a w×h frame.
-func union(rs []image.Rectangle, w, h int) image.Rectangle {
+// union is the box around rs, widened on each side by pad pixels and 8
+// more, inside a w×h frame; a pad below 0 means a quarter of the box's size
+// (zxing-cpp's binariser wants light around a code, and a triple's box can
+// be short of the code's far side under perspective; a pair's box holds
+// both places its code can be, so it needs only a quiet zone).
+func union(rs []image.Rectangle, pad, w, h int) image.Rectangle {
 	var u image.Rectangle
 	for _, r := range rs {
 		u = u.Union(r)
@@ -209,7 +221,10 @@ func union(rs []image.Rectangle, w, h int) image.Rectangle {
 	if u.Empty() {
 		return u
 	}
-	u = u.Inset(-max(u.Dx(), u.Dy())/4 - 8)
+	if pad < 0 {
+		pad = max(u.Dx(), u.Dy()) / 4
+	}
+	u = u.Inset(-pad - 8)
 	// On a grid of 16 pixels: zxing-cpp binarises by blocks of 8 from the
 	// image's corner, so a crop on that grid (also when enlarged 2×) sees
 	// the code binarised as the whole frame would.
@@ -239,16 +254,47 @@ func (d *Decoder) picture(f *frame) ([]vision.Code, error) {
 		t = target{box: image.Rect(0, 0, f.grey.Cols(), f.grey.Rows())}
 		return d.runSlow(slows[0], f, &t)
 	}
+	codes, err = d.allSlow(f, &t)
+	if err != nil || len(codes) > 0 || !t.strong {
+		return codes, err
+	}
+	// Last, the pairs away from the strong evidence (a code with a finder
+	// lost to glare beside something else code-like).
+	if t, ok = aside(f, rs, t.box); ok {
+		return d.allSlow(f, &t)
+	}
+	return nil, nil
+}
+
+// allSlow runs the slow strategies that apply to t in turn until one reads
+// a code.
+func (d *Decoder) allSlow(f *frame, t *target) ([]vision.Code, error) {
 	for _, s := range slows {
-		if !s.for_(f, &t) {
+		if !s.for_(f, t) {
 			continue
 		}
-		codes, err := d.runSlow(s, f, &t)
+		codes, err := d.runSlow(s, f, t)
 		if err != nil || len(codes) > 0 {
 			return codes, err
 		}
 	}
 	return nil, nil
+}
+
+// aside is the target around the pairs of rs that lie outside box (the
+// strong evidence's target), as aim makes it for pairs; ok is false when
+// there are none.
+func aside(f *frame, rs []region, box image.Rectangle) (target, bool) {
+	var away []region
+	for _, r := range rs {
+		if !r.triple && !r.box.Overlaps(box) {
+			away = append(away, r)
+		}
+	}
+	if len(away) == 0 {
+		return target{}, false
+	}
+	return aim(f, away, nil)
 }
 
 // presentation is a live decoder's state across frames.

@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"sync"
 	"unicode/utf8"
 	"unsafe"
@@ -72,6 +73,10 @@ type Decoder struct {
 	mu   sync.Mutex // guards the fields below
 	d    C.GGWeChat
 	pres presentation // a live decoder's state across frames
+	// A frame's darkest channel and luminance, kept from call to call: a
+	// fresh 640×480 image each frame is a fresh mapping of 300 KB, page
+	// faults and zeroing included.
+	grey, lum gocv.Mat
 
 	trace func(method string, box image.Rectangle) // tests: each slow strategy run
 }
@@ -105,7 +110,7 @@ func NewWithOpts(o Opts) (*Decoder, error) {
 	if d == nil {
 		return nil, fmt.Errorf("qr: wechat_qrcode: %s", takeErr(cerr))
 	}
-	return &Decoder{d: d, live: o.Live || o.SlowEvery > 1}, nil
+	return &Decoder{d: d, live: o.Live || o.SlowEvery > 1, grey: gocv.NewMat(), lum: gocv.NewMat()}, nil
 }
 
 // Close frees the detector; the decoder must not be used after. It is
@@ -116,6 +121,8 @@ func (d *Decoder) Close() error {
 	if d.d != nil {
 		C.GGWeChat_Close(d.d)
 		d.d = nil
+		d.grey.Close()
+		d.lum.Close()
 	}
 	return nil
 }
@@ -130,20 +137,17 @@ func (d *Decoder) Decode(img gocv.Mat) ([]vision.Code, error) {
 	if img.Rows() > MaxSide || img.Cols() > MaxSide {
 		return nil, fmt.Errorf("%w: %dx%d exceeds %d pixels a side", ErrTooLarge, img.Cols(), img.Rows(), MaxSide)
 	}
-	grey, err := darkest(img)
-	if err != nil {
-		return nil, err
-	}
-	defer grey.Close()
-
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.d == nil {
 		return nil, errors.New("qr: decoder closed")
 	}
-	f := frame{img: img, grey: grey}
-	defer f.close()
+	if err := darkestInto(img, &d.grey); err != nil {
+		return nil, err
+	}
+	f := frame{img: img, grey: d.grey, lum: d.lum}
 	var codes []vision.Code
+	var err error
 	if d.live {
 		codes, err = d.liveFrame(&f)
 	} else {
@@ -166,20 +170,29 @@ func (d *Decoder) Decode(img gocv.Mat) ([]vision.Code, error) {
 
 // darkest returns a grey image holding each pixel's darkest channel.
 func darkest(img gocv.Mat) (gocv.Mat, error) {
-	if img.Type() != gocv.MatTypeCV8UC1 && img.Type() != gocv.MatTypeCV8UC3 && img.Type() != gocv.MatTypeCV8UC4 {
-		return gocv.Mat{}, fmt.Errorf("qr: want an 8-bit grey, BGR or BGRA image, got type %v", img.Type())
-	}
 	grey := gocv.NewMat()
+	if err := darkestInto(img, &grey); err != nil {
+		grey.Close()
+		return gocv.Mat{}, err
+	}
+	return grey, nil
+}
+
+// darkestInto fills grey (reallocated only when its size is not img's)
+// with each pixel's darkest channel.
+func darkestInto(img gocv.Mat, grey *gocv.Mat) error {
+	if img.Type() != gocv.MatTypeCV8UC1 && img.Type() != gocv.MatTypeCV8UC3 && img.Type() != gocv.MatTypeCV8UC4 {
+		return fmt.Errorf("qr: want an 8-bit grey, BGR or BGRA image, got type %v", img.Type())
+	}
 	if img.Channels() == 1 {
-		img.CopyTo(&grey)
-		return grey, nil
+		img.CopyTo(grey)
+		return nil
 	}
 	var cerr *C.char
 	if C.GGQR_Darkest(unsafe.Pointer(img.Ptr()), unsafe.Pointer(grey.Ptr()), &cerr) < 0 {
-		grey.Close()
-		return gocv.Mat{}, fmt.Errorf("qr: %s", takeErr(cerr))
+		return fmt.Errorf("qr: %s", takeErr(cerr))
 	}
-	return grey, nil
+	return nil
 }
 
 func (d *Decoder) decodeQuads(grey gocv.Mat, quads []C.float) ([]vision.Code, error) {
@@ -190,6 +203,13 @@ func (d *Decoder) decodeQuads(grey gocv.Mat, quads []C.float) ([]vision.Code, er
 	var cerr *C.char
 	n := int(C.GGWeChat_DecodeQuads(d.d, unsafe.Pointer(grey.Ptr()), &quads[0], C.int(len(quads)/8), &codes, &cerr))
 	return collect(codes, n, cerr, MethodLocated, 1)
+}
+
+// wechatCrop is the side of the crop GGWeChat_DecodeQuads rectifies a
+// located code of longest edge side to.
+func wechatCrop(side float64) int {
+	s := float64(C.GGWeChat_CodeSide(C.float(side)))
+	return int(math.Ceil(s + 2*(s/6)))
 }
 
 // quad is a located symbol's corners, x then y, clockwise from top left,

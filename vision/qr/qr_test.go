@@ -248,3 +248,119 @@ func TestWeChatOnLocatedCodes(t *testing.T) {
 		t.Errorf("qrcode-3/22.png: %+v", got)
 	}
 }
+
+// TestDarkest: each grey pixel is the darkest of its pixel's three colour
+// channels (never alpha), at widths with and without a tail shorter than the
+// SIMD step, for BGR and BGRA.
+func TestDarkest(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		typ  gocv.MatType
+		ch   int
+		w    int
+	}{
+		{"bgr 640", gocv.MatTypeCV8UC3, 3, 640},
+		{"bgr 37", gocv.MatTypeCV8UC3, 3, 37},
+		{"bgra 645", gocv.MatTypeCV8UC4, 4, 645},
+		{"bgra 15", gocv.MatTypeCV8UC4, 4, 15},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const h = 3
+			buf := make([]byte, h*tc.w*tc.ch)
+			for i := range buf {
+				buf[i] = byte(i*131 + i/7*17 + i%5*3)
+			}
+			if tc.ch == 4 {
+				for i := 3; i < len(buf); i += 4 {
+					buf[i] = 0 // alpha darker than every channel: must be ignored
+				}
+			}
+			img, err := gocv.NewMatFromBytes(h, tc.w, tc.typ, buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer img.Close()
+			grey, err := darkest(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer grey.Close()
+			got := grey.ToBytes()
+			for p := range h * tc.w {
+				px := buf[p*tc.ch : p*tc.ch+3]
+				if want := min(px[0], px[1], px[2]); got[p] != want {
+					t.Fatalf("pixel %d (%d,%d): %d, want %d (channels %v)", p, p%tc.w, p/tc.w, got[p], want, px)
+				}
+			}
+		})
+	}
+}
+
+// TestWeChatCrop: a located code is rectified into a crop of at least 320
+// pixels a side (below that wechat_qrcode also reads it enlarged 2×, four
+// times the pixels on every failure), keeping larger codes' own size up to
+// the cap.
+func TestWeChatCrop(t *testing.T) {
+	for _, tc := range []struct {
+		side     float64
+		min, max int
+	}{
+		{10, 320, 321}, {84, 320, 321}, {150, 320, 321}, {239, 320, 321},
+		{300, 400, 401}, {600, 800, 801}, {5000, 1067, 1067},
+	} {
+		if got := wechatCrop(tc.side); got < tc.min || got > tc.max {
+			t.Errorf("code side %.0f: crop %d, want %d to %d", tc.side, got, tc.min, tc.max)
+		}
+	}
+}
+
+// TestDecoderReusesFrameBuffers: frames of one size are converted into the
+// same grey buffer call after call (no fresh 300 KB image per frame), and a
+// frame of another size, grey or colour, in between is read as well as it
+// is alone (the buffer follows the frame's size and type).
+func TestDecoderReusesFrameBuffers(t *testing.T) {
+	d := newDecoder(t)
+	phone := shared + "qr-phone/2.jpg"
+	want, err := os.ReadFile(shared + "qr-phone/2.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := shared + "qr-zxing/qrcode-1/1.png"
+	wantSmall, err := os.ReadFile(shared + "qr-zxing/qrcode-1/1.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := func(file string, want []byte, grey bool) {
+		t.Helper()
+		flag := gocv.IMReadColor
+		if grey {
+			flag = gocv.IMReadGrayScale
+		}
+		img := gocv.IMRead(file, flag)
+		defer img.Close()
+		codes, err := d.Decode(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(codes, func(c vision.Code) bool { return c.Text == string(want) }) {
+			t.Errorf("%s (grey %v): codes %+v, want %q", file, grey, codes, want)
+		}
+	}
+	data := func() *uint8 {
+		b, err := d.grey.DataPtrUint8()
+		if err != nil || len(b) == 0 {
+			t.Fatalf("grey buffer: %v", err)
+		}
+		return &b[0]
+	}
+	reads(phone, want, false)
+	first := data()
+	reads(phone, want, false)
+	if data() != first {
+		t.Error("a second frame of the same size got a new grey buffer")
+	}
+	reads(small, wantSmall, false)
+	reads(small, wantSmall, true)
+	reads(phone, want, true)
+	reads(phone, want, false)
+}

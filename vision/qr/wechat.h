@@ -41,6 +41,10 @@ void GGWeChat_Free(GGCode *codes, int n);
 // GGQR_Locate returns them) of grey into a square crop with a quiet zone and
 // decodes it with the detector; the codes found carry their quad's corners.
 int GGWeChat_DecodeQuads(GGWeChat d, void *grey, const float *quads, int nq, GGCode **codes, char **err);
+// GGWeChat_CodeSide is the side, in pixels, that GGWeChat_DecodeQuads
+// rectifies a located code of the given longest edge to (its crop adds a
+// sixth of that on each side).
+float GGWeChat_CodeSide(float side);
 
 // GGQR_Locate finds QR code quadrilaterals in grey (a cv::Mat* of CV_8UC1)
 // with cv::QRCodeDetector (detection works without QUIRC). It stores 8 floats
