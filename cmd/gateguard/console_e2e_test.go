@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"html"
@@ -21,6 +23,7 @@ import (
 	"github.com/gateguard/gateguard/gate"
 	"github.com/gateguard/gateguard/gate/central/console"
 	"github.com/gateguard/gateguard/gate/central/ingest"
+	"github.com/gateguard/gateguard/gate/central/store"
 	"github.com/gateguard/gateguard/gate/central/store/sqlite"
 	"github.com/gateguard/gateguard/gate/command"
 	"github.com/gateguard/gateguard/gate/mqtt/mqtttest"
@@ -49,7 +52,11 @@ func TestConsoleSetModeEndToEnd(t *testing.T) {
 	r := startDaemon(ctx, d, 10*time.Second)
 	defer r.stop(t)
 
-	cw := startTestConsole(ctx, t, broker.URL, filepath.Join(g.dir, "console.key"))
+	key, err := readPrivateKey(filepath.Join(g.dir, "console.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cw := startTestConsole(ctx, t, broker.URL, key, testConsoleOpts{})
 	cw.waitForGate(ctx, t, cfg.Site, cfg.Gate)
 	cw.login(t, "ada")
 	prefix := cfg.TopicPrefix()
@@ -107,14 +114,24 @@ func (g *commandsGate) addConsoleOperator(t *testing.T) {
 
 // testConsole is gatewatch's console as cmd/gatewatch wires it: a SQLite
 // store fed by the ingest from the broker, the console over it with an
-// MQTT commander signing as the console operator, behind an HTTP server.
+// MQTT commander signing as the console operator, behind an HTTP server,
+// with the admin "ada".
 type testConsole struct {
+	st  *sqlite.Store
 	srv *httptest.Server
 	cl  *http.Client
 	cmd *console.MQTTCommander
 }
 
-func startTestConsole(ctx context.Context, t *testing.T, brokerURL, keyFile string) *testConsole {
+// testConsoleOpts are what a test adds to the console: its topic prefix
+// (gateguard/v1 if empty), face enrolment, a roster.
+type testConsoleOpts struct {
+	prefix    string
+	enrolment console.EnrolmentOptions
+	people    []store.Person
+}
+
+func startTestConsole(ctx context.Context, t *testing.T, brokerURL string, key ed25519.PrivateKey, o testConsoleOpts) *testConsole {
 	t.Helper()
 	st, err := sqlite.Open(ctx, t.TempDir())
 	if err != nil {
@@ -127,20 +144,20 @@ func startTestConsole(ctx context.Context, t *testing.T, brokerURL, keyFile stri
 	if err := db.AddUser(ctx, "ada", "a long enough password", console.RoleAdmin, "en"); err != nil {
 		t.Fatal(err)
 	}
-	in, err := ingest.New(st, ingest.Options{Brokers: []string{brokerURL}, ClientID: "gatewatch-e2e", Prefix: "gateguard/v1", Log: testLog()})
-	if err != nil {
+	if _, err := st.ImportPeople(ctx, o.people); err != nil {
 		t.Fatal(err)
 	}
-	key, err := readPrivateKey(keyFile)
+	prefix := cmp.Or(o.prefix, "gateguard/v1")
+	in, err := ingest.New(st, ingest.Options{Brokers: []string{brokerURL}, ClientID: "gatewatch-e2e", Prefix: prefix, Log: testLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd, err := console.NewMQTTCommander(console.MQTTOptions{Brokers: []string{brokerURL}, ClientID: "gatewatch-e2e-console",
-		Operator: "console", Key: key, Timeout: 5 * time.Second, Log: testLog()})
+		Prefix: prefix, Operator: "console", Key: key, Timeout: 5 * time.Second, Log: testLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	con, err := console.New(console.Options{Store: st, DB: db, Commander: cmd, Log: testLog()})
+	con, err := console.New(console.Options{Store: st, DB: db, Commander: cmd, Enrolment: o.enrolment, Log: testLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +170,7 @@ func startTestConsole(ctx context.Context, t *testing.T, brokerURL, keyFile stri
 	srv.Start()
 	t.Cleanup(func() { srv.Close(); stop(); wg.Wait(); cmd.Close(); st.Close() })
 	jar, _ := cookiejar.New(nil)
-	return &testConsole{srv: srv, cmd: cmd, cl: &http.Client{Jar: jar}}
+	return &testConsole{st: st, srv: srv, cmd: cmd, cl: &http.Client{Jar: jar}}
 }
 
 // waitForGate sends get_state through the console's commander until the

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,7 +20,6 @@ import (
 	"github.com/gateguard/gateguard/configs"
 	"github.com/gateguard/gateguard/gate/central/console"
 	"github.com/gateguard/gateguard/gate/central/store"
-	"github.com/gateguard/gateguard/gate/central/store/sqlite"
 	"github.com/gateguard/gateguard/gate/command"
 	"github.com/gateguard/gateguard/gate/faces"
 	"github.com/gateguard/gateguard/gate/mqtt/mqtttest"
@@ -53,7 +50,7 @@ func TestEnrolmentPushEndToEnd(t *testing.T) {
 	r := startDaemon(ctx, d, 10*time.Second)
 	defer r.stop(t)
 
-	desk := newEnrolDesk(t, broker.URL, consoleKey, enrolled.ModelID, stationPub, cfg)
+	desk := newEnrolDesk(ctx, t, broker.URL, consoleKey, enrolled.ModelID, stationPub, cfg)
 	desk.waitGate(ctx, t)
 	desk.upload(t, file)
 	gateRef := cfg.Site + "/" + cfg.Gate
@@ -174,74 +171,30 @@ func gateTemplates(t *testing.T, cfg *configs.Config) []faces.Person {
 	return fp.store.List()
 }
 
-// enrolDesk is gatewatch's console as gatewatch wires it (SQLite store,
-// the console's MQTT commander signing with its operator key), served
-// over HTTP, with an admin signed in.
+// enrolDesk is the test console (see testConsole) with face enrolment
+// from station desk-1 and one person on the roster, the admin signed in.
 type enrolDesk struct {
-	cfg  *configs.Config
-	cmdr *console.MQTTCommander
-	srv  *httptest.Server
-	cl   *http.Client
+	*testConsole
+	cfg *configs.Config
 }
 
-func newEnrolDesk(t *testing.T, brokerURL string, key ed25519.PrivateKey, model string, station ed25519.PublicKey, cfg *configs.Config) *enrolDesk {
+func newEnrolDesk(ctx context.Context, t *testing.T, brokerURL string, key ed25519.PrivateKey, model string, station ed25519.PublicKey, cfg *configs.Config) *enrolDesk {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	db, err := console.OpenDB(ctx, st.SQL, "sqlite")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.AddUser(ctx, "ada", "correct horse battery", console.RoleAdmin, "en"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ImportPeople(ctx, []store.Person{{ID: "emp-1", Name: "Ann", Department: "QA"}}); err != nil {
-		t.Fatal(err)
-	}
-	// The gate as gatewatch's ingest records its retained availability.
-	if _, err := st.Commit(ctx, &store.Batch{Gates: []store.GateUpdate{{Site: cfg.Site, Gate: cfg.Gate, Received: time.Now(), Availability: "online"}}}); err != nil {
-		t.Fatal(err)
-	}
-	cmdr, err := console.NewMQTTCommander(console.MQTTOptions{Brokers: []string{brokerURL}, ClientID: "e2e-console",
-		Prefix: cfg.MQTT.Prefix, Operator: "console", Key: key, Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cmdr.Close)
-	c, err := console.New(console.Options{Store: st, DB: db, Commander: cmdr,
-		Enrolment: console.EnrolmentOptions{Model: model, Dim: 128, Stations: map[string]ed25519.PublicKey{"desk-1": station}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(c)
-	t.Cleanup(srv.Close)
-	jar, _ := cookiejar.New(nil)
-	cl := &http.Client{Jar: jar}
-	resp, err := cl.PostForm(srv.URL+"/login", url.Values{"username": {"ada"}, "password": {"correct horse battery"}})
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("login: %v %v", resp, err)
-	}
-	resp.Body.Close()
-	return &enrolDesk{cfg: cfg, cmdr: cmdr, srv: srv, cl: cl}
+	tc := startTestConsole(ctx, t, brokerURL, key, testConsoleOpts{
+		prefix:    cfg.MQTT.Prefix,
+		enrolment: console.EnrolmentOptions{Model: model, Dim: 128, Stations: map[string]ed25519.PublicKey{"desk-1": station}},
+		people:    []store.Person{{ID: "emp-1", Name: "Ann", Department: "QA"}},
+	})
+	tc.login(t, "ada")
+	return &enrolDesk{testConsole: tc, cfg: cfg}
 }
 
-// waitGate asks the gate for its state through the console's commander
-// until it answers: both ends are then subscribed.
+// waitGate waits until the gate answers the console's commands and
+// gatewatch's store knows it (the People page offers the gates it knows).
 func (d *enrolDesk) waitGate(ctx context.Context, t *testing.T) {
 	t.Helper()
-	for i := 0; ; i++ {
-		res, err := d.cmdr.Send(ctx, d.cfg.Site, d.cfg.Gate, command.GetState, command.Args{}, fmt.Sprintf("e2e.wait%d", i))
-		if err == nil && res.Status == command.StatusOK {
-			return
-		}
-		if i == 10 {
-			t.Fatalf("the gate never answered get_state: %+v %v", res, err)
-		}
-	}
+	d.waitForGate(ctx, t, d.cfg.Site, d.cfg.Gate)
+	d.waitPage(ctx, t, "/gates", d.cfg.Gate)
 }
 
 // upload imports an enrolment file on the People page.
