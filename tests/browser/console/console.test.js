@@ -12,7 +12,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { repo, launch, screenshot, Checks } = require('../lib/harness');
+const { repo, launch, waitOutput, waitPageText, screenshot, Checks } = require('../lib/harness');
 const { world, roster, password } = require('./setup');
 
 const screens = path.join(repo, 'bin', 'ui-screens');
@@ -185,12 +185,7 @@ async function main() {
     checks.ok(!!m, 'the gate received and verified the signed open carrying the guard (gus.…)');
     checks.ok(m && result.includes(m[1]), `the page shows the gate's answer: ${result}`);
     await screenshot(page, screens, 'gates-opened');
-    let found = false;
-    for (let i = 0; i < 20 && !found; i++) {
-      await page.goto(w.url + '/log?kind=remote_open');
-      found = m && (await page.innerText('table.log').catch(() => '')).includes(m[1]);
-      if (!found) await page.waitForTimeout(250);
-    }
+    const found = !!m && (await waitPageText(page, w.url + '/log?kind=remote_open', m[1]));
     checks.ok(found, 'the remote_open event is in the log with the operator and request');
     await screenshot(page, screens, 'log-remote-open');
 
@@ -206,28 +201,23 @@ async function main() {
       await page.selectOption('#mode-lane-2', mode);
       await page.click('#gate-lane-2 form[action$="/set_mode"] button[type=submit]');
       const re = new RegExp(`cmd set_mode lane-2 ${mode} (gus\\.[0-9a-f]+)`);
-      let sm = null;
-      for (let i = 0; i < 80 && !sm; i++) { sm = w.sim.out.stdout.slice(from).match(re); if (!sm) await page.waitForTimeout(100); }
+      const sm = await waitOutput(w.sim, re, from);
       checks.ok(!!sm, `set_mode ${mode}: the gate received and verified the signed command carrying the guard`);
       if (!sm) continue;
       modeRequests.push(sm[1]);
       await page.waitForFunction((id) => document.querySelector('#command-result').innerText.includes(id), sm[1], { timeout: 8000 }).catch(() => {});
       const said = await page.innerText('#command-result');
       checks.ok(said.includes(sm[1]) && said.includes(en['mode.' + mode]), `set_mode ${mode}: the page shows the gate's answer: ${said}`);
-      let shownMode = '';
-      for (let i = 0; i < 40 && shownMode !== en['mode.' + mode]; i++) {
-        await page.goto(w.url + '/gates');
-        shownMode = (await page.innerText('#gate-lane-2 dd.mode')).trim();
-        if (shownMode !== en['mode.' + mode]) await page.waitForTimeout(100);
-      }
+      await page.goto(w.url + '/gates');
+      await page.waitForFunction(async (want) => {
+        const doc = new DOMParser().parseFromString(await (await fetch('/gates')).text(), 'text/html');
+        return doc.querySelector('#gate-lane-2 dd.mode')?.textContent.trim() === want;
+      }, en['mode.' + mode], { timeout: 8000, polling: 100 }).catch(() => {});
+      await page.goto(w.url + '/gates');
+      const shownMode = (await page.innerText('#gate-lane-2 dd.mode')).trim();
       checks.ok(shownMode === en['mode.' + mode], `set_mode ${mode}: the mode column shows "${shownMode}"`);
       if (mode === 'maintenance') await screenshot(page, screens, 'gates-maintenance');
-      let logged = false;
-      for (let i = 0; i < 20 && !logged; i++) {
-        await page.goto(w.url + '/log?kind=mode_change&gate=lane-2');
-        logged = (await page.innerText('table.log').catch(() => '')).includes(sm[1]);
-        if (!logged) await page.waitForTimeout(250);
-      }
+      const logged = await waitPageText(page, w.url + '/log?kind=mode_change&gate=lane-2', sm[1]);
       checks.ok(logged, `set_mode ${mode}: the mode_change event is in the log with the operator and request`);
       if (mode === 'maintenance') await screenshot(page, screens, 'log-mode-change');
     }
@@ -260,12 +250,7 @@ async function main() {
     await admin.click('#gate-lane-1 button.open');
     await admin.waitForFunction(() => /ada\.[0-9a-f]+/.test(document.querySelector('#command-result').innerText), null, { timeout: 8000 }).catch(() => {});
     checks.ok(/ada\.[0-9a-f]+/.test(await admin.innerText('#command-result')), `override: the gate carried it out (${await admin.innerText('#command-result')})`);
-    let whyShown = false;
-    for (let i = 0; i < 20 && !whyShown; i++) {
-      await admin.goto(w.url + '/log?kind=remote_open');
-      whyShown = (await admin.innerText('table.log').catch(() => '')).includes(why);
-      if (!whyShown) await admin.waitForTimeout(250);
-    }
+    const whyShown = await waitPageText(admin, w.url + '/log?kind=remote_open', why);
     checks.ok(whyShown, 'override: the log shows the reason the gate recorded');
     await screenshot(admin, screens, 'log-override-reason');
 

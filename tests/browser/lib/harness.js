@@ -36,6 +36,35 @@ function start(cmd, args, { ready, timeoutMs = 60000, env = {} } = {}) {
   return { proc, out, exited, ready: matched };
 }
 
+// waitOutput resolves with the first match of re in a started process's
+// stdout after offset from (0: all of it), as soon as the output holding it
+// arrives; null after timeoutMs or when the process exits without it.
+function waitOutput(h, re, from = 0, timeoutMs = 8000) {
+  const look = () => h.out.stdout.slice(from).match(re);
+  const now = look();
+  if (now) return Promise.resolve(now);
+  return new Promise((resolve) => {
+    const done = (m) => { clearTimeout(timer); h.proc.stdout.off('data', onData); resolve(m); };
+    const onData = () => { const m = look(); if (m) done(m); };
+    const timer = setTimeout(() => done(null), timeoutMs);
+    h.proc.stdout.on('data', onData);
+    h.exited.then(() => done(look()));
+  });
+}
+
+// waitPageText waits until the page at url (fetched by the page, with its
+// session) shows want, within timeoutMs, then navigates there and reports
+// whether its visible text includes want: the condition is what the test
+// waits on (Playwright re-checks it), never a fixed time.
+async function waitPageText(page, url, want, timeoutMs = 8000) {
+  await page.waitForFunction(async ([u, w]) => {
+    const doc = new DOMParser().parseFromString(await (await fetch(u)).text(), 'text/html');
+    return doc.body.textContent.includes(w);
+  }, [url, want], { timeout: timeoutMs, polling: 100 }).catch(() => {});
+  await page.goto(url);
+  return (await page.innerText('body')).includes(want);
+}
+
 // screenshot saves a PNG of the page under dir (created) and returns its path.
 async function screenshot(page, dir, name) {
   fs.mkdirSync(dir, { recursive: true });
@@ -54,4 +83,4 @@ class Checks {
   }
 }
 
-module.exports = { repo, launch, start, screenshot, Checks };
+module.exports = { repo, launch, start, waitOutput, waitPageText, screenshot, Checks };
