@@ -62,6 +62,8 @@ var pure = map[string][]forbid{
 	// The embedded broker is the NATS server alone: gatewatch's MQTT client
 	// is the ingest's, never the broker's.
 	"./gate/central/broker": drivers,
+	// Migrations are database/sql and embedded files only.
+	"./gate/central/migrate": drivers,
 }
 
 const module = "github.com/gateguard/gateguard/"

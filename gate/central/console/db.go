@@ -11,12 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gateguard/gateguard/gate/central/migrate"
 	"github.com/gateguard/gateguard/gate/central/store"
 )
 
@@ -89,8 +87,8 @@ func OpenDB(ctx context.Context, db *sql.DB, dialect string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("console: db: %w", err)
 	}
-	if err := d.migrate(ctx, sub); err != nil {
-		return nil, err
+	if err := migrate.Apply(ctx, d.sql, sub, "console_migrations", d.numbered); err != nil {
+		return nil, fmt.Errorf("console: %w", err)
 	}
 	return d, nil
 }
@@ -99,64 +97,7 @@ func (d *DB) q(s string) string {
 	if !d.numbered {
 		return s
 	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func (d *DB) migrate(ctx context.Context, m fs.FS) error {
-	if _, err := d.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS console_migrations (
-		version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_us BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("console: migrations table: %w", err)
-	}
-	var current int64
-	if err := d.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM console_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("console: schema version: %w", err)
-	}
-	names, err := fs.Glob(m, "*.sql")
-	if err != nil {
-		return fmt.Errorf("console: migrations: %w", err)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		num, _, _ := strings.Cut(path.Base(n), "_")
-		v, err := strconv.ParseInt(num, 10, 64)
-		if err != nil {
-			return fmt.Errorf("console: migration %s: name must start with a number", n)
-		}
-		if v <= current {
-			continue
-		}
-		body, err := fs.ReadFile(m, n)
-		if err != nil {
-			return fmt.Errorf("console: migration %s: %w", n, err)
-		}
-		tx, err := d.sql.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("console: migration %s: %w", n, err)
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("console: migration %s: %w", n, err)
-		}
-		if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO console_migrations(version, name, applied_us) VALUES (?, ?, ?)`),
-			v, n, time.Now().UnixMicro()); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("console: migration %s: %w", n, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("console: migration %s: %w", n, err)
-		}
-	}
-	return nil
+	return migrate.Numbered(s)
 }
 
 // ValidUsername reports whether name can be a console user name.

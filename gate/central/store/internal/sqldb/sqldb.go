@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gateguard/gateguard/gate"
+	"github.com/gateguard/gateguard/gate/central/migrate"
 	"github.com/gateguard/gateguard/gate/central/store"
 )
 
@@ -67,8 +67,8 @@ var _ store.Store = (*DB)(nil)
 // New wraps an open database and applies its migrations.
 func New(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
 	s := &DB{SQL: db, d: d, stmts: map[string]*sql.Stmt{}}
-	if err := s.migrate(ctx); err != nil {
-		return nil, err
+	if err := migrate.Apply(ctx, s.SQL, s.d.Migrations, "schema_migrations", s.d.Numbered); err != nil {
+		return nil, s.errorf("%w", err)
 	}
 	return s, nil
 }
@@ -110,78 +110,16 @@ func (s *DB) Q(q string) string {
 	if !s.d.Numbered {
 		return q
 	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String()
+	return migrate.Numbered(q)
 }
 
 func (s *DB) errorf(format string, a ...any) error {
 	return fmt.Errorf("store/"+s.d.Name+": "+format, a...)
 }
 
-// migrate applies every migration newer than the database's version, each in
-// its own transaction, recording it in schema_migrations.
-func (s *DB) migrate(ctx context.Context) error {
-	if _, err := s.SQL.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_us BIGINT NOT NULL)`); err != nil {
-		return s.errorf("migrations table: %w", err)
-	}
-	var current int64
-	if err := s.SQL.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return s.errorf("schema version: %w", err)
-	}
-	names, err := fs.Glob(s.d.Migrations, "*.sql")
-	if err != nil {
-		return s.errorf("migrations: %w", err)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		num, _, ok := strings.Cut(path.Base(n), "_")
-		v, err := strconv.ParseInt(num, 10, 64)
-		if !ok || err != nil {
-			return s.errorf("migration %s: name must start with a number and _", n)
-		}
-		if v <= current {
-			continue
-		}
-		body, err := fs.ReadFile(s.d.Migrations, n)
-		if err != nil {
-			return s.errorf("migration %s: %w", n, err)
-		}
-		tx, err := s.SQL.BeginTx(ctx, nil)
-		if err != nil {
-			return s.errorf("migration %s: %w", n, err)
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			_ = tx.Rollback()
-			return s.errorf("migration %s: %w", n, err)
-		}
-		if _, err := tx.ExecContext(ctx, s.Q(`INSERT INTO schema_migrations(version, name, applied_us) VALUES (?, ?, ?)`),
-			v, n, time.Now().UnixMicro()); err != nil {
-			_ = tx.Rollback()
-			return s.errorf("migration %s: %w", n, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return s.errorf("migration %s: %w", n, err)
-		}
-	}
-	return nil
-}
-
 // SchemaVersion returns the newest migration applied.
 func (s *DB) SchemaVersion(ctx context.Context) (int64, error) {
-	var v int64
-	err := s.SQL.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
-	return v, err
+	return migrate.Version(ctx, s.SQL, "schema_migrations")
 }
 
 func us(t time.Time) int64 {
