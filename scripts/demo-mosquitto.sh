@@ -8,22 +8,9 @@ cd "$(dirname "$0")/.."
 bin=${GATEGUARD_BIN:-bin/gateguard}
 config=${DEMO_CONFIG:-configs/demo.yaml}
 scenario=${DEMO_SCENARIO:-configs/scenarios/demo.yaml}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port=""
-for _ in $(seq 1 50); do
-  p=$((20000 + RANDOM % 40000))
-  if ! port_busy "$p"; then port=$p; break; fi
-done
-[ -n "$port" ] || { echo "demo: no free port" >&2; exit 1; }
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+port=$(free_port)
 
 cat > "$work/mosquitto.conf" <<CONF
 listener $port 127.0.0.1

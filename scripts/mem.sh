@@ -16,23 +16,8 @@ cd "$(dirname "$0")/.."
 bin=$(realpath "${1:-bin/gateguard}")
 config=${DEMO_CONFIG:-configs/demo.yaml}
 scenario=${DEMO_SCENARIO:-configs/scenarios/demo.yaml}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  for _ in $(seq 1 50); do
-    local p=$((20000 + RANDOM % 40000))
-    if ! port_busy "$p"; then echo "$p"; return; fi
-  done
-  echo "mem: no free port" >&2; exit 1
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 port=$(free_port)
 display=127.0.0.1:$(free_port)
 cat > "$work/mosquitto.conf" <<CONF
